@@ -1,0 +1,72 @@
+# routekeeper — one Makefile for building, testing, linting, benchmarking and the demo.
+#
+# Two commands on a fresh machine: `make demo` (the local stack) and `make test`.
+# Both install what they need through `make tools`.
+
+SHELL        := /bin/bash
+GO           ?= go
+BUILD        := .build
+GOBIN        := $(shell $(GO) env GOPATH)/bin
+PYUSERBIN    := $(shell python3 -m site --user-base 2>/dev/null)/bin
+export PATH  := $(GOBIN):$(PYUSERBIN):$(PATH)
+
+# Pinned tool versions.
+RIE_MODULE   := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+RIE_VERSION  := v0.0.0-20261030222936-bef5c4ba774d
+MOTO_VERSION := 5.2.1
+CFNLINT_VERSION := 1.51.0
+
+# Every folder under functions/ with a main.go is a Lambda.
+FUNCTIONS    := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+TEST_TIMEOUT ?= 15m
+FUZZTIME     ?= 10s
+
+.PHONY: all build cli functions test test-go fuzz-short lint bench tools demo invoke clean
+
+all: build
+
+build: cli functions
+
+cli:
+	$(GO) build -trimpath -o $(BUILD)/routekeeper ./cmd/routekeeper
+
+functions: $(addprefix $(BUILD)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+$(BUILD)/%/bootstrap: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+FORCE:
+
+tools:
+	@command -v aws-lambda-rie >/dev/null || { echo "installing aws-lambda-rie $(RIE_VERSION)"; $(GO) install $(RIE_MODULE)@$(RIE_VERSION); }
+	@command -v moto_server >/dev/null || { echo "installing moto[server] $(MOTO_VERSION)"; python3 -m pip install --user "moto[server]==$(MOTO_VERSION)"; }
+	@command -v cfn-lint >/dev/null || { echo "installing cfn-lint $(CFNLINT_VERSION)"; python3 -m pip install --user "cfn-lint==$(CFNLINT_VERSION)"; }
+	@command -v aws-lambda-rie moto_server cfn-lint >/dev/null && echo "tools: aws-lambda-rie, moto_server and cfn-lint are on PATH"
+
+test: tools test-go fuzz-short
+
+test-go:
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Every fuzz target runs for a short bounded time in CI; longer runs: make fuzz-short FUZZTIME=10m
+fuzz-short:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if [ -f template.yaml ]; then cfn-lint template.yaml; fi
+
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+clean:
+	rm -rf $(BUILD)
