@@ -1,0 +1,167 @@
+package genesys
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// members holds every JSON member of an object exactly as the server sent it.
+//
+// Models embed it (as an unexported field) so that json.Marshal of a decoded
+// value re-emits every member the server sent, including the ones this package
+// does not model: the live API is ahead of every SDK (GENESYS-API.md, header),
+// and a queue PUT is a full replace, so dropping an unknown member would reset
+// it on the server.
+type members map[string]json.RawMessage
+
+// field describes one modelled (typed) member of a struct.
+type field struct {
+	name      string
+	index     int
+	omitEmpty bool
+}
+
+var fieldCache sync.Map // reflect.Type -> []field
+
+func fieldsOf(t reflect.Type) []field {
+	if v, ok := fieldCache.Load(t); ok {
+		return v.([]field)
+	}
+	var fs []field
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = sf.Name
+		}
+		fs = append(fs, field{name: name, index: i, omitEmpty: strings.Contains(opts, "omitempty")})
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}
+
+// decodeObject decodes b into v (a pointer to a struct without its own
+// UnmarshalJSON) and records every member of b in *raw.
+//
+// Decoding is lenient: a member whose JSON type does not match the Go field
+// (the API changed a type, or an SDK was wrong) leaves the field at its zero
+// value instead of failing the whole response; the member is still kept in
+// *raw and re-emitted unchanged by encodeObject.
+func decodeObject(b []byte, v any, raw *members) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		return nil
+	}
+	var m members
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			return err
+		}
+	}
+	*raw = m
+	return nil
+}
+
+// encodeObject encodes v (a struct value without its own MarshalJSON) merged
+// with raw, the members it was decoded from:
+//
+//   - members the struct does not model are emitted exactly as received;
+//   - a modelled member whose typed value still equals what was received is
+//     emitted exactly as received (so `null`, `""` and `0` survive as sent);
+//   - a modelled member the caller changed is emitted from the typed value,
+//     even when that value is empty (the server sent the member, so the
+//     change must reach it);
+//   - a modelled member that was not received follows its omitempty tag.
+func encodeObject(v any, raw members) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	out := make(map[string]json.RawMessage, len(raw)+8)
+	for k, m := range raw {
+		out[k] = m
+	}
+	for _, f := range fieldsOf(rv.Type()) {
+		cur := rv.Field(f.index)
+		if received, ok := raw[f.name]; ok {
+			orig := reflect.New(cur.Type())
+			err := json.Unmarshal(received, orig.Interface())
+			if err != nil && cur.IsZero() {
+				continue // undecodable member the caller did not set: keep it as sent
+			}
+			if err == nil && reflect.DeepEqual(orig.Elem().Interface(), cur.Interface()) {
+				continue // unchanged: keep the exact bytes received
+			}
+		} else if f.omitEmpty && isEmptyValue(cur) {
+			continue
+		}
+		b, err := json.Marshal(cur.Interface())
+		if err != nil {
+			return nil, fmt.Errorf("encode member %q: %w", f.name, err)
+		}
+		out[f.name] = b
+	}
+	return json.Marshal(out)
+}
+
+// isEmptyValue reports whether encoding/json's omitempty would drop v.
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+// unknown returns a copy of the members of raw that t (a struct type) does not model.
+func unknown(t reflect.Type, raw members) map[string]json.RawMessage {
+	known := make(map[string]bool)
+	for _, f := range fieldsOf(t) {
+		known[f.name] = true
+	}
+	out := make(map[string]json.RawMessage)
+	for k, v := range raw {
+		if !known[k] {
+			out[k] = append(json.RawMessage(nil), v...)
+		}
+	}
+	return out
+}
+
+// setUnknown sets member key of raw to the JSON encoding of value, refusing
+// keys that t models (set the typed field instead, so the two cannot disagree).
+func setUnknown(t reflect.Type, raw *members, key string, value any) error {
+	for _, f := range fieldsOf(t) {
+		if f.name == key {
+			return fmt.Errorf("genesys: %s.%s is a modelled field; set the Go field instead", t.Name(), key)
+		}
+	}
+	b, err := json.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("genesys: encode %s.%s: %w", t.Name(), key, err)
+	}
+	// Copy on write: a struct copied by value shares its members map.
+	m := make(members, len(*raw)+1)
+	for k, v := range *raw {
+		m[k] = v
+	}
+	m[key] = b
+	*raw = m
+	return nil
+}
