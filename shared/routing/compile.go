@@ -1,0 +1,155 @@
+package routing
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// PriorityFromScore maps an assignment rule's priorityScore (0..100) linearly onto a
+// worktype's defaultPriority (-25,000,000..25,000,000):
+//
+//	defaultPriority = score*500,000 - 25,000,000
+//
+// so 0 -> -25,000,000, 50 -> 0 and 100 -> 25,000,000, strictly increasing (higher score,
+// served first). Scores outside 0..100 are clamped.
+func PriorityFromScore(score int) int {
+	score = min(max(score, 0), 100)
+	return score*priorityStep + MinPriority
+}
+
+// priorityStep is the defaultPriority distance between two consecutive scores.
+const priorityStep = (MaxPriority - MinPriority) / 100 // 500,000
+
+// ScoreFromPriority is the inverse of PriorityFromScore: it returns the score whose
+// priority is nearest to p (clamped to 0..100), and whether p is exactly that score's
+// priority. Export uses it to write priorityScore only when it round-trips.
+func ScoreFromPriority(p int) (score int, exact bool) {
+	f := float64(p-MinPriority) / priorityStep
+	score = int(math.Round(min(max(f, 0), 100)))
+	return score, PriorityFromScore(score) == p
+}
+
+// Kind is the kind of a Genesys entity routekeeper manages.
+type Kind string
+
+// The managed kinds.
+const (
+	KindSkill    Kind = "skill"
+	KindQueue    Kind = "queue"
+	KindWorktype Kind = "worktype"
+)
+
+// Desired is the compiled desired state of an environment: one spec per entity, in the
+// same name-referenced shape as the config, with assignment rules applied to their
+// worktypes. Every list is sorted by name and every unordered set of names is sorted, so
+// two compilations of equivalent configs are equal.
+type Desired struct {
+	APIVersion  string     `json:"apiVersion"`
+	Environment string     `json:"environment,omitempty"`
+	Skills      []Skill    `json:"skills,omitzero"`
+	Queues      []Queue    `json:"queues,omitzero"`
+	Worktypes   []Worktype `json:"worktypes,omitzero"`
+	// Overflow holds the occupancy side of the assignment rules that declare one.
+	Overflow []Overflow `json:"overflow,omitzero"`
+}
+
+// Overflow is what the occupancy function needs from an assignment rule: when Queue holds
+// more than MaxCapacity waiting tasks, new tasks of Worktype go to OverflowQueue.
+type Overflow struct {
+	Rule          string `json:"rule"`
+	Worktype      string `json:"worktype"`
+	Queue         string `json:"queue"`
+	OverflowQueue string `json:"overflowQueue"`
+	MaxCapacity   int    `json:"maxCapacity"`
+	// PriorityScore is the rule's score, if it declares one.
+	PriorityScore *int `json:"priorityScore,omitempty"`
+}
+
+// Entity is one managed entity of a Desired state. Spec is a Skill, Queue or Worktype
+// value; json.Marshal(Spec) yields exactly its managed fields.
+type Entity struct {
+	Kind Kind
+	Name string
+	Spec any
+}
+
+// Key is the entity's stable key, "<kind>/<name>", e.g. "queue/Claims Tasks".
+func (e Entity) Key() string { return string(e.Kind) + "/" + e.Name }
+
+// Entities lists every entity: skills, then queues, then worktypes (the order in which
+// they can be created, since queues and worktypes reference skills and queues).
+func (d *Desired) Entities() []Entity {
+	out := make([]Entity, 0, len(d.Skills)+len(d.Queues)+len(d.Worktypes))
+	for _, s := range d.Skills {
+		out = append(out, Entity{Kind: KindSkill, Name: s.Name, Spec: s})
+	}
+	for _, q := range d.Queues {
+		out = append(out, Entity{Kind: KindQueue, Name: q.Name, Spec: q})
+	}
+	for _, w := range d.Worktypes {
+		out = append(out, Entity{Kind: KindWorktype, Name: w.Name, Spec: w})
+	}
+	return out
+}
+
+// Entity returns the spec of the named entity of kind k.
+func (d *Desired) Entity(k Kind, name string) (Entity, bool) {
+	switch k {
+	case KindSkill:
+		if i := slices.IndexFunc(d.Skills, func(s Skill) bool { return s.Name == name }); i >= 0 {
+			return Entity{Kind: k, Name: name, Spec: d.Skills[i]}, true
+		}
+	case KindQueue:
+		if i := slices.IndexFunc(d.Queues, func(q Queue) bool { return q.Name == name }); i >= 0 {
+			return Entity{Kind: k, Name: name, Spec: d.Queues[i]}, true
+		}
+	case KindWorktype:
+		if i := slices.IndexFunc(d.Worktypes, func(w Worktype) bool { return w.Name == name }); i >= 0 {
+			return Entity{Kind: k, Name: name, Spec: d.Worktypes[i]}, true
+		}
+	}
+	return Entity{}, false
+}
+
+// Compile validates cfg and turns it into the desired state per entity. Each assignment
+// rule is applied to its worktype: queue -> defaultQueue, skills -> defaultSkills,
+// priorityScore -> defaultPriority (PriorityFromScore). A rule that contradicts a value
+// set directly on its worktype is reported by Validate, so Compile returns its
+// *ValidationError. cfg is not modified.
+func Compile(cfg *Config) (*Desired, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := Canonical(cfg)
+	d := &Desired{
+		APIVersion:  c.APIVersion,
+		Environment: c.Environment,
+		Skills:      c.Skills,
+		Queues:      c.Queues,
+		Worktypes:   c.Worktypes,
+	}
+	for _, r := range c.AssignmentRules {
+		i := slices.IndexFunc(d.Worktypes, func(w Worktype) bool { return w.Name == r.Worktype })
+		w := &d.Worktypes[i] // Validate guarantees the worktype exists
+		w.DefaultQueue = ptr(r.Queue)
+		if r.Skills != nil {
+			w.DefaultSkills = slices.Clone(r.Skills)
+		}
+		if r.PriorityScore != nil {
+			w.DefaultPriority = ptr(PriorityFromScore(*r.PriorityScore))
+		}
+		if r.OverflowQueue != nil && r.MaxCapacity != nil {
+			o := Overflow{Rule: r.Name, Worktype: r.Worktype, Queue: r.Queue,
+				OverflowQueue: *r.OverflowQueue, MaxCapacity: *r.MaxCapacity}
+			if r.PriorityScore != nil {
+				o.PriorityScore = ptr(*r.PriorityScore)
+			}
+			d.Overflow = append(d.Overflow, o)
+		}
+	}
+	slices.SortFunc(d.Overflow, func(a, b Overflow) int { return cmp.Compare(a.Rule, b.Rule) })
+	return d, nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,45 @@
+package routing
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite routekeeper.schema.json from the Go types")
+
+// TestSchemaUpToDate fails when the committed schema differs from the one generated from
+// the Go types. Regenerate with `go generate ./shared/routing` (or go test -update).
+func TestSchemaUpToDate(t *testing.T) {
+	got, err := GenerateSchema(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("routekeeper.schema.json", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("wrote routekeeper.schema.json")
+		return
+	}
+	committed, err := os.ReadFile("routekeeper.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(committed, got) {
+		t.Errorf("routekeeper.schema.json is stale: run `go generate ./shared/routing`; diff (-committed +generated):\n%s",
+			cmp.Diff(string(committed), string(got)))
+	}
+	if !bytes.Equal(Schema(), committed) {
+		t.Errorf("Schema() differs from routekeeper.schema.json: rebuild")
+	}
+}
+
+func TestSchemaCompiles(t *testing.T) {
+	if _, err := loadSchema(); err != nil {
+		t.Fatalf("embedded schema does not compile: %v", err)
+	}
+}
