@@ -18,16 +18,16 @@ type Rule string
 
 // The checks Load and Validate perform.
 const (
-	RuleSyntax        Rule = "syntax"         // YAML syntax, duplicate keys, tabs, unsupported YAML features
-	RuleSchema        Rule = "schema"         // JSON Schema: unknown fields, types, enums, bounds, required fields
-	RuleMerge         Rule = "merge"          // files of one config disagree on apiVersion/environment, or none declares apiVersion
-	RuleName          Rule = "name"           // a name is blank or has leading/trailing spaces
-	RuleDuplicate     Rule = "duplicate"      // a name is declared twice within one kind
-	RuleReference     Rule = "reference"      // a reference by name does not resolve within the config
-	RuleAcw           Rule = "acw"            // acwSettings.timeoutMs without a timeout prompt
-	RuleOverflow      Rule = "overflow"       // overflowQueue/maxCapacity pairing, overflow to the rule's own queue
+	RuleSyntax        Rule = "syntax"            // YAML syntax, duplicate keys, tabs, unsupported YAML features
+	RuleSchema        Rule = "schema"            // JSON Schema: unknown fields, types, enums, bounds, required fields
+	RuleMerge         Rule = "merge"             // files of one config disagree on apiVersion/environment, or none declares apiVersion
+	RuleName          Rule = "name"              // a name is blank or has leading/trailing spaces
+	RuleDuplicate     Rule = "duplicate"         // a name is declared twice within one kind
+	RuleReference     Rule = "reference"         // a reference by name does not resolve within the config
+	RuleAcw           Rule = "acw"               // acwSettings.timeoutMs without a timeout prompt
+	RuleOverflow      Rule = "overflow"          // overflowQueue/maxCapacity pairing, overflow to the rule's own queue
 	RuleRulePerType   Rule = "rule-per-worktype" // more than one assignment rule for a worktype
-	RuleContradiction Rule = "contradiction"  // an assignment rule contradicts a value set on its worktype
+	RuleContradiction Rule = "contradiction"     // an assignment rule contradicts a value set on its worktype
 )
 
 // Description says what a rule checks, for SARIF rule metadata and help text.

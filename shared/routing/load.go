@@ -147,6 +147,45 @@ func (d *document) diag(rule Rule, p path, msg string) Diagnostic {
 
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// parserProblems are the problems yaml.v3 reports from its parser (not its scanner). For
+// those it prints a 0-based line (and none at all for the first line), so the loader adds
+// one to report the 1-based line of the collection being parsed.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// syntaxDiagnostic turns a yaml.v3 parse error into a diagnostic with a 1-based line.
+func syntaxDiagnostic(f File, err error) Diagnostic {
+	d := Diagnostic{File: f.Name, Line: 1, Rule: RuleSyntax}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+		d.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		if parserProblems[msg] {
+			d.Line++
+		}
+	}
+	d.Message = "invalid YAML: " + msg
+	lines := strings.Split(string(f.Data), "\n")
+	if d.Line-1 < len(lines) {
+		l := lines[d.Line-1]
+		if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
+			d.Message += " (indent with spaces, not tabs)"
+		}
+	}
+	return d
+}
+
 // parseFile splits a file into YAML documents and turns each into a schema-valid fragment.
 func parseFile(f File) ([]fragment, []Diagnostic) {
 	var (
@@ -161,18 +200,7 @@ func parseFile(f File) ([]fragment, []Diagnostic) {
 			break
 		}
 		if err != nil {
-			d := Diagnostic{File: f.Name, Line: 1, Rule: RuleSyntax, Message: err.Error()}
-			if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
-				d.Line, _ = strconv.Atoi(m[1])
-				d.Message = m[2]
-			} else {
-				d.Message = strings.TrimPrefix(d.Message, "yaml: ")
-			}
-			d.Message = "invalid YAML: " + d.Message
-			if strings.Contains(err.Error(), "tab") {
-				d.Message += " (indent with spaces, not tabs)"
-			}
-			return frags, append(diags, d)
+			return frags, append(diags, syntaxDiagnostic(f, err))
 		}
 		doc := &document{file: f.Name, root: pos{n.Line, n.Column}, pos: map[string]pos{}}
 		if len(n.Content) == 0 || n.Content[0].ShortTag() == "!!null" {

@@ -158,4 +158,3 @@ func jsonToNode(dec *json.Decoder) (*yaml.Node, error) {
 	}
 	return nil, fmt.Errorf("unexpected JSON token %v", tok)
 }
-
