@@ -510,9 +510,16 @@ func (c *Client) token(ctx context.Context, stale string) (*oauth2.Token, error)
 		return t, nil
 	}
 	c.tokenRequests.Add(1)
+	requested := c.now()
 	t, err := c.oauth.Token(context.WithValue(ctx, oauth2.HTTPClient, c.httpc))
 	if err != nil {
 		return nil, c.authError(ctx, err)
+	}
+	// Put the expiry on the client's clock, counted from the request: oauth2
+	// counts expires_in from the response on the wall clock, and
+	// clientcredentials does not keep expires_in itself.
+	if !t.Expiry.IsZero() {
+		t.Expiry = requested.Add(time.Until(t.Expiry).Round(time.Second))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "genesys token fetched", slog.Time("expiry", t.Expiry))
 	c.tok = t

@@ -3,7 +3,6 @@ package genesys
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -55,10 +54,11 @@ func fieldsOf(t reflect.Type) []field {
 // decodeObject decodes b into v (a pointer to a struct without its own
 // UnmarshalJSON) and records every member of b in *raw.
 //
-// Decoding is lenient: a member whose JSON type does not match the Go field
-// (the API changed a type, or an SDK was wrong) leaves the field at its zero
-// value instead of failing the whole response; the member is still kept in
-// *raw and re-emitted unchanged by encodeObject.
+// Decoding is lenient and member by member: a member whose JSON does not fit
+// its Go field (the API changed a type, or an SDK was wrong) leaves that field
+// at its zero value instead of failing the response or the members after it;
+// the member is still kept in *raw and re-emitted unchanged by encodeObject.
+// Member names match exactly (encoding/json would also match case-insensitively).
 func decodeObject(b []byte, v any, raw *members) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
@@ -67,10 +67,15 @@ func decodeObject(b []byte, v any, raw *members) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if !errors.As(err, &typeErr) {
-			return err
+	rv := reflect.ValueOf(v).Elem()
+	for _, f := range fieldsOf(rv.Type()) {
+		member, ok := m[f.name]
+		if !ok {
+			continue
+		}
+		fv := rv.Field(f.index)
+		if err := json.Unmarshal(member, fv.Addr().Interface()); err != nil {
+			fv.SetZero()
 		}
 	}
 	*raw = m
