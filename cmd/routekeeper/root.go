@@ -26,5 +26,6 @@ Genesys credentials come from the environment:
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
 	// Subcommands, one file each.
+	root.AddCommand(newValidateCmd(), newSchemaCmd())
 	return root
 }

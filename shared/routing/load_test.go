@@ -138,7 +138,7 @@ func TestParse(t *testing.T) {
 		// ----- valid documents and bounds endpoints
 		{name: "minimal valid", text: doc(nil)},
 		{name: "empty lists and explicit zero values", text: doc(map[string]string{
-			"queues": "queues:\n  - name: Claims Tasks\n    description: \"\"\n    routingRules: []\n    enableTranscription: false\n    mediaSettings: {call: {alertingTimeoutSeconds: 0, serviceLevel: {percentage: 0, durationMs: 0}}}\n  - name: Claims Overflow",
+			"queues":    "queues:\n  - name: Claims Tasks\n    description: \"\"\n    routingRules: []\n    enableTranscription: false\n    mediaSettings: {call: {alertingTimeoutSeconds: 0, serviceLevel: {percentage: 0, durationMs: 0}}}\n  - name: Claims Overflow",
 			"worktypes": "worktypes:\n  - name: Claim\n    defaultSkills: []\n    defaultPriority: 0\n    assignmentEnabled: false\n  - name: Motor Claim",
 		})},
 		{name: "bounds endpoints", text: doc(map[string]string{

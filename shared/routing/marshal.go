@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -99,6 +100,9 @@ func MarshalYAML(cfg *Config) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// yaml11Bool holds the strings YAML 1.1 reads as booleans (compared lower-case).
+var yaml11Bool = map[string]bool{"y": true, "yes": true, "n": true, "no": true, "on": true, "off": true, "true": true, "false": true}
+
 // jsonToNode reads one JSON value from dec into a yaml.Node, keeping object key order.
 func jsonToNode(dec *json.Decoder) (*yaml.Node, error) {
 	tok, err := dec.Token()
@@ -140,7 +144,13 @@ func jsonToNode(dec *json.Decoder) (*yaml.Node, error) {
 			return n, err
 		}
 	case string:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
+		if yaml11Bool[strings.ToLower(t)] {
+			// yaml.v3 leaves these plain, but YAML 1.1 readers (sigs.k8s.io/yaml,
+			// many editors) would read a boolean: quote them.
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		return n, nil
 	case json.Number:
 		tag := "!!int"
 		if _, err := t.Int64(); err != nil {
