@@ -1,0 +1,325 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Status of a change request.
+type Status string
+
+const (
+	// StatusInProgress: an invocation holds the request until InProgressExpiry.
+	StatusInProgress Status = "INPROGRESS"
+	// StatusFailed: the last attempt failed with a retryable error (LastError); the lock is
+	// released so a redelivery can claim it. Final if the message went to the DLQ.
+	StatusFailed Status = "FAILED"
+	// Terminal statuses: the request is done and replays return Result.
+	StatusApplied  Status = "APPLIED"
+	StatusNoop     Status = "NOOP"
+	StatusConflict Status = "CONFLICT"
+	StatusRejected Status = "REJECTED"
+)
+
+// Terminal reports whether s ends a change request.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusApplied, StatusNoop, StatusConflict, StatusRejected:
+		return true
+	}
+	return false
+}
+
+// ChangeInfo describes a change request for `routekeeper status`.
+type ChangeInfo struct {
+	Entity      EntityKey // its Environment lists the change under that environment
+	Operation   string    // create | update | delete
+	RequestedBy string
+	RequestedAt time.Time // the request's createdAt; zero: the store's clock at first claim
+}
+
+// Change is the record of one change request.
+type Change struct {
+	ID               string
+	Info             ChangeInfo
+	PayloadHash      string
+	Status           Status
+	Result           json.RawMessage // set by Complete
+	Attempts         int             // failed attempts recorded by RecordAttempt
+	LastError        string
+	ExpiresAt        time.Time // until then the id is remembered: replays return Result
+	InProgressExpiry time.Time // while INPROGRESS, the lock holder's deadline
+	UpdatedAt        time.Time
+}
+
+type changeItem struct {
+	PK               string `dynamodbav:"pk"`
+	SK               string `dynamodbav:"sk"`
+	GSI1PK           string `dynamodbav:"gsi1pk"`
+	GSI1SK           string `dynamodbav:"gsi1sk"`
+	ChangeID         string `dynamodbav:"changeId"`
+	Environment      string `dynamodbav:"environment"`
+	Kind             Kind   `dynamodbav:"kind"`
+	Name             string `dynamodbav:"name"`
+	Operation        string `dynamodbav:"operation"`
+	RequestedBy      string `dynamodbav:"requestedBy"`
+	RequestedAt      string `dynamodbav:"requestedAt"`
+	PayloadHash      string `dynamodbav:"payloadHash"`
+	Status           Status `dynamodbav:"status"`
+	Result           string `dynamodbav:"result,omitempty"`
+	Attempts         int    `dynamodbav:"attempts"`
+	LastError        string `dynamodbav:"lastError,omitempty"`
+	ExpiresAt        int64  `dynamodbav:"expiresAt"`        // epoch seconds
+	InProgressExpiry int64  `dynamodbav:"inProgressExpiry"` // epoch milliseconds
+	UpdatedAt        string `dynamodbav:"updatedAt"`
+}
+
+func (it changeItem) change() *Change {
+	c := &Change{
+		ID: it.ChangeID,
+		Info: ChangeInfo{
+			Entity:    EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
+			Operation: it.Operation, RequestedBy: it.RequestedBy, RequestedAt: parseTime(it.RequestedAt),
+		},
+		PayloadHash: it.PayloadHash, Status: it.Status, Attempts: it.Attempts, LastError: it.LastError,
+		ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(), UpdatedAt: parseTime(it.UpdatedAt),
+	}
+	if it.Result != "" {
+		c.Result = json.RawMessage(it.Result)
+	}
+	if it.InProgressExpiry > 0 {
+		c.InProgressExpiry = time.UnixMilli(it.InProgressExpiry).UTC()
+	}
+	return c
+}
+
+// maxErrorLen bounds LastError so a huge error message cannot push the item over
+// DynamoDB's 400 KB limit.
+const maxErrorLen = 2048
+
+// Claim takes the change request changeID for the caller, as AWS Lambda Powertools'
+// idempotency does. The record is remembered for expiry; the caller holds it for
+// inProgressExpiry (typically the time left before the Lambda deadline), after which
+// another invocation may take it over. One conditional write decides:
+//
+//	attribute_not_exists(pk)                                 new request
+//	OR expiresAt < :now                                      remembered too long: treat as new
+//	OR (status = INPROGRESS AND inProgressExpiry < :nowMillis)  holder died or timed out
+//	OR (status = FAILED AND payloadHash = :hash)             a failed attempt released it
+//
+// On success Claim returns the record, INPROGRESS, and a nil error: apply the change, then
+// call Complete (or RecordAttempt on a retryable failure). Otherwise it returns the stored
+// record (ReturnValuesOnConditionCheckFailure ALL_OLD) with an error wrapping:
+//
+//   - ErrPayloadMismatch: same id, different payload hash: reject the request;
+//   - ErrAlreadyCompleted: terminal: return the record's Result without calling Genesys;
+//   - ErrInProgress: someone else holds it: retry later (leave the message on the queue).
+//
+// Unlike Powertools, which deletes the record of a failed attempt, routekeeper keeps it
+// (status FAILED, attempts, last error) so the reason survives for `routekeeper status`
+// and a request that ends in the DLQ; a later claim keeps that history.
+func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry, inProgressExpiry time.Duration, info ChangeInfo) (*Change, error) {
+	if changeID == "" || payloadHash == "" {
+		return nil, fmt.Errorf("store: claim change %q: change id and payload hash are required", changeID)
+	}
+	if expiry <= 0 || inProgressExpiry <= 0 {
+		return nil, fmt.Errorf("store: claim change %s: expiry %v and in-progress expiry %v must be positive", changeID, expiry, inProgressExpiry)
+	}
+	if err := info.Entity.validate(); err != nil {
+		return nil, fmt.Errorf("store: claim change %s: %w", changeID, err)
+	}
+	now := s.now()
+	requestedAt := info.RequestedAt
+	if requestedAt.IsZero() {
+		requestedAt = now
+	}
+	name := expression.Name
+	val := expression.Value
+	cond := expression.Or(
+		expression.AttributeNotExists(name(attrPK)),
+		name("expiresAt").LessThan(val(now.Unix())),
+		expression.And(name("status").Equal(val(StatusInProgress)), name("inProgressExpiry").LessThan(val(now.UnixMilli()))),
+		expression.And(name("status").Equal(val(StatusFailed)), name("payloadHash").Equal(val(payloadHash))),
+	)
+	expiresAt := now.Add(expiry).Unix()
+	upd := expression.
+		Set(name("changeId"), val(changeID)).
+		Set(name("payloadHash"), val(payloadHash)).
+		Set(name("status"), val(StatusInProgress)).
+		Set(name("expiresAt"), val(expiresAt)).
+		Set(name(attrTTL), val(expiresAt)).
+		Set(name("inProgressExpiry"), val(now.Add(inProgressExpiry).UnixMilli())).
+		Set(name("environment"), val(info.Entity.Environment)).
+		Set(name("kind"), val(info.Entity.Kind)).
+		Set(name("name"), val(info.Entity.Name)).
+		Set(name("operation"), val(info.Operation)).
+		Set(name("requestedBy"), val(info.RequestedBy)).
+		Set(name("requestedAt"), name("requestedAt").IfNotExists(val(formatTime(requestedAt)))).
+		Set(name(attrGSI1PK), val(changesGSI1PK(info.Entity.Environment))).
+		Set(name(attrGSI1SK), name(attrGSI1SK).IfNotExists(val(changesGSI1SK(requestedAt, changeID)))).
+		Set(name("attempts"), name("attempts").IfNotExists(val(0))).
+		Set(name("updatedAt"), val(formatTime(now))).
+		Remove(name("result"))
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(changePK(changeID), skChange),
+		ConditionExpression:                 expr.Condition(),
+		UpdateExpression:                    expr.Update(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		return s.claimRefused(ctx, changeID, payloadHash, old)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim change %s: %w", changeID, err)
+	}
+	var it changeItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return nil, fmt.Errorf("store: claim change %s: decode: %w", changeID, err)
+	}
+	return it.change(), nil
+}
+
+// claimRefused explains why a claim's condition failed, from the stored record.
+func (s *Store) claimRefused(ctx context.Context, changeID, payloadHash string, old map[string]types.AttributeValue) (*Change, error) {
+	var it changeItem
+	if len(old) > 0 {
+		if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+			return nil, fmt.Errorf("store: claim change %s: decode stored record: %w", changeID, err)
+		}
+	} else if err := s.getItem(ctx, changePK(changeID), skChange, &it); err != nil {
+		// An endpoint that does not return ALL_OLD: read the record instead.
+		return nil, fmt.Errorf("store: claim change %s: read stored record: %w", changeID, err)
+	}
+	c := it.change()
+	switch {
+	case c.PayloadHash != payloadHash:
+		return c, fmt.Errorf("store: claim change %s: stored payload hash %s, request has %s: %w", changeID, c.PayloadHash, payloadHash, ErrPayloadMismatch)
+	case c.Status.Terminal():
+		return c, fmt.Errorf("store: claim change %s: %s at %s: %w", changeID, c.Status, formatTime(c.UpdatedAt), ErrAlreadyCompleted)
+	default:
+		return c, fmt.Errorf("store: claim change %s: held until %s: %w", changeID, formatTime(c.InProgressExpiry), ErrInProgress)
+	}
+}
+
+// Complete ends a change request with a terminal status (APPLIED, NOOP, CONFLICT,
+// REJECTED) and its result JSON, which later claims of the same id return.
+func (s *Store) Complete(ctx context.Context, changeID string, status Status, result json.RawMessage) error {
+	if !status.Terminal() {
+		return fmt.Errorf("store: complete change %s: status %q is not terminal (APPLIED, NOOP, CONFLICT, REJECTED)", changeID, status)
+	}
+	if len(result) > 0 && !json.Valid(result) {
+		return fmt.Errorf("store: complete change %s: result is not valid JSON", changeID)
+	}
+	upd := expression.
+		Set(expression.Name("status"), expression.Value(status)).
+		Set(expression.Name("updatedAt"), expression.Value(formatTime(s.now()))).
+		Remove(expression.Name("inProgressExpiry"))
+	if len(result) > 0 {
+		upd = upd.Set(expression.Name("result"), expression.Value(string(result)))
+	}
+	return s.updateChange(ctx, "complete", changeID, expression.AttributeExists(expression.Name(attrPK)), upd)
+}
+
+// RecordAttempt records a failed, retryable attempt: it counts it, stores errMsg as the
+// last error and releases the lock (status FAILED) so a redelivery can claim the request
+// at once. The error text is stored as given: never pass a secret in it.
+func (s *Store) RecordAttempt(ctx context.Context, changeID, errMsg string) error {
+	if len(errMsg) > maxErrorLen {
+		errMsg = errMsg[:maxErrorLen] + "…"
+	}
+	upd := expression.
+		Add(expression.Name("attempts"), expression.Value(1)).
+		Set(expression.Name("lastError"), expression.Value(errMsg)).
+		Set(expression.Name("status"), expression.Value(StatusFailed)).
+		Set(expression.Name("updatedAt"), expression.Value(formatTime(s.now()))).
+		Remove(expression.Name("inProgressExpiry"))
+	// A finished request stays finished: a late failure report must not reopen it.
+	cond := expression.AttributeExists(expression.Name(attrPK)).And(expression.Or(
+		expression.Name("status").Equal(expression.Value(StatusInProgress)),
+		expression.Name("status").Equal(expression.Value(StatusFailed)),
+	))
+	return s.updateChange(ctx, "record attempt of", changeID, cond, upd)
+}
+
+func (s *Store) updateChange(ctx context.Context, what, changeID string, cond expression.ConditionBuilder, upd expression.UpdateBuilder) error {
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(changePK(changeID), skChange),
+		ConditionExpression:                 expr.Condition(),
+		UpdateExpression:                    expr.Update(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		if len(old) == 0 {
+			return fmt.Errorf("store: %s change %s: %w", what, changeID, ErrNotFound)
+		}
+		var it changeItem
+		_ = attributevalue.UnmarshalMap(old, &it)
+		return fmt.Errorf("store: %s change %s: already %s: %w", what, changeID, it.Status, ErrAlreadyCompleted)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %s change %s: %w", what, changeID, err)
+	}
+	return nil
+}
+
+// GetChange returns the record of a change request, or ErrNotFound.
+func (s *Store) GetChange(ctx context.Context, changeID string) (*Change, error) {
+	var it changeItem
+	if err := s.getItem(ctx, changePK(changeID), skChange, &it); err != nil {
+		return nil, fmt.Errorf("store: get change %s: %w", changeID, err)
+	}
+	return it.change(), nil
+}
+
+// ListChanges returns up to limit change requests of env, newest (by requestedAt) first.
+// The index is eventually consistent: a change claimed a moment ago may be missing.
+func (s *Store) ListChanges(ctx context.Context, env string, limit int) ([]*Change, error) {
+	if err := validEnv(env); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("store: list changes of %s: limit %d: want a positive number", env, limit)
+	}
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(changesGSI1PK(env)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	items, err := query[changeItem](ctx, s, &dynamodb.QueryInput{
+		IndexName:                 aws.String(indexGSI1),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(min(limit, 1000))),
+	}, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list changes of %s: %w", env, err)
+	}
+	out := make([]*Change, len(items))
+	for i, it := range items {
+		out[i] = it.change()
+	}
+	return out, nil
+}

@@ -1,0 +1,45 @@
+// Package store is routekeeper's memory: one DynamoDB table (template.yaml, logical ID
+// Table) holding what was last seen in Genesys, what git wants, the fate of every change
+// request, and the small state of the scheduled functions. It is the one place that knows
+// each key shape; callers pass entity keys, ids and times, never pk/sk strings.
+//
+// # Key layout
+//
+// Every item has a partition key pk and a sort key sk (strings). Change requests also set
+// gsi1pk/gsi1sk, which makes the sparse index gsi1 list them newest first per environment.
+// Items that expire carry ttl (epoch seconds, the table's TTL attribute); because DynamoDB
+// deletes expired items only eventually (within days), reads that matter compare against
+// the clock too.
+//
+//	item                   pk                         sk                          gsi1pk / gsi1sk                          ttl
+//	last-known entity      ENV#<env>                  ENTITY#<kind>#<name>        -                                        -
+//	desired entity         ENV#<env>                  DESIRED#<kind>#<name>       -                                        -
+//	drift report           ENV#<env>                  DRIFT#<generatedAt>         -                                        caller's retention
+//	overflow state         ENV#<env>                  OVERFLOW#<worktype>         -                                        - (durable)
+//	change request         CHANGE#<changeId>          CHANGE                      CHANGES#<env> / <requestedAt>#<changeId> expiresAt
+//	occupancy sample       OCC#<env>#<queueId>        <sampledAt>                 -                                        caller's retention
+//	webhook event id       EVENT#<eventId>            EVENT                       -                                        caller's window
+//
+// <kind> is queue, skill or worktype; <name> is the entity's Genesys name, last in the key
+// so it may contain any character, '#' included. Environments must not contain '#'.
+// Times in keys and attributes are UTC with fixed-width nanoseconds
+// (2006-01-02T15:04:05.000000000Z), so string order is time order.
+//
+// Everything about one environment's configuration shares the partition ENV#<env>: a drift
+// scan reads last-known and desired state with two queries on one partition. Change requests
+// and webhook event ids are looked up by id, so each is its own partition.
+//
+// # Values
+//
+// Configuration (last-known and desired), change results and drift reports are stored as
+// JSON strings, not DynamoDB maps: the ETag is the sha256 of exact canonical JSON bytes,
+// and a map would lose key order, the int/float distinction of numbers and empty
+// containers, so the stored config could no longer be re-hashed to its ETag. The store
+// never looks inside them.
+//
+// # Concurrency
+//
+// Last-known state is written with a condition on observedAt, so an older observation (a
+// slow drift scan) never overwrites a newer one (a webhook). Change requests follow the AWS
+// Lambda Powertools idempotency design; see [Store.Claim].
+package store

@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Source says how an observation of live state was made.
+type Source string
+
+const (
+	SourceApply   Source = "apply"   // read back right after routekeeper wrote it
+	SourceScan    Source = "scan"    // the scheduled drift scan
+	SourceWebhook Source = "webhook" // a Genesys audit event
+	SourcePlan    Source = "plan"    // read by `routekeeper plan`
+)
+
+// Observation is the last-known live state of one entity.
+type Observation struct {
+	Key        EntityKey
+	ETag       string          // "sha256:<hex>" of the canonical config
+	Config     json.RawMessage // canonical JSON the ETag was computed from
+	GenesysID  string
+	ObservedAt time.Time
+	Source     Source
+}
+
+var etagPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+type observationItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Environment string `dynamodbav:"environment"`
+	Kind        Kind   `dynamodbav:"kind"`
+	Name        string `dynamodbav:"name"`
+	ETag        string `dynamodbav:"etag"`
+	Config      string `dynamodbav:"config"`
+	GenesysID   string `dynamodbav:"genesysId,omitempty"`
+	ObservedAt  string `dynamodbav:"observedAt"`
+	Source      Source `dynamodbav:"source"`
+}
+
+func (it observationItem) observation() Observation {
+	return Observation{
+		Key:  EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
+		ETag: it.ETag, Config: json.RawMessage(it.Config), GenesysID: it.GenesysID,
+		ObservedAt: parseTime(it.ObservedAt), Source: it.Source,
+	}
+}
+
+// PutObservation stores o as the entity's last-known state unless a newer observation is
+// stored already (then it returns an error wrapping ErrStale and writes nothing). An
+// observation with the same observedAt replaces the stored one, so retrying a put succeeds.
+func (s *Store) PutObservation(ctx context.Context, o Observation) error {
+	if err := o.Key.validate(); err != nil {
+		return err
+	}
+	if !etagPattern.MatchString(o.ETag) {
+		return fmt.Errorf("store: observation of %s: ETag %q: want sha256:<64 hex digits>", o.Key, o.ETag)
+	}
+	if !json.Valid(o.Config) {
+		return fmt.Errorf("store: observation of %s: config is not valid JSON", o.Key)
+	}
+	if o.ObservedAt.IsZero() {
+		return fmt.Errorf("store: observation of %s: observedAt not set", o.Key)
+	}
+	switch o.Source {
+	case SourceApply, SourceScan, SourceWebhook, SourcePlan:
+	default:
+		return fmt.Errorf("store: observation of %s: source %q: want apply, scan, webhook or plan", o.Key, o.Source)
+	}
+	item, err := attributevalue.MarshalMap(observationItem{
+		PK: envPK(o.Key.Environment), SK: entitySK(o.Key),
+		Environment: o.Key.Environment, Kind: o.Key.Kind, Name: o.Key.Name,
+		ETag: o.ETag, Config: string(o.Config), GenesysID: o.GenesysID,
+		ObservedAt: formatTime(o.ObservedAt), Source: o.Source,
+	})
+	if err != nil {
+		return fmt.Errorf("store: observation of %s: %w", o.Key, err)
+	}
+	cond := expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name("observedAt").LessThanEqual(expression.Value(formatTime(o.ObservedAt))))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		var stored observationItem
+		_ = attributevalue.UnmarshalMap(old, &stored)
+		return fmt.Errorf("store: observation of %s at %s (%s): stored one is from %s (%s): %w",
+			o.Key, formatTime(o.ObservedAt), o.Source, stored.ObservedAt, stored.Source, ErrStale)
+	}
+	if err != nil {
+		return fmt.Errorf("store: put observation of %s: %w", o.Key, err)
+	}
+	return nil
+}
+
+// GetObservation returns the last-known state of an entity, or ErrNotFound.
+func (s *Store) GetObservation(ctx context.Context, k EntityKey) (Observation, error) {
+	if err := k.validate(); err != nil {
+		return Observation{}, err
+	}
+	var it observationItem
+	if err := s.getItem(ctx, envPK(k.Environment), entitySK(k), &it); err != nil {
+		return Observation{}, fmt.Errorf("store: get observation of %s: %w", k, err)
+	}
+	return it.observation(), nil
+}
+
+// ListObservations returns the last-known state of every entity of env, ordered by kind
+// then name.
+func (s *Store) ListObservations(ctx context.Context, env string) ([]Observation, error) {
+	if err := validEnv(env); err != nil {
+		return nil, err
+	}
+	in, err := queryPrefix(envPK(env), prefixEntity, true)
+	if err != nil {
+		return nil, err
+	}
+	items, err := query[observationItem](ctx, s, in, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: list observations of %s: %w", env, err)
+	}
+	out := make([]Observation, len(items))
+	for i, it := range items {
+		out[i] = it.observation()
+	}
+	return out, nil
+}
+
+// Desired is the configuration git declares for one entity, as CI published it.
+type Desired struct {
+	Key         EntityKey
+	Config      json.RawMessage // the managed fields the YAML declares
+	ETag        string          // optional: ETag of Config, if the publisher computed it
+	Version     string          // config version or commit it came from (set by PublishDesired)
+	PublishedAt time.Time       // set by PublishDesired
+}
+
+type desiredItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Environment string `dynamodbav:"environment"`
+	Kind        Kind   `dynamodbav:"kind"`
+	Name        string `dynamodbav:"name"`
+	Config      string `dynamodbav:"config"`
+	ETag        string `dynamodbav:"etag,omitempty"`
+	Version     string `dynamodbav:"version"`
+	PublishedAt string `dynamodbav:"publishedAt"`
+}
+
+func (it desiredItem) desired() Desired {
+	return Desired{
+		Key:    EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
+		Config: json.RawMessage(it.Config), ETag: it.ETag, Version: it.Version,
+		PublishedAt: parseTime(it.PublishedAt),
+	}
+}
+
+// PublishDesired makes entities the complete desired configuration of env at version (a
+// commit or config version): it writes every entity (stamped with version and the
+// publication time) and then deletes the desired entities of env that are no longer in
+// the set, returning their keys. Writes are batched; a reader during a publish can see
+// the union of old and new, told apart by Version.
+func (s *Store) PublishDesired(ctx context.Context, env, version string, entities []Desired) (removed []EntityKey, err error) {
+	if err := validEnv(env); err != nil {
+		return nil, err
+	}
+	if version == "" {
+		return nil, fmt.Errorf("store: publish desired config of %s: empty version", env)
+	}
+	now := formatTime(s.now())
+	keep := map[EntityKey]bool{}
+	reqs := make([]types.WriteRequest, 0, len(entities))
+	for _, d := range entities {
+		if err := d.Key.validate(); err != nil {
+			return nil, err
+		}
+		if d.Key.Environment != env {
+			return nil, fmt.Errorf("store: publish desired config of %s: entity %s belongs to another environment", env, d.Key)
+		}
+		if keep[d.Key] {
+			return nil, fmt.Errorf("store: publish desired config of %s: entity %s listed twice", env, d.Key)
+		}
+		if !json.Valid(d.Config) {
+			return nil, fmt.Errorf("store: publish desired config of %s: entity %s: config is not valid JSON", env, d.Key)
+		}
+		keep[d.Key] = true
+		item, err := attributevalue.MarshalMap(desiredItem{
+			PK: envPK(env), SK: desiredSK(d.Key),
+			Environment: env, Kind: d.Key.Kind, Name: d.Key.Name,
+			Config: string(d.Config), ETag: d.ETag, Version: version, PublishedAt: now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: desired %s: %w", d.Key, err)
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	current, err := s.ListDesired(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return nil, fmt.Errorf("store: publish desired config of %s at %s: %w", env, version, err)
+	}
+	var dels []types.WriteRequest
+	for _, d := range current {
+		if !keep[d.Key] {
+			removed = append(removed, d.Key)
+			dels = append(dels, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(envPK(env), desiredSK(d.Key))}})
+		}
+	}
+	if err := s.batchWrite(ctx, dels); err != nil {
+		return nil, fmt.Errorf("store: prune desired config of %s at %s: %w", env, version, err)
+	}
+	return removed, nil
+}
+
+// ListDesired returns the desired configuration of every entity of env, ordered by kind
+// then name.
+func (s *Store) ListDesired(ctx context.Context, env string) ([]Desired, error) {
+	if err := validEnv(env); err != nil {
+		return nil, err
+	}
+	in, err := queryPrefix(envPK(env), prefixDesired, true)
+	if err != nil {
+		return nil, err
+	}
+	items, err := query[desiredItem](ctx, s, in, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: list desired config of %s: %w", env, err)
+	}
+	out := make([]Desired, len(items))
+	for i, it := range items {
+		out[i] = it.desired()
+	}
+	return out, nil
+}
