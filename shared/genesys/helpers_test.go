@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -178,3 +180,7 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	yb, _ := json.Marshal(y)
 	return string(xb) == string(yb)
 }
+
+func json_Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func mapsKeys[M ~map[K]V, K comparable, V any](m M) iter.Seq[K] { return maps.Keys(m) }
