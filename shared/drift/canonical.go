@@ -376,6 +376,11 @@ func normalNumber(lit string) (string, error) {
 	digits = trimmed
 	n := int64(len(digits))
 	p := n + e
+	// Bound the written exponent too, so that every canonical form parses
+	// back (1000e999999999999999 would otherwise be written as 1e+10^15+2).
+	if p-1 > maxExponent || p-1 < -maxExponent {
+		return "", fmt.Errorf("number %q has an exponent beyond ±%d", lit, int64(maxExponent))
+	}
 
 	var b strings.Builder
 	b.Grow(len(digits) + 24)

@@ -60,7 +60,8 @@
 //     otherwise: first digit, then '.' and the remaining digits if n > 1,
 //     then "e+" or "e-" and |p-1| ("1e+21", "1.5e-7").
 //     NaN and infinities have no JSON form and are an error, as are
-//     exponents beyond ±10^15.
+//     literals whose exponent, or whose written exponent p-1, lies beyond
+//     ±10^15 (no real value comes near; the bound keeps the arithmetic exact).
 //
 // ETag(v) is "sha256:" followed by the lower-case hex SHA-256 of
 // CanonicalJSON(v). Callers strip server-managed fields and sort sets before
