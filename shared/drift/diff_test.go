@@ -56,7 +56,7 @@ func TestDiff(t *testing.T) {
 			name:    "nested declared object absent in live",
 			desired: `{"mediaSettings":{"message":{"alertingTimeoutSeconds":30}}}`,
 			live:    `{"mediaSettings":{"call":{}}}`,
-			want: []Difference{{Path: "mediaSettings.message", Desired: map[string]any{"alertingTimeoutSeconds": num("30")}, Change: ChangeMissing}},
+			want:    []Difference{{Path: "mediaSettings.message", Desired: map[string]any{"alertingTimeoutSeconds": num("30")}, Change: ChangeMissing}},
 		},
 		{
 			name:    "object declared where live holds a scalar",
