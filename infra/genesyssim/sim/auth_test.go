@@ -1,8 +1,8 @@
 package sim
 
 import (
-	"strconv"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )

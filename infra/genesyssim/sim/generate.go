@@ -81,7 +81,7 @@ func (g *generator) names(n int, groups ...[]string) []string {
 		out = append(out, cp[:min(len(cp), n-len(out))]...)
 	}
 	base := len(out)
-	if base == 0 {
+	if base == 0 && n > 0 {
 		out, base = append(out, "Routing"), 1
 	}
 	for i := 0; len(out) < n; i++ {

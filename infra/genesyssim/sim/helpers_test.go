@@ -42,7 +42,7 @@ type env struct {
 }
 
 // newEnv starts a simulator on loopback with a fake clock, an org from Generate and a token.
-func newEnv(t *testing.T, opts Options, g GenerateOptions) *env {
+func newEnv(t testing.TB, opts Options, g GenerateOptions) *env {
 	t.Helper()
 	clock := newClock()
 	if opts.Now == nil {
@@ -59,7 +59,7 @@ func newEnv(t *testing.T, opts Options, g GenerateOptions) *env {
 	return e
 }
 
-func (e *env) token(t *testing.T) string {
+func (e *env) token(t testing.TB) string {
 	t.Helper()
 	st, _, body := e.tokenRequest(t, DefaultClientID, DefaultClientSecret, "grant_type=client_credentials", true)
 	if st != http.StatusOK {
@@ -68,7 +68,7 @@ func (e *env) token(t *testing.T) string {
 	return body["access_token"].(string)
 }
 
-func (e *env) tokenRequest(t *testing.T, id, secret, form string, basic bool) (int, http.Header, map[string]any) {
+func (e *env) tokenRequest(t testing.TB, id, secret, form string, basic bool) (int, http.Header, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.ts.URL+"/oauth/token", strings.NewReader(form))
 	if err != nil {
@@ -82,12 +82,12 @@ func (e *env) tokenRequest(t *testing.T, id, secret, form string, basic bool) (i
 }
 
 // call sends an API request with the env token. body may be nil, a string (raw JSON) or a value.
-func (e *env) call(t *testing.T, method, path string, body any) (int, http.Header, map[string]any) {
+func (e *env) call(t testing.TB, method, path string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
 	return e.callWith(t, e.tok, method, path, body)
 }
 
-func (e *env) callWith(t *testing.T, tok, method, path string, body any) (int, http.Header, map[string]any) {
+func (e *env) callWith(t testing.TB, tok, method, path string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -114,7 +114,7 @@ func (e *env) callWith(t *testing.T, tok, method, path string, body any) (int, h
 	return send(t, req)
 }
 
-func send(t *testing.T, req *http.Request) (int, http.Header, map[string]any) {
+func send(t testing.TB, req *http.Request) (int, http.Header, map[string]any) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -135,7 +135,7 @@ func send(t *testing.T, req *http.Request) (int, http.Header, map[string]any) {
 }
 
 // wantError checks a Genesys ErrorBody.
-func wantError(t *testing.T, what string, st int, h http.Header, body map[string]any, wantStatus int, wantCode string) {
+func wantError(t testing.TB, what string, st int, h http.Header, body map[string]any, wantStatus int, wantCode string) {
 	t.Helper()
 	if st != wantStatus {
 		t.Fatalf("%s: got status %d body %v, want %d", what, st, body, wantStatus)
@@ -159,7 +159,7 @@ func wantError(t *testing.T, what string, st int, h http.Header, body map[string
 	}
 }
 
-func entities(t *testing.T, body map[string]any) []map[string]any {
+func entities(t testing.TB, body map[string]any) []map[string]any {
 	t.Helper()
 	raw, ok := body["entities"].([]any)
 	if !ok {
@@ -180,7 +180,7 @@ func q(kv ...string) string {
 	return "?" + v.Encode()
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx

@@ -41,12 +41,11 @@ func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, _ caller) {
 	id := r.PathValue("queueId")
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e, ok := s.queues.get(id)
-	if !ok {
+	if _, ok := s.queues.get(id); !ok {
 		writeHTTPError(w, notFound("Queue", id))
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	writeJSON(w, http.StatusOK, s.queues.encoded(id))
 }
 
 func (s *Server) createQueue(w http.ResponseWriter, r *http.Request, c caller) {
@@ -482,6 +481,7 @@ func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, c caller) {
 	e["version"] = nextVersion(str(old, "version"))
 	e["dateModified"] = s.stamp(old)
 	s.skills.byID[id] = e
+	s.skills.invalidate(id)
 	s.emitLocked("skill", "Delete", old, nil, c.userID, c.clientID)
 	w.WriteHeader(http.StatusOK)
 }

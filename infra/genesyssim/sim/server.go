@@ -389,7 +389,7 @@ type Faults struct {
 	Latency           time.Duration // added to every request (waits on a timer, honours request ctx)
 	Force429          int           // the next N API requests answer 429
 	RetryAfterSeconds int           // Retry-After for forced 429s (default 1)
-	DropConnections   int           // the next N API requests have their connection hijacked and closed
+	DropConnections   int           // the next N API requests have their connection hijacked and closed mid-status-line
 	Seed              int64         // for the random 5xx choice
 }
 
@@ -475,9 +475,15 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// dropConnection hijacks the connection, writes the first bytes of a status line and
+// closes it. The partial write matters: Go's transport silently retries an idempotent
+// request once when a reused keep-alive connection closes before any response byte, which
+// would hide the fault from the client under test.
 func dropConnection(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
+		if conn, buf, err := hj.Hijack(); err == nil {
+			_, _ = buf.WriteString("HTTP/1.1 ")
+			_ = buf.Flush()
 			conn.Close()
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,12 +18,17 @@ type collection struct {
 	byID   map[string]map[string]any
 	order  []sortKey         // active entities
 	byName map[string]string // lower-case name -> id, active entities only
+
+	// raw caches each entity's JSON encoding, filled lazily by readers (hence its own
+	// lock: readers hold only Server.mu's read lock) and dropped on every write.
+	rawMu sync.Mutex
+	raw   map[string]json.RawMessage
 }
 
 type sortKey struct{ name, id string }
 
 func newCollection() *collection {
-	return &collection{byID: map[string]map[string]any{}, byName: map[string]string{}}
+	return &collection{byID: map[string]map[string]any{}, byName: map[string]string{}, raw: map[string]json.RawMessage{}}
 }
 
 func keyOf(e map[string]any) sortKey {
@@ -53,10 +59,35 @@ func (c *collection) active(id string) bool {
 	return c.byName[strings.ToLower(str(e, "name"))] == id
 }
 
+// encoded returns the JSON encoding of the stored entity id. Call with Server.mu held.
+func (c *collection) encoded(id string) json.RawMessage {
+	c.rawMu.Lock()
+	b, ok := c.raw[id]
+	c.rawMu.Unlock()
+	if ok {
+		return b
+	}
+	b, err := json.Marshal(c.byID[id])
+	if err != nil {
+		b = json.RawMessage("null") // entities are decoded JSON; they always marshal
+	}
+	c.rawMu.Lock()
+	c.raw[id] = b
+	c.rawMu.Unlock()
+	return b
+}
+
+func (c *collection) invalidate(id string) {
+	c.rawMu.Lock()
+	delete(c.raw, id)
+	c.rawMu.Unlock()
+}
+
 // put stores e (replacing the entity with the same id) and indexes it as active.
 func (c *collection) put(e map[string]any) {
 	id := str(e, "id")
 	c.unindex(id)
+	c.invalidate(id)
 	c.byID[id] = e
 	k := keyOf(e)
 	i, _ := slices.BinarySearchFunc(c.order, k, compareKeys)
@@ -79,6 +110,7 @@ func (c *collection) unindex(id string) {
 
 func (c *collection) remove(id string) {
 	c.unindex(id)
+	c.invalidate(id)
 	delete(c.byID, id)
 }
 
@@ -90,6 +122,7 @@ func (c *collection) nameTaken(name, exceptID string) bool {
 
 // load replaces the contents with es, sorting once.
 func (c *collection) load(kind string, es []map[string]any) error {
+	c.raw = map[string]json.RawMessage{}
 	c.byID = make(map[string]map[string]any, len(es))
 	c.byName = make(map[string]string, len(es))
 	c.order = make([]sortKey, 0, len(es))
@@ -263,24 +296,25 @@ func multi(q url.Values, key string) []string {
 // page renders the Genesys entity-listing envelope for the active entities of c that
 // match, in name order. Call with s.mu held (read).
 func page(c *collection, path string, q url.Values, p pageParams, match func(map[string]any) bool) map[string]any {
-	var matched []map[string]any
+	var matched []string
 	n := len(c.order)
 	for i := range n {
 		k := c.order[i]
 		if p.desc {
 			k = c.order[n-1-i]
 		}
-		e := c.byID[k.id]
-		if match == nil || match(e) {
-			matched = append(matched, e)
+		if match == nil || match(c.byID[k.id]) {
+			matched = append(matched, k.id)
 		}
 	}
 	total := len(matched)
 	pageCount := (total + p.size - 1) / p.size
 	start := (p.number - 1) * p.size
-	entities := []map[string]any{}
+	entities := []json.RawMessage{}
 	if start < total {
-		entities = matched[start:min(start+p.size, total)]
+		for _, id := range matched[start:min(start+p.size, total)] {
+			entities = append(entities, c.encoded(id))
+		}
 	}
 	uri := func(number int) string {
 		v := url.Values{}

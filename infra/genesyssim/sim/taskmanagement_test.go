@@ -271,7 +271,9 @@ func TestWorkitemsQuery(t *testing.T) {
 	f := Generate(GenerateOptions{Queues: 5, Worktypes: 3, Seed: 26})
 	// The items' type is the first worktype by name whose defaultQueue is the queue.
 	byName := slices.Clone(f.Worktypes)
-	slices.SortFunc(byName, func(a, b map[string]any) int { return strings.Compare(strings.ToLower(str(a, "name")), strings.ToLower(str(b, "name"))) })
+	slices.SortFunc(byName, func(a, b map[string]any) int {
+		return strings.Compare(strings.ToLower(str(a, "name")), strings.ToLower(str(b, "name")))
+	})
 	wt := byName[0]
 	qid := str(obj(wt, "defaultQueue"), "id")
 	var other string
