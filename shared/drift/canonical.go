@@ -271,7 +271,13 @@ func numberForm(v any) (string, bool, error) {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return "", true, &valueError{msg: fmt.Sprintf("number %v", x)}
 		}
-		lit = strconv.FormatFloat(x, 'e', -1, 64)
+		if x == math.Trunc(x) && math.Abs(x) < 1e21 {
+			// Integral: 'f' gives the same digits without an exponent, which
+			// normalNumber passes through untouched.
+			lit = strconv.FormatFloat(x+0, 'f', -1, 64) // +0 turns -0 into 0
+		} else {
+			lit = strconv.FormatFloat(x, 'e', -1, 64)
+		}
 	case float32:
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -312,6 +318,9 @@ func numberForm(v any) (string, bool, error) {
 // canonical form described in the package documentation. It works on the
 // decimal digits, so it is exact for every literal.
 func normalNumber(lit string) (string, error) {
+	if isPlainInteger(lit) {
+		return lit, nil // already canonical: most numbers in routing documents
+	}
 	bad := func() (string, error) { return "", fmt.Errorf("number %q is not a JSON number", lit) }
 	s := lit
 	neg := false
@@ -415,6 +424,21 @@ func normalNumber(lit string) (string, error) {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isPlainInteger reports whether lit is an integer literal that is its own
+// canonical form: optional '-', no leading zero, at most 21 digits, not -0.
+func isPlainInteger(lit string) bool {
+	d := strings.TrimPrefix(lit, "-")
+	if d == "" || len(d) > 21 || (d[0] == '0' && (len(d) > 1 || len(lit) > 1)) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if !isDigit(d[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 func asValueError(err error) *valueError {
 	var ve *valueError

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -189,5 +191,40 @@ func FuzzPatch(f *testing.F) {
 			return
 		}
 		roundTripPatch(t, docs[0], docs[1])
+	})
+}
+
+// FuzzFloatForm checks the integral fast path for float64 against the general
+// route through the shortest 'e' form, and that the canonical text reads back
+// as the same float64.
+func FuzzFloatForm(f *testing.F) {
+	for _, x := range []float64{0, 1, -5, 30, 0.1, 1e20, 1e21, 123456789012345680000, 9007199254740994, -1.5e-7, 5e-324, 1.7976931348623157e308} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		got, ok, err := numberForm(x)
+		if !ok {
+			t.Fatalf("numberForm(%v) does not treat float64 as a number", x)
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			if err == nil {
+				t.Fatalf("numberForm(%v) = %q, want an error", x, got)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("numberForm(%v): %v", x, err)
+		}
+		want, err := normalNumber(strconv.FormatFloat(x, 'e', -1, 64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("numberForm(%v) = %q, general route gives %q", x, got, want)
+		}
+		back, err := strconv.ParseFloat(got, 64)
+		if err != nil || back != x && !(x == 0 && back == 0) {
+			t.Fatalf("canonical %q of %v reads back as %v (%v)", got, x, back, err)
+		}
 	})
 }
