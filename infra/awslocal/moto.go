@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,16 +94,26 @@ func startOnce(ctx context.Context, bin string) (*Moto, error) {
 	m.cmd.Stdout = m.output
 	m.cmd.Stderr = m.output
 	m.cmd.SysProcAttr = sysProcAttr()
-	if err := m.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("awslocal: start %s: %w", bin, err)
-	}
+	// Start and wait on one goroutine locked to its OS thread: the kernel's parent-death
+	// signal (sysProcAttr) fires when the *thread* that forked exits, and a locked thread
+	// lives until this goroutine returns, which is after moto has exited.
+	started := make(chan error, 1)
 	go func() {
+		runtime.LockOSThread()
+		if err := m.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		err := m.cmd.Wait()
 		m.waitMu.Lock()
 		m.err = err
 		m.waitMu.Unlock()
 		close(m.exited)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("awslocal: start %s: %w", bin, err)
+	}
 	if err := m.waitReady(ctx); err != nil {
 		_ = m.Stop()
 		return nil, err
@@ -191,6 +202,18 @@ func (m *Moto) AWSConfig(ctx context.Context) (aws.Config, error) {
 		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
 		BaseEndpoint: aws.String(m.Endpoint),
 	}, nil
+}
+
+// Env returns the environment variables that point an AWS SDK in another process (a
+// function's bootstrap under the Lambda RIE, the CLI) at this moto, with test credentials.
+func (m *Moto) Env() map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":      m.Endpoint,
+		"AWS_REGION":            Region,
+		"AWS_DEFAULT_REGION":    Region,
+		"AWS_ACCESS_KEY_ID":     "testing",
+		"AWS_SECRET_ACCESS_KEY": "testing",
+	}
 }
 
 func freePort() (int, error) {

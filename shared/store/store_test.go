@@ -642,3 +642,21 @@ func TestOccupancyAndOverflow(t *testing.T) {
 		t.Errorf("GetOverflowState(missing): got %v, want ErrNotFound", err)
 	}
 }
+
+// BenchmarkClaimComplete measures the apply function's DynamoDB cost per change request
+// (conditional claim + completion) against moto.
+func BenchmarkClaimComplete(b *testing.B) {
+	cfg, res := awslocal.ForTest(b)
+	s := New(dynamodb.NewFromConfig(cfg), res.TableName)
+	i := 0
+	for b.Loop() {
+		i++
+		id := fmt.Sprintf("bench-%d", i)
+		if _, err := s.Claim(ctx, id, "h", time.Hour, time.Minute, devQueue); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Complete(ctx, id, StatusApplied, json.RawMessage(`{}`)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
