@@ -58,7 +58,8 @@ func fieldsOf(t reflect.Type) []field {
 // its Go field (the API changed a type, or an SDK was wrong) leaves that field
 // at its zero value instead of failing the response or the members after it;
 // the member is still kept in *raw and re-emitted unchanged by encodeObject.
-// Member names match exactly (encoding/json would also match case-insensitively).
+// (The fast path uses encoding/json, which also matches member names
+// case-insensitively; Genesys sends camelCase names only.)
 func decodeObject(b []byte, v any, raw *members) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
@@ -67,7 +68,14 @@ func decodeObject(b []byte, v any, raw *members) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
+	*raw = m
+	// Fast path: the whole object fits the struct.
+	if err := json.Unmarshal(b, v); err == nil {
+		return nil
+	}
 	rv := reflect.ValueOf(v).Elem()
+	rv.SetZero() // also clears the members field *raw points into
+	*raw = m
 	for _, f := range fieldsOf(rv.Type()) {
 		member, ok := m[f.name]
 		if !ok {
@@ -78,7 +86,6 @@ func decodeObject(b []byte, v any, raw *members) error {
 			fv.SetZero()
 		}
 	}
-	*raw = m
 	return nil
 }
 
