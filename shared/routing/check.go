@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,9 @@ import (
 // valid; Validate is for configs built or changed in code (diagnostics then carry paths
 // but no lines unless the config was loaded).
 func (c *Config) Validate() error {
+	if c == nil {
+		return errors.New("validate config: config is nil")
+	}
 	v, err := toJSONValue(c)
 	if err != nil {
 		return fmt.Errorf("validate config: %w", err)

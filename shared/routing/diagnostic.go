@@ -171,11 +171,14 @@ func (p path) pointer() string {
 		case int:
 			b.WriteString(strconv.Itoa(s))
 		case string:
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
+			b.WriteString(pointerEscaper.Replace(s))
 		}
 	}
 	return b.String()
 }
+
+// pointerEscaper escapes a JSON Pointer reference token (RFC 6901 section 3).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 func isIdent(s string) bool {
 	if s == "" {

@@ -187,7 +187,7 @@ func (cs *compiledSchema) allowedFields(schemaURL string) []string {
 		if tok == "" {
 			continue
 		}
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		tok = pointerUnescaper.Replace(tok)
 		m, ok := node.(map[string]any)
 		if !ok {
 			return nil
@@ -209,6 +209,8 @@ func (cs *compiledSchema) allowedFields(schemaURL string) []string {
 	slices.Sort(names)
 	return names
 }
+
+var pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
 
 // suggest returns the allowed field that prop most likely meant: same letters ignoring
 // case, dashes and underscores.
