@@ -466,11 +466,10 @@ func toTree(v any) (any, error) {
 // jsondiff) sees 30 and 30.0 as the same value.
 func normalize(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, bool, string:
-		if s, ok := x.(string); ok {
-			return sanitise(s), nil
-		}
+	case nil, bool:
 		return x, nil
+	case string:
+		return sanitise(x), nil
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
