@@ -46,8 +46,10 @@
 // Workbins, divisions and languages are org objects that routekeeper does not create.
 // A config may list the names it expects in the optional top-level workbins: and
 // divisions: lists. When a list is present, every reference of that kind must resolve
-// against it; when it is absent, those references are not checked here (a check against
-// the live org belongs to `validate --live`). Languages are never checked offline.
+// against it; when it is absent, those references are not checked here: checking them
+// against the live org needs Genesys access and belongs to a later `validate --live`.
+// Languages (worktype defaultLanguage) and member groups (conditional group routing) are
+// never checked offline.
 //
 // # Errors
 //
@@ -55,8 +57,8 @@
 // *ValidationError holding Diagnostics; each names a file, a line and a JSON path such
 // as queues[3].mediaSettings.message.alertingTimeoutSeconds. errors.Is(err, ErrInvalid)
 // tells an invalid config apart from an I/O error. Syntax and schema problems are reported
-// first; semantic checks (references, duplicates, rules) run only on documents that
-// passed the schema, so one mistake does not cascade into many.
+// first; semantic checks (references, duplicates, rules) run only when every document
+// passed them, so one mistake (a misspelt key) does not cascade into many.
 //
 // # Assignment rules
 //
