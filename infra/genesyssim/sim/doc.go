@@ -36,6 +36,9 @@
 //	PUT    /api/v2/routing/utilization                    omitted media types reset to system defaults
 //	POST   /api/v2/analytics/queues/observations/query    filter predicates dimension queueId, metrics enum
 //
+// Beyond the shared contract: Options.OrgID and EventSourceSuffix, EditSkill, FlushAudit,
+// AuditDelivered, Fixture.Utilization, the sentinels ErrNotFound, ErrNameTaken, ErrInvalid.
+//
 // /_sim/... is the simulator's own unauthenticated control plane for a separate process
 // (calls, faults, observations, workitem counts, audit target, out-of-band PATCH edits).
 //
@@ -92,8 +95,8 @@
 //     {id, userId, clientId?, serviceName Routing|TaskManagement, eventTime,
 //     action Create|Update|Delete, entityType, entity{id,name}, propertyChanges}.
 //     Delivered in order by one background goroutine; FlushAudit waits for delivery.
-//   - Faults (SetFaults) apply to API routes in this order: dropped connection (hijack and
-//     close), latency (timer, abandoned when the request context ends), forced 429 with
+//   - Faults (SetFaults) apply to API routes in this order: dropped connection (hijack,
+//     write a partial status line so Go's transport cannot silently retry, close), latency (timer, abandoned when the request context ends), forced 429 with
 //     Retry-After, random 503. /oauth/token only gets the latency.
 //   - Calls counts every request that reached an API route, by route template.
 //

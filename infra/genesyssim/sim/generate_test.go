@@ -15,11 +15,13 @@ func TestGenerate(t *testing.T) {
 	tests := []struct {
 		name string
 		o    GenerateOptions
+		full bool // also check determinism, Load and PUT validation of every queue
 	}{
-		{"small", GenerateOptions{Queues: 12, Skills: 10, Worktypes: 5, Seed: 1}},
-		{"benchmark size", GenerateOptions{Queues: 5000, Skills: 1000, Worktypes: 200, Seed: 2}},
-		{"beyond the name lists", GenerateOptions{Queues: 5500, Skills: 1400, Worktypes: 230, Workbins: 30, Divisions: 14, Seed: 3}},
-		{"empty", GenerateOptions{Seed: 4}},
+		{"small", GenerateOptions{Queues: 12, Skills: 10, Worktypes: 5, Seed: 1}, true},
+		{"medium", GenerateOptions{Queues: 400, Skills: 120, Worktypes: 40, Divisions: 6, Seed: 9}, true},
+		{"benchmark size", GenerateOptions{Queues: 5000, Skills: 1000, Worktypes: 200, Seed: 2}, false},
+		{"beyond the name lists", GenerateOptions{Queues: 10, Skills: 1400, Worktypes: 5, Workbins: 30, Divisions: 14, Seed: 3}, false},
+		{"empty", GenerateOptions{Seed: 4}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,13 +39,26 @@ func TestGenerate(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("counts [queues skills worktypes workbins divisions] (-want +got):\n%s", diff)
 			}
+			for kind, es := range map[string][]map[string]any{"queue": f.Queues, "skill": f.Skills, "worktype": f.Worktypes, "workbin": f.Workbins, "division": f.Divisions} {
+				seen := map[string]bool{}
+				for _, e := range es {
+					n := strings.ToLower(str(e, "name"))
+					if n == "" || seen[n] {
+						t.Fatalf("%s name %q is empty or not unique (case-insensitive)", kind, str(e, "name"))
+					}
+					seen[n] = true
+				}
+			}
+			if !tc.full {
+				return
+			}
 			first, _ := json.Marshal(f)
 			second, _ := json.Marshal(Generate(tc.o))
 			if !bytes.Equal(first, second) {
 				t.Fatalf("Generate is not deterministic for %+v", tc.o)
 			}
 			s := New(Options{})
-			if err := s.Load(f); err != nil { // checks ids and case-insensitive name uniqueness
+			if err := s.Load(f); err != nil {
 				t.Fatalf("Load: %v", err)
 			}
 			for _, wt := range f.Worktypes {
@@ -60,8 +75,7 @@ func TestGenerate(t *testing.T) {
 				}
 			}
 			for _, q := range f.Queues {
-				body := normObj(q)
-				if _, herr := s.buildQueue(body, q, caller{}); herr != nil {
+				if _, herr := s.buildQueue(normObj(q), q, caller{}); herr != nil {
 					t.Fatalf("generated queue %s does not pass the PUT validation: %v", str(q, "name"), herr)
 				}
 			}
