@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -121,15 +122,13 @@ func TestListPageErrorIsReturned(t *testing.T) {
 	}}
 	c, _ := newTestClient(t, org, func(cfg *Config) { cfg.PageSize = 2 })
 	_, err := c.ListQueues(t.Context())
-	if ae, ok := err.(interface{ Unwrap() error }); !ok || ae == nil {
-		t.Fatalf("got %v, want a wrapped error", err)
+	if !errors.Is(err, ErrForbidden) {
+		t.Fatalf("got %v, want ErrForbidden", err)
 	}
-	if !isForbidden(err) {
-		t.Errorf("got %v, want ErrForbidden", err)
+	if !strings.Contains(err.Error(), "page 3") || !strings.Contains(err.Error(), "corr-p3") {
+		t.Errorf("error %q does not name page 3 and its correlation id", err)
 	}
 }
-
-func isForbidden(err error) bool { return errorsIs(err, ErrForbidden) }
 
 // queueStore serves one queue for GET and records the PUT body.
 type queueStore struct {
@@ -523,5 +522,3 @@ func TestUtilizationRoundTrip(t *testing.T) {
 		t.Errorf("got PUT body %s, want %s", put, want)
 	}
 }
-
-func errorsIs(err, target error) bool { return errors.Is(err, target) }

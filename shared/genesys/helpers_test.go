@@ -181,6 +181,6 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	return string(xb) == string(yb)
 }
 
-func json_Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 func mapsKeys[M ~map[K]V, K comparable, V any](m M) iter.Seq[K] { return maps.Keys(m) }

@@ -58,8 +58,7 @@ func fieldsOf(t reflect.Type) []field {
 // its Go field (the API changed a type, or an SDK was wrong) leaves that field
 // at its zero value instead of failing the response or the members after it;
 // the member is still kept in *raw and re-emitted unchanged by encodeObject.
-// (The fast path uses encoding/json, which also matches member names
-// case-insensitively; Genesys sends camelCase names only.)
+// Member names match exactly.
 func decodeObject(b []byte, v any, raw *members) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
@@ -69,11 +68,15 @@ func decodeObject(b []byte, v any, raw *members) error {
 		return err
 	}
 	*raw = m
-	// Fast path: the whole object fits the struct.
-	if err := json.Unmarshal(b, v); err == nil {
-		return nil
-	}
 	rv := reflect.ValueOf(v).Elem()
+	// Fast path: the whole object fits the struct and no member name differs
+	// from a modelled one only in case (encoding/json would fill the field
+	// from it, and the member would then be emitted twice).
+	if !caseVariant(rv.Type(), m) {
+		if err := json.Unmarshal(b, v); err == nil {
+			return nil
+		}
+	}
 	rv.SetZero() // also clears the members field *raw points into
 	*raw = m
 	for _, f := range fieldsOf(rv.Type()) {
@@ -126,6 +129,28 @@ func encodeObject(v any, raw members) ([]byte, error) {
 		out[f.name] = b
 	}
 	return json.Marshal(out)
+}
+
+var foldCache sync.Map // reflect.Type -> map[string]string (lower-case name -> name)
+
+// caseVariant reports whether m has a member that t does not model exactly but
+// matches a modelled name case-insensitively.
+func caseVariant(t reflect.Type, m members) bool {
+	v, ok := foldCache.Load(t)
+	if !ok {
+		fold := make(map[string]string)
+		for _, f := range fieldsOf(t) {
+			fold[strings.ToLower(f.name)] = f.name
+		}
+		v, _ = foldCache.LoadOrStore(t, fold)
+	}
+	fold := v.(map[string]string)
+	for k := range m {
+		if name, ok := fold[strings.ToLower(k)]; ok && name != k {
+			return true
+		}
+	}
+	return false
 }
 
 // isEmptyValue reports whether encoding/json's omitempty would drop v.

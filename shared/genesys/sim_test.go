@@ -96,8 +96,8 @@ func TestSimListsWholeOrg(t *testing.T) {
 		if q.Division == nil || q.Division.ID == "" {
 			t.Errorf("queue %s has no division", q.Name)
 		}
-		b, _ := json_Marshal(q)
-		lb, _ := json_Marshal(live)
+		b, _ := jsonMarshal(q)
+		lb, _ := jsonMarshal(live)
 		if !jsonEqual(t, lb, b) {
 			t.Errorf("queue %s re-encoded\n%s\nwant\n%s", q.Name, b, lb)
 		}
