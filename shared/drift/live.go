@@ -1,0 +1,324 @@
+package drift
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/routing"
+)
+
+// LiveReader is what ReadLive needs from a Genesys client (*genesys.Client
+// satisfies it): the five list endpoints, nothing per entity.
+type LiveReader interface {
+	ListDivisions(ctx context.Context) ([]genesys.Division, error)
+	ListSkills(ctx context.Context) ([]genesys.Skill, error)
+	ListQueues(ctx context.Context) ([]genesys.Queue, error)
+	ListWorkbins(ctx context.Context) ([]genesys.Workbin, error)
+	ListWorktypes(ctx context.Context) ([]genesys.Worktype, error)
+}
+
+// Entity is one live managed entity: its raw JSON as Genesys returned it (every
+// member, for GET-edit-PUT), its canonical form and the ETag of that form.
+type Entity struct {
+	Kind      string         `json:"kind"`
+	Name      string         `json:"name"`
+	ID        string         `json:"id"`
+	Raw       map[string]any `json:"raw"`
+	Canonical map[string]any `json:"canonical"`
+	ETag      string         `json:"etag"`
+}
+
+// NewEntity canonicalises raw (a skill, queue or worktype as the API returned
+// it) and computes its ETag.
+func NewEntity(kind string, raw map[string]any, n *Names) (*Entity, error) {
+	e, _, err := newEntity(kind, raw, n)
+	return e, err
+}
+
+func newEntity(kind string, raw map[string]any, n *Names) (*Entity, []Unresolved, error) {
+	doc, unresolved, err := canonical(kind, raw, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	etag, err := ETag(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("etag of %s %q: %w", kind, doc["name"], err)
+	}
+	id, _ := raw["id"].(string)
+	return &Entity{Kind: kind, Name: doc["name"].(string), ID: id, Raw: raw, Canonical: doc, ETag: etag}, unresolved, nil
+}
+
+// Live is the org as read by ReadLive: managed entities by kind and name,
+// the names of divisions and workbins, and the id<->name index.
+type Live struct {
+	Names     *Names
+	Skills    map[string]*Entity // by name
+	Queues    map[string]*Entity
+	Worktypes map[string]*Entity
+	Divisions []string // sorted names
+	Workbins  []string // sorted names
+	// Warnings are things a reader should know that did not stop the read:
+	// references to ids the org does not name, and duplicate names.
+	Warnings []string
+}
+
+// Kind returns the entities of kind ("skill", "queue" or "worktype") by name.
+func (l *Live) Kind(kind string) map[string]*Entity {
+	switch kind {
+	case KindSkill:
+		return l.Skills
+	case KindQueue:
+		return l.Queues
+	case KindWorktype:
+		return l.Worktypes
+	}
+	return nil
+}
+
+// Entity returns the live entity of kind called name.
+func (l *Live) Entity(kind, name string) (*Entity, bool) {
+	e, ok := l.Kind(kind)[name]
+	return e, ok
+}
+
+// Sorted returns the entities of kind ordered by name.
+func (l *Live) Sorted(kind string) []*Entity {
+	m := l.Kind(kind)
+	out := make([]*Entity, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *Entity) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// ReadLive reads the whole org with list endpoints only: divisions, skills,
+// queues, workbins and worktypes, the five lists concurrently (each client
+// list pages concurrently inside the client's one request budget). No entity
+// is fetched on its own: the list payloads carry every field the canonical
+// form uses. (Evidence: the queue list returns full Queue entities, SDK
+// QueueEntityListing.entities []Queue, and the Genesys Terraform provider
+// serves its per-queue reads from a cache filled by the list; the worktypes
+// query returns full Worktype entities with reference ids, and the canonical
+// form needs only the ids. No field is known to be missing from a list
+// payload, so nothing is fetched per entity, and nothing is fetched twice.)
+//
+// progress, if not nil, is called after each list completes with (done, 5),
+// and then with (entities canonicalised, total entities) every 256 entities
+// and at the end. It may be called from several goroutines, one call at a time.
+//
+// Deleted skills (state "deleted") are left out. When two entities of a kind
+// share a name (Genesys forbids it, case-insensitively), the one with the
+// smaller id is kept and a warning is recorded.
+func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int)) (*Live, error) {
+	var mu sync.Mutex
+	done := 0
+	step := func(total int) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		progress(done, total)
+	}
+	var (
+		divisions []genesys.Division
+		skills    []genesys.Skill
+		queues    []genesys.Queue
+		workbins  []genesys.Workbin
+		worktypes []genesys.Worktype
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	list := func(what string, f func(context.Context) error) {
+		g.Go(func() error {
+			if err := f(gctx); err != nil {
+				return fmt.Errorf("list %s: %w", what, err)
+			}
+			step(5)
+			return nil
+		})
+	}
+	list("divisions", func(ctx context.Context) (err error) { divisions, err = r.ListDivisions(ctx); return })
+	list("skills", func(ctx context.Context) (err error) { skills, err = r.ListSkills(ctx); return })
+	list("queues", func(ctx context.Context) (err error) { queues, err = r.ListQueues(ctx); return })
+	list("workbins", func(ctx context.Context) (err error) { workbins, err = r.ListWorkbins(ctx); return })
+	list("worktypes", func(ctx context.Context) (err error) { worktypes, err = r.ListWorktypes(ctx); return })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	l := &Live{
+		Names:     NewNames(divisions, skills, queues, workbins),
+		Skills:    make(map[string]*Entity, len(skills)),
+		Queues:    make(map[string]*Entity, len(queues)),
+		Worktypes: make(map[string]*Entity, len(worktypes)),
+	}
+	for _, d := range divisions {
+		l.Divisions = append(l.Divisions, d.Name)
+	}
+	for _, w := range workbins {
+		l.Workbins = append(l.Workbins, w.Name)
+	}
+	sort.Strings(l.Divisions)
+	sort.Strings(l.Workbins)
+	l.Divisions = slices.Compact(l.Divisions)
+	l.Workbins = slices.Compact(l.Workbins)
+
+	type item struct {
+		kind  string
+		model any
+	}
+	items := make([]item, 0, len(skills)+len(queues)+len(worktypes))
+	for i := range skills {
+		if skills[i].State != "deleted" {
+			items = append(items, item{KindSkill, &skills[i]})
+		}
+	}
+	for i := range queues {
+		items = append(items, item{KindQueue, &queues[i]})
+	}
+	for i := range worktypes {
+		items = append(items, item{KindWorktype, &worktypes[i]})
+	}
+
+	// Canonicalise on every core: at 5,000 queues this is CPU work worth sharing.
+	entities := make([]*Entity, len(items))
+	unresolved := make([][]Unresolved, len(items))
+	var counted int
+	var cmu sync.Mutex
+	cg, cctx := errgroup.WithContext(ctx)
+	cg.SetLimit(runtime.GOMAXPROCS(0))
+	const chunk = 256
+	for start := 0; start < len(items); start += chunk {
+		end := min(start+chunk, len(items))
+		cg.Go(func() error {
+			for i := start; i < end; i++ {
+				if err := cctx.Err(); err != nil {
+					return err
+				}
+				raw, err := Raw(items[i].model)
+				if err != nil {
+					return fmt.Errorf("%s: %w", items[i].kind, err)
+				}
+				e, un, err := newEntity(items[i].kind, raw, l.Names)
+				if err != nil {
+					return err
+				}
+				entities[i], unresolved[i] = e, un
+			}
+			if progress != nil {
+				cmu.Lock()
+				counted += end - start
+				progress(counted, len(items))
+				cmu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := cg.Wait(); err != nil {
+		return nil, err
+	}
+	for i, e := range entities {
+		m := l.Kind(e.Kind)
+		if prev, dup := m[e.Name]; dup {
+			keep, drop := prev, e
+			if e.ID < prev.ID {
+				keep, drop = e, prev
+			}
+			m[e.Name] = keep
+			l.Warnings = append(l.Warnings, fmt.Sprintf("%s %q: two entities share the name (ids %s and %s); using %s", e.Kind, e.Name, keep.ID, drop.ID, keep.ID))
+		} else {
+			m[e.Name] = e
+		}
+		for _, u := range unresolved[i] {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("%s %q: %s references %s %s, which the org does not list; written as %q",
+				e.Kind, e.Name, u.Path, u.Kind, u.ID, IDPrefix+u.ID))
+		}
+	}
+	sort.Strings(l.Warnings)
+	return l, nil
+}
+
+// Raw returns the JSON object of v (a genesys model, which re-emits every
+// member the server sent, or any JSON-encodable value) decoded with Decode.
+func Raw(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode raw entity: %w", err)
+	}
+	return Decode(b)
+}
+
+// Config returns the live org as a routekeeper config: every skill, queue and
+// worktype in canonical form, and the names of every division and workbin
+// (so references in the exported config validate against its own lists).
+// Assignment rules are not reconstructed: a worktype's defaultQueue,
+// defaultSkills and defaultPriority are written on the worktype itself.
+// Use routing.MarshalYAML on the result for deterministic output.
+func (l *Live) Config(environment string) (*routing.Config, error) {
+	cfg := &routing.Config{
+		APIVersion:  routing.APIVersion,
+		Environment: environment,
+		Divisions:   slices.Clone(l.Divisions),
+		Workbins:    slices.Clone(l.Workbins),
+	}
+	for _, e := range l.Sorted(KindSkill) {
+		var s routing.Skill
+		if err := specFromDoc(e, &s); err != nil {
+			return nil, err
+		}
+		cfg.Skills = append(cfg.Skills, s)
+	}
+	for _, e := range l.Sorted(KindQueue) {
+		var q routing.Queue
+		if err := specFromDoc(e, &q); err != nil {
+			return nil, err
+		}
+		cfg.Queues = append(cfg.Queues, q)
+	}
+	for _, e := range l.Sorted(KindWorktype) {
+		var w routing.Worktype
+		if err := specFromDoc(e, &w); err != nil {
+			return nil, err
+		}
+		cfg.Worktypes = append(cfg.Worktypes, w)
+	}
+	return cfg, nil
+}
+
+// specFromDoc decodes a canonical document into a routing spec type, strictly:
+// a canonical field the spec lacks is a bug in this package, and a value the
+// spec cannot hold (a fractional alertingTimeoutSeconds) is reported with the
+// entity's name.
+func specFromDoc(e *Entity, spec any) error {
+	b, err := json.Marshal(e.Canonical)
+	if err != nil {
+		return fmt.Errorf("export %s %q: %w", e.Kind, e.Name, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(spec); err != nil {
+		return fmt.Errorf("export %s %q (id %s): live value does not fit the routekeeper/v1 model: %w", e.Kind, e.Name, e.ID, err)
+	}
+	return nil
+}
+
+// SpecDoc returns the JSON document of a spec (a routing.Skill, Queue or
+// Worktype, or a routing.Entity's Spec): exactly its managed fields, decoded
+// with Decode so numbers compare exactly with canonical live documents.
+func SpecDoc(spec any) (map[string]any, error) {
+	return Raw(spec)
+}

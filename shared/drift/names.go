@@ -1,0 +1,117 @@
+package drift
+
+import (
+	"strings"
+
+	"github.com/routekeeper/routekeeper/shared/genesys"
+)
+
+// Kinds of org objects. Skills, queues and worktypes are managed; divisions,
+// workbins and languages are only referenced by name.
+const (
+	KindSkill    = "skill"
+	KindQueue    = "queue"
+	KindWorktype = "worktype"
+	KindWorkbin  = "workbin"
+	KindDivision = "division"
+	KindLanguage = "language"
+	// KindGroup is a member group (team, group or skill group) of conditional
+	// group routing. Genesys embeds their names; routekeeper does not list them.
+	KindGroup = "group"
+)
+
+// IDPrefix marks a reference whose id has no known name in the org: the
+// canonical form writes it as IDPrefix+id (for example a worktype's
+// defaultLanguage, a member group, or a skill deleted since it was
+// referenced), so the reference stays visible, stable and comparable instead
+// of disappearing. The request-body builders (QueueBody, WorktypePatch, ...)
+// accept the same form back, so such a reference round-trips and a config
+// may use it for an object it cannot name.
+const IDPrefix = "id:"
+
+// Names maps org ids to names and back, per kind. It is built from the list
+// endpoints (NewNames) and is read-only afterwards except through Add, so it is
+// safe for concurrent readers once built. A nil *Names knows no names.
+//
+// Genesys keeps names unique per kind (case-insensitively); when two objects
+// of a kind share a name anyway, ID returns the first one added.
+type Names struct {
+	byID   map[string]map[string]string // kind -> id -> name
+	byName map[string]map[string]string // kind -> name -> id
+}
+
+// NewNames indexes the names of the org's divisions, skills, queues and
+// workbins, the objects canonical documents reference by name.
+func NewNames(divisions []genesys.Division, skills []genesys.Skill, queues []genesys.Queue, workbins []genesys.Workbin) *Names {
+	n := &Names{byID: map[string]map[string]string{}, byName: map[string]map[string]string{}}
+	for _, d := range divisions {
+		n.Add(KindDivision, d.ID, d.Name)
+	}
+	for _, s := range skills {
+		if s.State == "deleted" {
+			continue
+		}
+		n.Add(KindSkill, s.ID, s.Name)
+	}
+	for _, q := range queues {
+		n.Add(KindQueue, q.ID, q.Name)
+	}
+	for _, w := range workbins {
+		n.Add(KindWorkbin, w.ID, w.Name)
+	}
+	return n
+}
+
+// Add records that the object of kind with id is called name (for example a
+// routing language read elsewhere). Empty ids or names are ignored.
+func (n *Names) Add(kind, id, name string) {
+	if id == "" || name == "" {
+		return
+	}
+	if n.byID[kind] == nil {
+		n.byID[kind] = map[string]string{}
+		n.byName[kind] = map[string]string{}
+	}
+	n.byID[kind][id] = name
+	if _, taken := n.byName[kind][name]; !taken {
+		n.byName[kind][name] = id
+	}
+}
+
+// Name returns the name of the object of kind with id.
+func (n *Names) Name(kind, id string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	name, ok := n.byID[kind][id]
+	return name, ok
+}
+
+// ID returns the id of the object of kind called name (exact match).
+func (n *Names) ID(kind, name string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	id, ok := n.byName[kind][name]
+	return id, ok
+}
+
+// Len returns how many objects of kind are known.
+func (n *Names) Len(kind string) int {
+	if n == nil {
+		return 0
+	}
+	return len(n.byID[kind])
+}
+
+// resolve turns a name from a spec into an id: a known name, or a name written
+// as IDPrefix+id. The second result is false when neither applies.
+func (n *Names) resolve(kind, name string) (string, bool) {
+	if id, ok := n.ID(kind, name); ok {
+		return id, true
+	}
+	if id, ok := strings.CutPrefix(name, IDPrefix); ok && id != "" {
+		return id, true
+	}
+	return "", false
+}
