@@ -1,0 +1,85 @@
+// Package apply is routekeeper's apply engine: it takes one change request
+// (shared/changes, routekeeper.change/v1) to Genesys Cloud safely. The apply Lambda
+// (functions/apply) runs it for every SQS FIFO record, and `routekeeper apply --direct`
+// runs the same engine in-process for users without the AWS stack.
+//
+// It owns the guarantees routekeeper makes about a change request:
+//
+//   - applied at most once: every request is claimed in the store first
+//     (Powertools-style idempotency, store.Claim); a replay of a completed request returns
+//     the stored Result without calling Genesys, and the same id with another payload is
+//     rejected;
+//   - never written over a concurrent edit it has not merged: the entity is re-read
+//     immediately before the write and its ETag (drift.ETag of the canonical form)
+//     compared with the request's baseEtag; on a difference the change is three-way
+//     merged and written only if the edits are disjoint;
+//   - never lost: a failure that may pass (429, 5xx, timeouts, a request held by another
+//     invocation, a reference not created yet) returns a *RetryError and is counted on the
+//     record (store.RecordAttempt) so SQS delivers the message again (and moves it to the
+//     dead-letter queue after maxReceiveCount, with the reason on the record);
+//   - every request ends in a recorded terminal state (APPLIED, NOOP, CONFLICT, REJECTED)
+//     with a Result a user can query (`routekeeper status`).
+//
+// # Algorithm (per request)
+//
+//  1. Claim the change id with the payload hash (changes.PayloadHash). Completed: return
+//     the stored Result (Replayed). Payload mismatch: REJECTED, not recorded over the
+//     existing record. Held elsewhere: *RetryError.
+//  2. Read the live entity: by the request's id hint, else by name through the names cache
+//     (see below); canonicalise it (drift.Canonical) and take its ETag.
+//  3. update: ETag equal to baseEtag -> write the desired fields. Different -> three-way
+//     merge, base = the last-known state in the store (only if its ETag is baseEtag, i.e.
+//     it is the document the change was planned against), ours = drift.Overlay(base,
+//     desired), theirs = live. Conflicts -> CONFLICT with base/ours/theirs per path and
+//     nothing written. No conflict -> write the merged values of the managed fields.
+//     Whatever is to be written, if live already holds it -> NOOP.
+//  4. Writes: queue PUT of the raw object read, edited with drift.QueueBody (fields
+//     routekeeper does not model are sent back untouched); worktype PATCH with
+//     drift.WorktypePatch; skills are only created and deleted (a skill's only managed
+//     field is its name).
+//  5. After a write the response is canonicalised and stored as the entity's last-known
+//     state (store.PutObservation, source apply) with its new ETag, and the request is
+//     completed with its Result. NOOP and CONFLICT also store what they read.
+//
+// # Decisions
+//
+// Unknown base. When the store holds no observation whose ETag is the request's baseEtag
+// (the entity was planned from another source, or a webhook recorded the concurrent edit
+// since), the merge runs with an empty base: every managed field that live holds with
+// another value than desired is a CONFLICT. That is the only answer that cannot write over
+// an unseen edit. `routekeeper apply` records the observations it planned against so the
+// base is normally known.
+//
+// Create. If an entity of that name already exists: equal to desired in every managed
+// field -> NOOP (also what a redelivered create whose first attempt succeeded sees);
+// otherwise CONFLICT listing the differing fields (base absent). routekeeper never adopts
+// an entity someone else created with other settings: a person decides (edit the config
+// or the entity) and re-plans, which then yields an update against a known ETag.
+//
+// Delete. Guarded by baseEtag like update: an entity changed since the plan is not
+// deleted (CONFLICT, theirs listed); an entity already gone is NOOP. Queues are deleted
+// without forceDelete, so Genesys refuses a queue that is still in use (REJECTED with its
+// message). Skills carry a server version, but Genesys' DELETE takes none, so the
+// canonical ETag (the name) and existence are what is checked.
+//
+// Update of a missing entity -> CONFLICT (theirs deleted it); nothing is created.
+//
+// Errors. Genesys 400/404/413 on a write and changes Genesys refuses for good end as
+// REJECTED with the message. 401/403 (credentials or role), 409 (Genesys answers transient
+// conflicts on worktypes), 429, 5xx, transport errors, context deadlines and unresolved
+// references after a names refresh are retryable. Anything unclassified is retryable too:
+// retrying a permanent failure costs maxReceiveCount deliveries and ends in the DLQ with
+// the reason recorded, while rejecting a transient one would lose the change.
+//
+// # Names cache
+//
+// Canonical documents reference other objects by name. The engine keeps the org's id<->name
+// maps (drift.Names: divisions, skills, queues, workbins; plus worktype ids by name) per
+// process for Options.NamesTTL (default 5 minutes), and refreshes them at most once per
+// request on a miss: an entity not found by name, a reference that does not resolve,
+// or an ETag that differs from baseEtag (a stale name would change the canonical form).
+// Entities the engine creates are added at once.
+//
+// Apply calls run one at a time per Engine (a mutex): a FIFO batch is sequential anyway,
+// and the names cache is then never read while it changes.
+package apply

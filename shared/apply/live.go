@@ -1,0 +1,570 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+// namesCache is the per-process id<->name knowledge of the org (package doc, Names cache).
+type namesCache struct {
+	names     *drift.Names
+	worktypes map[string]string // worktype name -> id; nil until a lookup needs it
+	loaded    bool
+	loadedAt  int64 // unix nanos on the engine clock
+}
+
+// names returns the cached maps, loading them when absent or older than NamesTTL.
+func (e *Engine) cachedNames(ctx context.Context) (*drift.Names, error) {
+	if e.names.loaded && e.opts.Now().UnixNano()-e.names.loadedAt < int64(e.opts.NamesTTL) {
+		return e.names.names, nil
+	}
+	return e.loadNames(ctx)
+}
+
+// loadNames lists divisions, skills, queues and workbins (concurrently, inside the
+// client's one budget) and replaces the cache.
+func (e *Engine) loadNames(ctx context.Context) (*drift.Names, error) {
+	var (
+		divs   []genesys.Division
+		skills []genesys.Skill
+		queues []genesys.Queue
+		bins   []genesys.Workbin
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { divs, err = e.g.ListDivisions(gctx); return })
+	g.Go(func() (err error) { skills, err = e.g.ListSkills(gctx); return })
+	g.Go(func() (err error) { queues, err = e.g.ListQueues(gctx); return })
+	g.Go(func() (err error) { bins, err = e.g.ListWorkbins(gctx); return })
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("read the org's names: %w", err)
+	}
+	e.names = namesCache{names: drift.NewNames(divs, skills, queues, bins), loaded: true, loadedAt: e.opts.Now().UnixNano()}
+	return e.names.names, nil
+}
+
+// worktypeID looks a worktype up by name (ListWorktypes on first need).
+func (e *Engine) worktypeID(ctx context.Context, name string) (string, bool, error) {
+	if e.names.worktypes == nil {
+		wts, err := e.g.ListWorktypes(ctx)
+		if err != nil {
+			return "", false, fmt.Errorf("list worktypes: %w", err)
+		}
+		e.names.worktypes = make(map[string]string, len(wts))
+		for _, w := range wts {
+			if _, dup := e.names.worktypes[w.Name]; !dup {
+				e.names.worktypes[w.Name] = w.ID
+			}
+		}
+	}
+	id, ok := e.names.worktypes[name]
+	return id, ok, nil
+}
+
+// op is one request being applied.
+type op struct {
+	e         *Engine
+	req       *changes.Request
+	kind      string
+	names     *drift.Names
+	refreshed bool // names reloaded during this request
+	log       *slog.Logger
+}
+
+// refresh reloads the names once per request; it reports whether it did.
+func (o *op) refresh(ctx context.Context) (bool, error) {
+	if o.refreshed {
+		return false, nil
+	}
+	o.refreshed = true
+	n, err := o.e.loadNames(ctx)
+	if err != nil {
+		return false, err
+	}
+	o.names = n
+	return true, nil
+}
+
+// live is an entity as read from Genesys.
+type live struct {
+	id    string
+	raw   map[string]any
+	canon map[string]any
+	etag  string
+}
+
+func (o *op) canonicalise(l *live) error {
+	c, err := drift.Canonical(o.kind, l.raw, o.names)
+	if err != nil {
+		return fmt.Errorf("canonicalise %s %s: %w", o.kind, l.id, err)
+	}
+	etag, err := drift.ETag(c)
+	if err != nil {
+		return fmt.Errorf("etag of %s %s: %w", o.kind, l.id, err)
+	}
+	l.canon, l.etag = c, etag
+	return nil
+}
+
+// toRaw turns a decoded model into the raw JSON object the server sent.
+func toRaw(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return drift.Decode(b)
+}
+
+// get reads the entity with id; (nil, nil) when it does not exist.
+func (o *op) get(ctx context.Context, id string) (*live, error) {
+	var raw map[string]any
+	var err error
+	switch o.kind {
+	case drift.KindQueue:
+		raw, err = o.e.g.GetQueueRaw(ctx, id)
+	case drift.KindSkill:
+		var s *genesys.Skill
+		if s, err = o.e.g.GetSkill(ctx, id); err == nil {
+			if s.State == "deleted" { // Genesys soft-deletes skills
+				return nil, nil
+			}
+			raw, err = toRaw(s)
+		}
+	case drift.KindWorktype:
+		var w *genesys.Worktype
+		if w, err = o.e.g.GetWorktype(ctx, id); err == nil {
+			raw, err = toRaw(w)
+		}
+	}
+	if errors.Is(err, genesys.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", o.kind, id, err)
+	}
+	l := &live{id: id, raw: raw}
+	return l, o.canonicalise(l)
+}
+
+// lookup finds an entity id by name in the cache.
+func (o *op) lookup(ctx context.Context, name string) (string, bool, error) {
+	if o.kind == drift.KindWorktype {
+		return o.e.worktypeID(ctx, name)
+	}
+	id, ok := o.names.ID(o.kind, name)
+	return id, ok, nil
+}
+
+// find reads the request's entity: by the id hint, else by name (refreshing the names
+// once on a miss if refreshOnMiss). (nil, nil) when no entity of that name exists.
+func (o *op) find(ctx context.Context, refreshOnMiss bool) (*live, error) {
+	name := o.req.Entity.Name
+	if id := o.req.Entity.ID; id != "" {
+		l, err := o.get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil && l.canon["name"] == name {
+			return l, nil
+		}
+		// Gone or renamed since the plan: fall back to the name, the entity's identity.
+	}
+	id, ok, err := o.lookup(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if !refreshOnMiss {
+			return nil, nil
+		}
+		if did, err := o.refresh(ctx); err != nil || !did {
+			return nil, err
+		}
+		if id, ok, err = o.lookup(ctx, name); err != nil || !ok {
+			return nil, err
+		}
+	}
+	if id == o.req.Entity.ID {
+		return nil, nil // already read above: gone or renamed
+	}
+	l, err := o.get(ctx, id)
+	if err != nil || l == nil || l.canon["name"] != name {
+		return nil, err
+	}
+	return l, nil
+}
+
+// recanonicalise refreshes the names once and canonicalises l again, for an ETag or a
+// comparison that may only differ because a name changed since the cache was loaded.
+func (o *op) recanonicalise(ctx context.Context, l *live) error {
+	did, err := o.refresh(ctx)
+	if err != nil || !did {
+		return err
+	}
+	return o.canonicalise(l)
+}
+
+// base returns the document the request was planned against: the stored last-known
+// state if its ETag is the request's baseEtag, else nil.
+func (o *op) base(ctx context.Context) map[string]any {
+	obs, err := o.e.s.GetObservation(ctx, entityKey(o.req))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			o.log.WarnContext(ctx, "could not read the last-known state; merging without a base", slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if obs.ETag != o.req.BaseEtag {
+		return nil
+	}
+	doc, err := drift.Decode(obs.Config)
+	if err != nil {
+		return nil
+	}
+	if etag, err := drift.ETag(doc); err != nil || etag != obs.ETag {
+		return nil // not the stored document the ETag was computed from
+	}
+	return doc
+}
+
+// observe stores l as the entity's last-known state. A failure only loses freshness of
+// the cache of live state (a drift scan refreshes it), so it is logged, not returned.
+func (o *op) observe(ctx context.Context, l *live) {
+	cfg, err := drift.CanonicalJSON(l.canon)
+	if err == nil {
+		err = o.e.s.PutObservation(ctx, store.Observation{
+			Key: entityKey(o.req), ETag: l.etag, Config: cfg, GenesysID: l.id,
+			ObservedAt: o.e.opts.Now().UTC(), Source: store.SourceApply,
+		})
+	}
+	if err != nil && !errors.Is(err, store.ErrStale) {
+		o.log.WarnContext(ctx, "could not store the last-known state", slog.String("error", err.Error()))
+	}
+}
+
+// run applies the request to Genesys and fills res; a non-nil error is classified by the
+// caller (retryable or REJECTED).
+func (e *Engine) run(ctx context.Context, req *changes.Request, res *Result) error {
+	o := &op{e: e, req: req, kind: string(req.Entity.Type),
+		log: e.log.With(slog.String("changeId", req.ChangeID))}
+	n, err := e.cachedNames(ctx)
+	if err != nil {
+		return err
+	}
+	o.names = n
+	switch req.Operation {
+	case changes.OpCreate:
+		return o.create(ctx, res)
+	case changes.OpUpdate:
+		return o.update(ctx, res)
+	case changes.OpDelete:
+		return o.delete(ctx, res)
+	}
+	return permanent("unknown operation %q", req.Operation)
+}
+
+func (o *op) update(ctx context.Context, res *Result) error {
+	l, err := o.find(ctx, true)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		res.Status = store.StatusConflict
+		res.Reason = fmt.Sprintf("%s %q no longer exists (deleted or renamed since the plan); nothing was created: re-plan to create it", o.kind, o.req.Entity.Name)
+		res.Conflicts = []drift.Conflict{{Path: "", Ours: o.req.Desired, Reason: drift.ConflictTheirsDeleted}}
+		return nil
+	}
+	if l.etag != o.req.BaseEtag {
+		if err := o.recanonicalise(ctx, l); err != nil {
+			return err
+		}
+	}
+	res.EntityID, res.LiveETag = l.id, l.etag
+	desired := o.req.Desired
+	toWrite := desired
+	if l.etag != o.req.BaseEtag {
+		base := o.base(ctx)
+		ours := drift.Overlay(base, desired)
+		merged, conflicts := drift.Merge(base, ours, l.canon)
+		if len(conflicts) > 0 {
+			res.Status, res.Conflicts = store.StatusConflict, conflicts
+			if base == nil {
+				res.Reason = fmt.Sprintf("live %s changed since the plan (ETag %s, planned against %s) and the state it was planned against is not stored, so every managed field that differs is a conflict; nothing was written", o.kind, l.etag, o.req.BaseEtag)
+			} else {
+				res.Reason = fmt.Sprintf("live %s changed since the plan (ETag %s, planned against %s) in %d field(s) this change also sets; nothing was written", o.kind, l.etag, o.req.BaseEtag, len(conflicts))
+			}
+			o.observe(ctx, l)
+			return nil
+		}
+		toWrite = project(merged, desired)
+		res.Merged = true
+	}
+	diffs := drift.Diff(o.kind, o.req.Entity.Name, toWrite, l.canon)
+	if len(diffs) == 0 {
+		res.Status, res.ETag = store.StatusNoop, l.etag
+		res.Reason = "live already holds the desired managed fields"
+		o.observe(ctx, l)
+		return nil
+	}
+	after, err := o.write(ctx, l, toWrite)
+	if err != nil {
+		return err
+	}
+	res.Status, res.ETag, res.Written = store.StatusApplied, after.etag, paths(diffs)
+	o.observe(ctx, after)
+	return nil
+}
+
+// write sends managed (spec shape) to the live entity l and returns the entity as
+// Genesys answered.
+func (o *op) write(ctx context.Context, l *live, managed map[string]any) (*live, error) {
+	var raw map[string]any
+	err := o.withNames(ctx, func() error {
+		switch o.kind {
+		case drift.KindQueue:
+			body, err := drift.QueueBody(l.raw, managed, o.names)
+			if err != nil {
+				return err
+			}
+			q, err := o.e.g.UpdateQueueRaw(ctx, l.id, body)
+			if err != nil {
+				return fmt.Errorf("update queue %s: %w", l.id, err)
+			}
+			raw, err = toRaw(q)
+			return err
+		case drift.KindWorktype:
+			patch, err := drift.WorktypePatch(managed, o.names)
+			if err != nil {
+				return err
+			}
+			w, err := o.e.g.PatchWorktype(ctx, l.id, patch)
+			if err != nil {
+				return fmt.Errorf("patch worktype %s: %w", l.id, err)
+			}
+			raw, err = toRaw(w)
+			return err
+		default:
+			return permanent("a skill has no field but its name, and Genesys cannot rename skills: create the new skill and delete the old one")
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	after := &live{id: l.id, raw: raw}
+	return after, o.canonicalise(after)
+}
+
+// withNames runs build, refreshing the names once and running it again when a reference
+// does not resolve. A reference still unresolved after that is retryable: the object it
+// names may be created by another pending change.
+func (o *op) withNames(ctx context.Context, build func() error) error {
+	err := build()
+	if errors.Is(err, drift.ErrUnresolved) {
+		if did, rerr := o.refresh(ctx); rerr != nil {
+			return rerr
+		} else if did {
+			err = build()
+		}
+	}
+	return err
+}
+
+// create creates the entity unless one of that name exists. A miss in the names cache is
+// expected here, so it does not refresh the names; a create that Genesys refuses because
+// the name is taken (409) refreshes them and decides again.
+func (o *op) create(ctx context.Context, res *Result) error {
+	l, err := o.find(ctx, false)
+	if err != nil {
+		return err
+	}
+	created, err := o.createOrCompare(ctx, l, res)
+	if errors.Is(err, genesys.ErrConflict) && !created {
+		if did, rerr := o.refresh(ctx); rerr != nil || !did {
+			return errors.Join(err, rerr)
+		}
+		if l, err = o.find(ctx, false); err != nil {
+			return err
+		}
+		if l == nil {
+			return fmt.Errorf("create %s %q: Genesys reports the name taken, but no %s of that name is listed: %w", o.kind, o.req.Entity.Name, o.kind, genesys.ErrConflict)
+		}
+		_, err = o.createOrCompare(ctx, l, res)
+	}
+	return err
+}
+
+// createOrCompare compares an existing entity l with desired, or creates the entity when
+// l is nil. created reports whether a create was attempted and answered.
+func (o *op) createOrCompare(ctx context.Context, l *live, res *Result) (created bool, err error) {
+	desired := o.req.Desired
+	if l != nil {
+		diffs := drift.Diff(o.kind, o.req.Entity.Name, desired, l.canon)
+		if len(diffs) > 0 {
+			if err := o.recanonicalise(ctx, l); err != nil {
+				return false, err
+			}
+			diffs = drift.Diff(o.kind, o.req.Entity.Name, desired, l.canon)
+		}
+		res.EntityID, res.LiveETag = l.id, l.etag
+		o.observe(ctx, l)
+		if len(diffs) == 0 {
+			res.Status, res.ETag = store.StatusNoop, l.etag
+			res.Reason = fmt.Sprintf("%s %q already exists with the desired managed fields", o.kind, o.req.Entity.Name)
+			return false, nil
+		}
+		res.Status = store.StatusConflict
+		res.Reason = fmt.Sprintf("%s %q already exists with other values in %d managed field(s); routekeeper does not adopt it: align the config or the entity, then re-plan", o.kind, o.req.Entity.Name, len(diffs))
+		for _, d := range diffs {
+			res.Conflicts = append(res.Conflicts, drift.Conflict{Path: d.Path, Ours: d.Desired, Theirs: d.Live, Reason: drift.ConflictBothAdded})
+		}
+		return false, nil
+	}
+	var raw map[string]any
+	var id string
+	err = o.withNames(ctx, func() error {
+		switch o.kind {
+		case drift.KindSkill:
+			s, err := o.e.g.CreateSkill(ctx, o.req.Entity.Name)
+			if err != nil {
+				return fmt.Errorf("create skill: %w", err)
+			}
+			id = s.ID
+			raw, err = toRaw(s)
+			return err
+		case drift.KindQueue:
+			body, err := drift.NewQueueBody(desired, o.names)
+			if err != nil {
+				return err
+			}
+			q, err := o.e.g.CreateQueue(ctx, body)
+			if err != nil {
+				return fmt.Errorf("create queue: %w", err)
+			}
+			id = q.ID
+			raw, err = toRaw(q)
+			return err
+		default:
+			body, err := drift.NewWorktypeBody(desired, o.names)
+			if err != nil {
+				return err
+			}
+			w, err := o.e.g.CreateWorktype(ctx, body)
+			if err != nil {
+				return fmt.Errorf("create worktype: %w", err)
+			}
+			id = w.ID
+			raw, err = toRaw(w)
+			return err
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	// Later requests may reference the new entity by name.
+	if o.kind == drift.KindWorktype {
+		if o.e.names.worktypes != nil {
+			o.e.names.worktypes[o.req.Entity.Name] = id
+		}
+	} else {
+		o.names.Add(o.kind, id, o.req.Entity.Name)
+	}
+	after := &live{id: id, raw: raw}
+	if err := o.canonicalise(after); err != nil {
+		// Created, but the answer cannot be canonicalised: the record must still say so.
+		o.log.WarnContext(ctx, "created entity could not be canonicalised", slog.String("error", err.Error()))
+	}
+	res.Status, res.EntityID, res.ETag = store.StatusApplied, id, after.etag
+	res.Written = paths(drift.Diff(o.kind, o.req.Entity.Name, desired, map[string]any{}))
+	if after.canon != nil {
+		o.observe(ctx, after)
+	}
+	return true, nil
+}
+
+func (o *op) delete(ctx context.Context, res *Result) error {
+	l, err := o.find(ctx, true)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		res.Status = store.StatusNoop
+		res.Reason = fmt.Sprintf("%s %q does not exist", o.kind, o.req.Entity.Name)
+		return nil
+	}
+	if l.etag != o.req.BaseEtag {
+		if err := o.recanonicalise(ctx, l); err != nil {
+			return err
+		}
+	}
+	res.EntityID, res.LiveETag = l.id, l.etag
+	if l.etag != o.req.BaseEtag {
+		res.Status = store.StatusConflict
+		res.Reason = fmt.Sprintf("live %s changed since the delete was planned (ETag %s, planned against %s); it was not deleted", o.kind, l.etag, o.req.BaseEtag)
+		if base := o.base(ctx); base != nil {
+			for _, d := range drift.Diff(o.kind, o.req.Entity.Name, l.canon, base, drift.IncludeUndeclared()) {
+				res.Conflicts = append(res.Conflicts, drift.Conflict{Path: d.Path, Base: d.Live, Theirs: d.Desired, Reason: drift.ConflictOursDeleted})
+			}
+		}
+		if len(res.Conflicts) == 0 {
+			res.Conflicts = []drift.Conflict{{Path: "", Theirs: l.canon, Reason: drift.ConflictOursDeleted}}
+		}
+		o.observe(ctx, l)
+		return nil
+	}
+	switch o.kind {
+	case drift.KindQueue:
+		err = o.e.g.DeleteQueue(ctx, l.id, false)
+	case drift.KindSkill:
+		err = o.e.g.DeleteSkill(ctx, l.id)
+	default:
+		err = o.e.g.DeleteWorktype(ctx, l.id)
+	}
+	if errors.Is(err, genesys.ErrNotFound) {
+		res.Status, res.Reason = store.StatusNoop, fmt.Sprintf("%s %q was deleted meanwhile", o.kind, o.req.Entity.Name)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s %s: %w", o.kind, l.id, err)
+	}
+	res.Status = store.StatusApplied
+	return nil
+}
+
+// project returns the values doc holds at the fields shape declares (recursing into
+// objects both hold), with null for a declared field doc lacks: the managed fields of a
+// merged document, in the form the request-body builders and Diff take.
+func project(doc, shape map[string]any) map[string]any {
+	out := make(map[string]any, len(shape))
+	for k, sv := range shape {
+		dv, ok := doc[k]
+		if !ok {
+			out[k] = nil
+			continue
+		}
+		if so, ok := sv.(map[string]any); ok {
+			if do, ok := dv.(map[string]any); ok {
+				out[k] = project(do, so)
+				continue
+			}
+		}
+		out[k] = dv
+	}
+	return out
+}
+
+func paths(diffs []drift.Difference) []string {
+	out := make([]string, len(diffs))
+	for i, d := range diffs {
+		out[i] = d.Path
+	}
+	return out
+}
