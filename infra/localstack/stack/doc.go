@@ -1,0 +1,23 @@
+// Package stack is routekeeper's local stack: everything `make demo`, `make invoke` and the
+// invoke tests run on one machine instead of AWS and a Genesys org.
+//
+// It owns:
+//
+//   - reading the functions of template.yaml (ReadTemplate): each function's folder,
+//     timeout, memory, environment and SQS event-source settings, so the local stack runs
+//     what the template declares rather than a second copy;
+//   - starting and stopping the stack (Start, Stack.Stop): moto with the template's
+//     resources (infra/awslocal) and the Genesys simulator (infra/genesyssim/sim) on
+//     loopback, seeded with the org of the example config (SeedOrg);
+//   - the environment a function gets locally (Stack.FunctionEnv: the template's variables
+//     pointed at moto and the simulator) and the one the CLI gets (Stack.CLIEnv);
+//   - running a function's real bootstrap under aws-lambda-rie and invoking it
+//     (Stack.StartFunction, via infra/lambdarun), and feeding it from its SQS queue with
+//     the event source mapping's semantics (Stack.StartPoller);
+//   - the sample events in events/ (Events, EventsDir), which are generated from the
+//     seeded org so their change requests are valid and meaningful.
+//
+// The seeded org (SeedOrg) is the org of examples/routing/prod.yaml before that config's
+// latest change: same names, three differences (MissingSkill, ChangedQueue,
+// ChangedWorktype), and a generated background of unmanaged entities.
+package stack

@@ -1,0 +1,186 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/genesys"
+)
+
+// Options configure Start. The zero value starts everything from the repository's
+// template.yaml.
+type Options struct {
+	// TemplatePath is the SAM template; "" means the repository's template.yaml.
+	TemplatePath string
+	// Prefix names the local AWS resources (prefix-Table, prefix-ChangeQueue.fifo, ...);
+	// "" means "routekeeper-local".
+	Prefix string
+	// AWS and Resources reuse an AWS endpoint and resources created from the template
+	// already (tests: awslocal.ForTest); both nil starts moto and creates them.
+	AWS       *aws.Config
+	Resources *awslocal.Resources
+	// Org seeds the simulator; nil means the org of the example config (see SeedOrg).
+	Org func(ctx context.Context, s *sim.Server, c *genesys.Client) error
+	// SimNow is the simulator's clock; nil means time.Now.
+	SimNow func() time.Time
+}
+
+// Stack is a running local stack: AWS on moto with the template's resources, and a Genesys
+// simulator on loopback.
+type Stack struct {
+	AWS       aws.Config
+	Resources *awslocal.Resources
+	Template  *Template
+	Sim       *sim.Server
+	SimURL    string // http://127.0.0.1:PORT, GENESYS_API_URL and GENESYS_LOGIN_URL
+	// Genesys is a client of the simulator with the local credentials, for seeding,
+	// assertions and out-of-band edits through the API.
+	Genesys *genesys.Client
+
+	awsEndpoint string
+	moto        *awslocal.Moto
+	srv         *http.Server
+	srvDone     chan error
+}
+
+// Start starts the local stack: moto with the resources of the template (unless
+// Options.AWS/Resources are given) and the Genesys simulator seeded with the org. Call Stop
+// when done, also after an error (Start cleans up after itself, Stop after Start succeeded).
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	path := opts.TemplatePath
+	if path == "" {
+		if path, err = awslocal.TemplatePath(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "routekeeper-local"
+	}
+	s := &Stack{}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Stop())
+		}
+	}()
+
+	switch {
+	case opts.AWS != nil && opts.Resources != nil:
+		s.AWS, s.Resources = *opts.AWS, opts.Resources
+	case opts.AWS == nil && opts.Resources == nil:
+		if s.moto, err = awslocal.StartMoto(ctx); err != nil {
+			return nil, err
+		}
+		if s.AWS, err = s.moto.AWSConfig(ctx); err != nil {
+			return nil, err
+		}
+		if s.Resources, err = awslocal.CreateResources(ctx, s.AWS, path, opts.Prefix); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errors.New("stack: set both Options.AWS and Options.Resources, or neither")
+	}
+	if s.AWS.BaseEndpoint == nil {
+		return nil, errors.New("stack: the AWS configuration has no BaseEndpoint; the local stack never talks to real AWS")
+	}
+	s.awsEndpoint = *s.AWS.BaseEndpoint
+	if s.Template, err = ReadTemplate(path, s.Resources); err != nil {
+		return nil, err
+	}
+
+	s.Sim = sim.New(sim.Options{Now: opts.SimNow})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("stack: listen for the Genesys simulator: %w", err)
+	}
+	s.SimURL = "http://" + ln.Addr().String()
+	s.srv = &http.Server{Handler: s.Sim, ReadHeaderTimeout: 10 * time.Second}
+	s.srvDone = make(chan error, 1)
+	go func() { s.srvDone <- s.srv.Serve(ln) }()
+
+	if s.Genesys, err = genesys.New(genesys.Config{
+		APIURL: s.SimURL, LoginURL: s.SimURL,
+		ClientID: awslocal.LocalClientID, ClientSecret: awslocal.LocalClientSecret,
+	}); err != nil {
+		return nil, fmt.Errorf("stack: Genesys client of the simulator: %w", err)
+	}
+	seed := opts.Org
+	if seed == nil {
+		seed = SeedOrg
+	}
+	if err := seed(ctx, s.Sim, s.Genesys); err != nil {
+		return nil, fmt.Errorf("stack: seed the simulated org: %w", err)
+	}
+	return s, nil
+}
+
+// Stop stops the simulator and, when Start started it, moto. It is safe to call more than
+// once.
+func (s *Stack) Stop() error {
+	var errs []error
+	if s.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop Genesys simulator: %w", err))
+		}
+		cancel()
+		if err := <-s.srvDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		s.srv = nil
+	}
+	if s.moto != nil {
+		if err := s.moto.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+		s.moto = nil
+	}
+	return errors.Join(errs...)
+}
+
+// AWSEnv returns the environment that points an AWS SDK in another process at the local
+// AWS endpoint with test credentials.
+func (s *Stack) AWSEnv() map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":      s.awsEndpoint,
+		"AWS_REGION":            awslocal.Region,
+		"AWS_DEFAULT_REGION":    awslocal.Region,
+		"AWS_ACCESS_KEY_ID":     "testing",
+		"AWS_SECRET_ACCESS_KEY": "testing",
+	}
+}
+
+// FunctionEnv returns the environment f gets in AWS, pointed at the local stack: the
+// template's Globals (resolved by awslocal), f's own variables, the simulator as
+// GENESYS_API_URL and GENESYS_LOGIN_URL (the credentials come from the local secret, as
+// in AWS), and the local AWS endpoint.
+func (s *Stack) FunctionEnv(f *Function) map[string]string {
+	env := maps.Clone(s.Resources.Env)
+	maps.Copy(env, f.Env)
+	env["GENESYS_API_URL"] = s.SimURL
+	env["GENESYS_LOGIN_URL"] = s.SimURL
+	maps.Copy(env, s.AWSEnv())
+	return env
+}
+
+// CLIEnv returns the environment the routekeeper CLI needs to work against the local stack:
+// the functions' resource variables (TABLE_NAME, CHANGE_QUEUE_URL, ...), the simulator with
+// the local OAuth client, and the local AWS endpoint.
+func (s *Stack) CLIEnv() map[string]string {
+	env := maps.Clone(s.Resources.Env)
+	delete(env, "GENESYS_CREDENTIALS_SECRET") // the CLI uses its own client, as a person would
+	env["GENESYS_API_URL"] = s.SimURL
+	env["GENESYS_LOGIN_URL"] = s.SimURL
+	env["GENESYS_CLIENT_ID"] = awslocal.LocalClientID
+	env["GENESYS_CLIENT_SECRET"] = awslocal.LocalClientSecret
+	maps.Copy(env, s.AWSEnv())
+	return env
+}

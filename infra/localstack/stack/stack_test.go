@@ -1,0 +1,92 @@
+package stack
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/routing"
+)
+
+func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
+
+// startStack starts a stack on the test binary's shared moto, stopped when t ends.
+func startStack(t *testing.T) *Stack {
+	t.Helper()
+	cfg, res := awslocal.ForTest(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{AWS: &cfg, Resources: res})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return s
+}
+
+// The seeded org differs from the example config in exactly the three documented ways, so
+// `routekeeper plan` on a fresh stack shows a small readable plan and applies cleanly.
+func TestSeededOrgPlansTheDocumentedChanges(t *testing.T) {
+	s := startStack(t)
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routing.Load(filepath.Join(root, ExampleConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := drift.ReadLive(t.Context(), s.Genesys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type change struct {
+		Kind, Name, Action string
+		Fields             []string
+	}
+	var got []change
+	for _, c := range plan.Changes {
+		ch := change{Kind: c.Kind, Name: c.Name, Action: string(c.Action)}
+		for _, d := range c.Differences {
+			ch.Fields = append(ch.Fields, d.Path)
+		}
+		slices.Sort(ch.Fields)
+		got = append(got, ch)
+	}
+	want := []change{
+		{Kind: "skill", Name: MissingSkill, Action: "create", Fields: []string{"name"}},
+		{Kind: "queue", Name: ChangedQueue, Action: "update", Fields: []string{"acwSettings.wrapupPrompt", "description"}},
+		// Known gap: Genesys returns routing languages and member groups as {id} references
+		// and routekeeper does not list /api/v2/routing/languages or groups/teams yet, so the
+		// live form holds "id:<uuid>" where the config says "Claims Team" / "English", and
+		// the plan always shows these two. When that is fixed, drop these two lines.
+		{Kind: "queue", Name: "Customer Service", Action: "update", Fields: []string{"conditionalGroupRouting.rules"}},
+		{Kind: "worktype", Name: ChangedWorktype, Action: "update", Fields: []string{"defaultPriority"}},
+		{Kind: "worktype", Name: "Motor Claim", Action: "update", Fields: []string{"defaultLanguage"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan of %s against the seeded org (-want +got):\n%s\nwarnings: %v", ExampleConfig, diff, live.Warnings)
+	}
+	if len(plan.Unmanaged) == 0 {
+		t.Errorf("seeded org has no unmanaged entities; want a generated background besides the config's entities")
+	}
+}
