@@ -27,5 +27,6 @@ Genesys credentials come from the environment:
 	root.CompletionOptions.HiddenDefaultCmd = true
 	// Subcommands, one file each.
 	root.AddCommand(newValidateCmd(), newSchemaCmd())
+	root.AddCommand(newExportCmd(), newPlanCmd(), newDiffCmd())
 	return root
 }

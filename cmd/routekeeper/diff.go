@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/owenrumney/go-sarif/v2/sarif"
+	"github.com/spf13/cobra"
+
+	"github.com/routekeeper/routekeeper/shared/drift"
+)
+
+func newDiffCmd() *cobra.Command {
+	var format, leftEnv, rightEnv string
+	var onlyDeclared bool
+	cmd := &cobra.Command{
+		Use:   "diff [LEFT] [RIGHT]",
+		Short: "Report drift between two environments (configs or live orgs), by name",
+		Long: `diff compares two environments and writes a drift report. Each side is a routing
+config (a file or a directory) or a live org:
+
+  routekeeper diff routing/dev.yaml routing/prod.yaml       two configs
+  routekeeper diff --left-env dev --right-env prod          two live orgs
+  routekeeper diff routing/prod.yaml --right-env prod       a config against an org
+
+A side given with --left-env/--right-env NAME is read live with the credentials of the
+profile NAME (variables ROUTEKEEPER_<NAME>_GENESYS_API_URL or ..._GENESYS_REGION,
+..._GENESYS_LOGIN_URL, ..._GENESYS_CLIENT_ID, ..._GENESYS_CLIENT_SECRET); the remaining
+positional arguments are the file sides, left first.
+
+Entities are matched by kind and name; org-specific ids play no part. Configs are
+compiled first (assignment rules applied to their worktypes) and live orgs are put in
+the same canonical form export writes, so an export of prod compares cleanly with prod.
+Every field either side has is compared; --only-declared compares only the fields the
+left side declares (useful when the left is a hand-written config that manages a few
+fields). Division and workbin name lists are compared when both sides have them.
+
+Formats: text, markdown (fit for a pull-request comment), json ("schema":
+"routekeeper.drift/v1") and sarif (SARIF 2.1.0; a result per difference, located at
+the left config file when the left side is a file, and at the entity by name: config
+positions of entities are not exposed by the config loader yet).
+
+Exit status: 0 same, 2 differences, 1 error.`,
+		Example: `  routekeeper diff routing/dev.yaml routing/prod.yaml --format markdown > drift.md
+  routekeeper diff --left-env dev --right-env prod --format sarif > drift.sarif`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			want := 2
+			if leftEnv != "" {
+				want--
+			}
+			if rightEnv != "" {
+				want--
+			}
+			if len(args) != want {
+				return exitCode(1, fmt.Errorf("diff needs two sides: got %d file argument(s) %q with %d env flag(s); give LEFT and RIGHT as paths or with --left-env/--right-env",
+					len(args), args, 2-want))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd, args, leftEnv, rightEnv, format, onlyDeclared)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, markdown, json or sarif")
+	cmd.Flags().StringVar(&leftEnv, "left-env", "", "read the left side live from profile NAME (ROUTEKEEPER_<NAME>_GENESYS_*)")
+	cmd.Flags().StringVar(&rightEnv, "right-env", "", "read the right side live from profile NAME (ROUTEKEEPER_<NAME>_GENESYS_*)")
+	cmd.Flags().BoolVar(&onlyDeclared, "only-declared", false, "compare only the fields (and entities) the left side declares")
+	cmd.SetFlagErrorFunc(flagErrorExit1)
+	return cmd
+}
+
+func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string, onlyDeclared bool) error {
+	switch format {
+	case "text", "markdown", "json", "sarif":
+	default:
+		return exitCode(1, fmt.Errorf("unknown --format %q: use text, markdown, json or sarif", format))
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	files := args
+	side := func(env string) (*drift.Snapshot, error) {
+		if env != "" {
+			return liveSnapshot(cmd.Context(), stderr, env)
+		}
+		path := files[0]
+		files = files[1:]
+		return fileSnapshot(path)
+	}
+	left, err := side(leftEnv)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	right, err := side(rightEnv)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	report := drift.CompareSnapshots(left, right, drift.CompareOptions{OnlyDeclared: onlyDeclared})
+	switch format {
+	case "text":
+		err = writeDriftText(stdout, report)
+	case "markdown":
+		err = writeDriftMarkdown(stdout, report)
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report)
+	case "sarif":
+		err = writeDriftSARIF(stdout, report, left.File)
+	}
+	if err != nil {
+		return exitCode(1, fmt.Errorf("write report: %w", err))
+	}
+	fmt.Fprintf(stderr, "diff: %s\n", driftSummary(report))
+	if report.HasDrift() {
+		return exitCode(2, nil)
+	}
+	return nil
+}
+
+func fileSnapshot(path string) (*drift.Snapshot, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := drift.SnapshotOfConfig(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		s.File = path
+	}
+	return s, nil
+}
+
+func liveSnapshot(ctx context.Context, stderr io.Writer, profile string) (*drift.Snapshot, error) {
+	live, _, err := readLive(ctx, stderr, profile)
+	if err != nil {
+		return nil, err
+	}
+	printWarnings(stderr, "diff", live)
+	return drift.SnapshotOfLive("env:"+profile, live), nil
+}
+
+func driftSummary(r *drift.DriftReport) string {
+	s := r.Summary
+	return fmt.Sprintf("%d different, %d only in %s, %d only in %s, %d same",
+		s.Different, s.OnlyLeft, r.Left, s.OnlyRight, r.Right, s.Same)
+}
+
+// driftValue renders one side's value of a field difference.
+func driftValue(v any, change, side string) string {
+	if change == "only-"+otherSide(side) {
+		return "(absent)"
+	}
+	return jsonValue(v, true)
+}
+
+func otherSide(side string) string {
+	if side == "left" {
+		return "right"
+	}
+	return "left"
+}
+
+func writeDriftText(w io.Writer, r *drift.DriftReport) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Drift between %s (left) and %s (right)\n", r.Left, r.Right)
+	if !r.HasDrift() {
+		b.WriteString("\nNo differences.\n")
+	}
+	for _, e := range r.Entities {
+		switch e.Status {
+		case drift.DriftOnlyLeft:
+			fmt.Fprintf(&b, "\n< %s %q only in %s\n", e.Kind, e.Name, r.Left)
+		case drift.DriftOnlyRight:
+			fmt.Fprintf(&b, "\n> %s %q only in %s\n", e.Kind, e.Name, r.Right)
+		default:
+			fmt.Fprintf(&b, "\n~ %s %q\n", e.Kind, e.Name)
+			for _, d := range e.Differences {
+				fmt.Fprintf(&b, "    %s: %s | %s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"))
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\nDrift: %s.\n", driftSummary(r))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeDriftMarkdown(w io.Writer, r *drift.DriftReport) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### routekeeper drift: %s vs %s\n\n", mdText(r.Left), mdText(r.Right))
+	fmt.Fprintf(&b, "**%s.**\n", mdText(driftSummary(r)))
+	if !r.HasDrift() {
+		b.WriteString("\nNo differences.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	b.WriteString("\n| Kind | Name | Status | Fields |\n|---|---|---|---|\n")
+	for _, e := range r.Entities {
+		status := string(e.Status)
+		switch e.Status {
+		case drift.DriftOnlyLeft:
+			status = "only in " + mdText(r.Left)
+		case drift.DriftOnlyRight:
+			status = "only in " + mdText(r.Right)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", e.Kind, mdText(e.Name), status, len(e.Differences))
+	}
+	for _, e := range r.Entities {
+		if len(e.Differences) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n<details><summary>%s %s</summary>\n\n", e.Kind, mdText(e.Name))
+		fmt.Fprintf(&b, "| Path | %s | %s |\n|---|---|---|\n", mdText(r.Left), mdText(r.Right))
+		for _, d := range e.Differences {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(d.Path), mdCell(driftValue(d.Left, d.Change, "left")), mdCell(driftValue(d.Right, d.Change, "right")))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// driftRules are the SARIF rules of a drift report.
+var driftRules = []struct{ id, desc string }{
+	{"entity-only-left", "An entity exists only in the left environment."},
+	{"entity-only-right", "An entity exists only in the right environment."},
+	{"field-changed", "A field has different values in the two environments."},
+	{"field-only-left", "A field is set only in the left environment."},
+	{"field-only-right", "A field is set only in the right environment."},
+}
+
+func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
+	report, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return err
+	}
+	run := sarif.NewRunWithInformationURI("routekeeper", "https://github.com/routekeeper/routekeeper")
+	for _, rule := range driftRules {
+		run.AddRule(rule.id).WithDescription(rule.desc).WithName(rule.id)
+	}
+	var uri string
+	if leftFile != "" {
+		uri = sarifURI(leftFile)
+		run.AddDistinctArtifact(uri)
+	}
+	add := func(ruleID, msg, kind, name, path string) {
+		fqn := kind + "/" + name
+		if path != "" {
+			fqn += "#" + path
+		}
+		loc := sarif.NewLocation().WithLogicalLocations([]*sarif.LogicalLocation{
+			sarif.NewLogicalLocation().WithKind(kind).WithName(name).WithFullyQualifiedName(fqn),
+		})
+		if uri != "" {
+			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
+		}
+		run.CreateResultForRule(ruleID).WithLevel("warning").WithMessage(sarif.NewTextMessage(msg)).AddLocation(loc)
+	}
+	for _, e := range r.Entities {
+		switch e.Status {
+		case drift.DriftOnlyLeft:
+			add("entity-only-left", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Left, r.Right), e.Kind, e.Name, "")
+		case drift.DriftOnlyRight:
+			add("entity-only-right", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Right, r.Left), e.Kind, e.Name, "")
+		default:
+			for _, d := range e.Differences {
+				msg := fmt.Sprintf("%s %q %s: %s in %s, %s in %s", e.Kind, e.Name, d.Path,
+					driftValue(d.Left, d.Change, "left"), r.Left, driftValue(d.Right, d.Change, "right"), r.Right)
+				add("field-"+d.Change, msg, e.Kind, e.Name, d.Path)
+			}
+		}
+	}
+	report.AddRun(run)
+	return report.PrettyWrite(w)
+}

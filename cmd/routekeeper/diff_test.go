@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/drift"
+)
+
+func TestDiffTwoOrgsByName(t *testing.T) {
+	clearGenesysEnv(t, "ROUTEKEEPER_DEV_", "ROUTEKEEPER_PROD_")
+	dev := startOrg(t, "dev", sim.GenerateOptions{Queues: 40, Skills: 30, Worktypes: 8, Seed: 1})
+	prod := startOrg(t, "prod", sim.GenerateOptions{Queues: 40, Skills: 30, Worktypes: 8, Seed: 2})
+
+	code, stdout, stderr := execute(t, "diff", "--left-env", "dev", "--right-env", "prod", "--format", "json")
+	if code != 2 {
+		t.Fatalf("diff of two different orgs: exit %d, want 2; stderr %s", code, stderr)
+	}
+	var r drift.DriftReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("diff JSON does not decode: %v", err)
+	}
+	if r.Schema != drift.DriftSchema || r.Left != "env:dev" || r.Right != "env:prod" {
+		t.Errorf("report header = %q %q %q", r.Schema, r.Left, r.Right)
+	}
+	// Entities present in both orgs are matched by name although their ids differ.
+	matched := 0
+	for _, e := range r.Entities {
+		if e.Status != drift.DriftDifferent {
+			continue
+		}
+		matched++
+		if e.Kind == "queue" {
+			devID, _ := dev.IDByName("queue", e.Name)
+			prodID, _ := prod.IDByName("queue", e.Name)
+			if devID == "" || prodID == "" || devID == prodID {
+				t.Errorf("queue %q: ids %q and %q, want one in each org, different", e.Name, devID, prodID)
+			}
+			if strings.Contains(stdout, devID) || strings.Contains(stdout, prodID) {
+				t.Errorf("report mentions the org-specific id of queue %q", e.Name)
+			}
+		}
+		for _, d := range e.Differences {
+			if d.Path == "" || d.Path == "id" || strings.HasSuffix(d.Path, "dateModified") {
+				t.Errorf("%s %q: difference at %q, want a modelled field path", e.Kind, e.Name, d.Path)
+			}
+		}
+	}
+	if matched == 0 || r.Summary.Same+r.Summary.Different == 0 {
+		t.Errorf("no entity matched by name between the orgs: summary %+v", r.Summary)
+	}
+
+	// The same org on both sides: no drift, exit 0.
+	t.Setenv("ROUTEKEEPER_PROD2_GENESYS_API_URL", getenv("ROUTEKEEPER_PROD_GENESYS_API_URL"))
+	t.Setenv("ROUTEKEEPER_PROD2_GENESYS_LOGIN_URL", getenv("ROUTEKEEPER_PROD_GENESYS_LOGIN_URL"))
+	t.Setenv("ROUTEKEEPER_PROD2_GENESYS_CLIENT_ID", sim.DefaultClientID)
+	t.Setenv("ROUTEKEEPER_PROD2_GENESYS_CLIENT_SECRET", sim.DefaultClientSecret)
+	code, stdout, _ = execute(t, "diff", "--left-env", "prod", "--right-env", "prod2")
+	if code != 0 || !strings.Contains(stdout, "No differences") {
+		t.Errorf("diff of one org with itself: exit %d, want 0 and No differences:\n%s", code, stdout)
+	}
+}
+
+func TestDiffFileAgainstOrgAndFormats(t *testing.T) {
+	clearGenesysEnv(t, "ROUTEKEEPER_PROD_")
+	s := startOrg(t, "", smallOrg)
+	path, cfg := exportTo(t)
+	// Point the prod profile at the same org.
+	for _, k := range []string{"GENESYS_API_URL", "GENESYS_LOGIN_URL", "GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"} {
+		t.Setenv("ROUTEKEEPER_PROD_"+k, getenv(k))
+	}
+	if code, stdout, stderr := execute(t, "diff", path, "--right-env", "prod"); code != 0 {
+		t.Fatalf("diff of an export with its org: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+
+	q := cfg.Queues[2]
+	qid, _ := s.IDByName("queue", q.Name)
+	if err := s.EditQueue(qid, func(m map[string]any) { m["description"] = "edited | by *hand*" }); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		format string
+		want   []string
+	}{
+		{"text", []string{`~ queue "` + q.Name + `"`, `description: "` + *q.Description + `" | "edited | by *hand*"`, "1 different"}},
+		{"markdown", []string{"### routekeeper drift:", "| queue | " + mdText(q.Name) + " | different | 1 |", "| `description` |", `edited \| by *hand*`}},
+		{"json", []string{`"status": "different"`, `"path": "description"`, `"right": "edited | by *hand*"`}},
+		{"sarif", []string{`"ruleId": "field-changed"`, `"version": "2.1.0"`, `"fullyQualifiedName": "queue/` + q.Name + `#description"`, `"uri": "` + sarifURI(path) + `"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format, func(t *testing.T) {
+			code, stdout, stderr := execute(t, "diff", path, "--right-env", "prod", "--format", tc.format)
+			if code != 2 {
+				t.Fatalf("diff --format %s: exit %d, want 2; stderr %s", tc.format, code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("diff --format %s lacks %q:\n%s", tc.format, w, stdout)
+				}
+			}
+			if tc.format == "sarif" || tc.format == "json" {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+					t.Errorf("diff --format %s is not JSON: %v", tc.format, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDiffFilesAndExitCodes(t *testing.T) {
+	clearGenesysEnv(t)
+	a := writeConfig(t, "a.yaml", "apiVersion: routekeeper/v1\nskills:\n  - name: English\nqueues:\n  - name: Claims\n    enableTranscription: true\n")
+	b := writeConfig(t, "b.yaml", "apiVersion: routekeeper/v1\nskills:\n  - name: English\n  - name: French\nqueues:\n  - name: Claims\n    enableTranscription: false\n    description: x\n")
+	tests := []struct {
+		name string
+		args []string
+		want int
+		in   string
+	}{
+		{"same file", []string{"diff", a, a}, 0, "No differences"},
+		{"different files", []string{"diff", a, b}, 2, `> skill "French" only in`},
+		{"only declared", []string{"diff", "--only-declared", a, b}, 2, "enableTranscription: true | false"},
+		{"one side", []string{"diff", a}, 1, ""},
+		{"three sides", []string{"diff", a, b, a}, 1, ""},
+		{"unknown format", []string{"diff", a, b, "--format", "html"}, 1, ""},
+		{"missing file", []string{"diff", a, a + ".nope"}, 1, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := execute(t, tc.args...)
+			if code != tc.want {
+				t.Errorf("%v: exit %d, want %d\n%s%s", tc.args, code, tc.want, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tc.in) {
+				t.Errorf("%v: output lacks %q:\n%s", tc.args, tc.in, stdout)
+			}
+		})
+	}
+	// --only-declared hides what only the right side sets.
+	_, stdout, _ := execute(t, "diff", "--only-declared", a, b)
+	if strings.Contains(stdout, "French") || strings.Contains(stdout, "description") {
+		t.Errorf("--only-declared reported right-only entities or fields:\n%s", stdout)
+	}
+}

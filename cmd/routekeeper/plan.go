@@ -1,0 +1,271 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/routing"
+)
+
+func newPlanCmd() *cobra.Command {
+	var file, format, profile string
+	var prune bool
+	cmd := &cobra.Command{
+		Use:   "plan -f CONFIG",
+		Short: "Show what applying a config would change in the live org",
+		Long: `plan compares a routing config (a file or a directory) with the live org, read with
+list endpoints only, and lists what applying it would do:
+
+  create   an entity the config declares that the org lacks
+  update   a declared entity whose declared fields differ (field by field: path, live -> desired)
+  delete   only with --prune: a live entity the config does not declare
+
+Only declared fields are managed: a field the config leaves out is never compared
+or changed. An entity that is live but not in the config is "unmanaged": it is listed
+and left alone. --prune turns unmanaged entities into deletes, but only of the kinds the
+config declares at least one entity of (a config without worktypes never deletes one).
+
+--format json is the machine plan ("schema": "routekeeper.plan/v1") that apply turns into
+change requests: per entity kind, name, id, action, differences, baseEtag (the live ETag
+the plan was made against) and desired (the declared fields, names not ids).
+--format markdown fits a pull-request comment.
+
+Exit status: 0 no changes, 2 changes, 1 error (invalid config, Genesys unreachable, ...).`,
+		Example: `  routekeeper plan -f routing/prod.yaml
+  routekeeper plan -f routing/prod/ --env prod --format markdown > plan.md
+  routekeeper plan -f routing/prod.yaml --format json --prune > plan.json`,
+		Args: noArgsExit1,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPlan(cmd, file, format, profile, prune)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "routing config file or directory (required)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	cmd.Flags().StringVar(&profile, "env", "", "read Genesys credentials from ROUTEKEEPER_<NAME>_GENESYS_* (default: GENESYS_*)")
+	cmd.Flags().BoolVar(&prune, "prune", false, "delete live entities the config does not declare (kinds the config declares only)")
+	cmd.SetFlagErrorFunc(flagErrorExit1)
+	return cmd
+}
+
+// flagErrorExit1 is the flag-error handler of commands whose exit status 2 means
+// "differences found": a usage mistake must not look like one.
+func flagErrorExit1(cmd *cobra.Command, err error) error {
+	return exitCode(1, fmt.Errorf("%w (see routekeeper %s --help)", err, cmd.Name()))
+}
+
+func noArgsExit1(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return exitCode(1, fmt.Errorf("%s takes no arguments, got %q (the config goes in -f)", cmd.Name(), args))
+	}
+	return nil
+}
+
+func runPlan(cmd *cobra.Command, file, format, profile string, prune bool) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	switch format {
+	case "text", "json", "markdown":
+	default:
+		return exitCode(1, fmt.Errorf("unknown --format %q: use text, json or markdown", format))
+	}
+	if file == "" {
+		return exitCode(1, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper plan --help)"))
+	}
+	cfg, err := loadConfig(file)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	live, client, err := readLive(cmd.Context(), stderr, profile)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	printWarnings(stderr, "plan", live)
+	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{Prune: prune})
+	if err != nil {
+		return exitCode(1, err)
+	}
+	switch format {
+	case "text":
+		err = writePlanText(stdout, file, plan)
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(plan)
+	case "markdown":
+		err = writePlanMarkdown(stdout, file, plan)
+	}
+	if err != nil {
+		return exitCode(1, fmt.Errorf("write plan: %w", err))
+	}
+	fmt.Fprintf(stderr, "plan: %s (%d API requests)\n", planSummary(plan), client.Calls().Requests)
+	if plan.HasChanges() {
+		return exitCode(2, nil)
+	}
+	return nil
+}
+
+// loadConfig loads a config, turning validation errors into a readable list.
+func loadConfig(path string) (*routing.Config, error) {
+	cfg, err := routing.Load(path)
+	var ve *routing.ValidationError
+	if errors.As(err, &ve) {
+		lines := make([]string, len(ve.Diagnostics))
+		for i, d := range ve.Diagnostics {
+			lines[i] = "  " + d.String()
+		}
+		return nil, fmt.Errorf("config %s is invalid (run routekeeper validate %s):\n%s", path, path, strings.Join(lines, "\n"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return cfg, nil
+}
+
+func planSummary(p *drift.LivePlan) string {
+	s := p.Summary
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged, %d unmanaged",
+		s.Create, s.Update, s.Delete, s.Unchanged, s.Unmanaged)
+}
+
+// jsonValue renders a field value compactly and canonically; absent is "(absent)".
+func jsonValue(v any, present bool) string {
+	if !present {
+		return "(absent)"
+	}
+	b, err := drift.CanonicalJSON(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+var actionSymbol = map[drift.Action]string{drift.ActionCreate: "+", drift.ActionUpdate: "~", drift.ActionDelete: "-"}
+
+func writePlanText(w io.Writer, config string, p *drift.LivePlan) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Plan for %s against the live org\n", config)
+	if len(p.Changes) == 0 {
+		b.WriteString("\nNo changes: the org matches the config.\n")
+	}
+	for _, c := range p.Changes {
+		fmt.Fprintf(&b, "\n%s %s %s %q", actionSymbol[c.Action], c.Action, c.Kind, c.Name)
+		if c.ID != "" {
+			fmt.Fprintf(&b, " (id %s)", c.ID)
+		}
+		b.WriteString("\n")
+		for _, d := range c.Differences {
+			fmt.Fprintf(&b, "    %s: %s -> %s\n", d.Path, jsonValue(d.Live, d.Change != drift.ChangeMissing), jsonValue(d.Desired, true))
+		}
+	}
+	if len(p.Unmanaged) > 0 {
+		fmt.Fprintf(&b, "\nUnmanaged (live, not in the config; left alone%s): %s\n", pruneHint(p), unmanagedCounts(p))
+		for _, kind := range liveKinds {
+			names := unmanagedNames(p, kind, 5)
+			if names != "" {
+				fmt.Fprintf(&b, "    %s: %s\n", kind, names)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\nPlan: %s.\n", planSummary(p))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func pruneHint(p *drift.LivePlan) string {
+	if p.Summary.Delete > 0 {
+		return ""
+	}
+	return "; --prune deletes those of declared kinds"
+}
+
+func unmanagedCounts(p *drift.LivePlan) string {
+	var parts []string
+	for _, kind := range liveKinds {
+		n := 0
+		for _, u := range p.Unmanaged {
+			if u.Kind == kind {
+				n++
+			}
+		}
+		if n > 0 {
+			parts = append(parts, plural(n, kind))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// unmanagedNames lists up to limit unmanaged names of kind, quoted.
+func unmanagedNames(p *drift.LivePlan, kind string, limit int) string {
+	var names []string
+	more := 0
+	for _, u := range p.Unmanaged {
+		if u.Kind != kind {
+			continue
+		}
+		if len(names) < limit {
+			names = append(names, fmt.Sprintf("%q", u.Name))
+		} else {
+			more++
+		}
+	}
+	s := strings.Join(names, ", ")
+	if more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}
+
+// mdCell escapes a value for a Markdown table cell as inline code.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
+	return "`" + s + "`"
+}
+
+// mdText escapes plain text for Markdown (names can hold *, _, | ...).
+func mdText(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}
+
+func writePlanMarkdown(w io.Writer, config string, p *drift.LivePlan) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### routekeeper plan: %s\n\n", mdText(config))
+	fmt.Fprintf(&b, "**%s.**\n", planSummary(p))
+	if len(p.Changes) == 0 {
+		b.WriteString("\nNo changes: the org matches the config.\n")
+	} else {
+		b.WriteString("\n| | Action | Kind | Name | Fields |\n|---|---|---|---|---|\n")
+		for _, c := range p.Changes {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", actionSymbol[c.Action], c.Action, c.Kind, mdText(c.Name), len(c.Differences))
+		}
+		for _, c := range p.Changes {
+			if len(c.Differences) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n<details><summary>%s %s %s</summary>\n\n", c.Action, c.Kind, mdText(c.Name))
+			b.WriteString("| Path | Live | Desired |\n|---|---|---|\n")
+			for _, d := range c.Differences {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(d.Path), mdCell(jsonValue(d.Live, d.Change != drift.ChangeMissing)), mdCell(jsonValue(d.Desired, true)))
+			}
+			b.WriteString("\n</details>\n")
+		}
+	}
+	if len(p.Unmanaged) > 0 {
+		fmt.Fprintf(&b, "\nUnmanaged (live, not in the config; left alone%s): %s.\n", pruneHint(p), unmanagedCounts(p))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

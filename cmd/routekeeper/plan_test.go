@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/routing"
+)
+
+// exportTo exports the org to dir/export.yaml and returns the path and config.
+func exportTo(t *testing.T) (string, *routing.Config) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "export.yaml")
+	if code, _, stderr := execute(t, "export", "--out", p); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	cfg, err := routing.Load(p)
+	if err != nil {
+		t.Fatalf("Load(export): %v", err)
+	}
+	return p, cfg
+}
+
+func TestPlanShowsOutOfBandEdit(t *testing.T) {
+	clearGenesysEnv(t)
+	s := startOrg(t, "", smallOrg)
+	path, cfg := exportTo(t)
+	q := cfg.Queues[7]
+	qid, _ := s.IDByName("queue", q.Name)
+	before := *q.MediaSettings.Call.AlertingTimeoutSeconds
+	after := before + 13
+	if err := s.EditQueue(qid, func(m map[string]any) {
+		m["mediaSettings"].(map[string]any)["call"].(map[string]any)["alertingTimeoutSeconds"] = float64(after)
+	}); err != nil {
+		t.Fatalf("EditQueue: %v", err)
+	}
+
+	t.Run("text", func(t *testing.T) {
+		code, stdout, stderr := execute(t, "plan", "-f", path)
+		if code != 2 {
+			t.Fatalf("plan after an edit: exit %d, want 2; stderr %s", code, stderr)
+		}
+		// live (the edit) -> desired (the config)
+		want := []string{`~ update queue "` + q.Name + `" (id ` + qid + `)`,
+			"mediaSettings.call.alertingTimeoutSeconds: " + itoa(after) + " -> " + itoa(before),
+			"Plan: 0 to create, 1 to update, 0 to delete"}
+		for _, w := range want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("plan text lacks %q:\n%s", w, stdout)
+			}
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		code, stdout, _ := execute(t, "plan", "-f", path, "--format", "json")
+		if code != 2 {
+			t.Fatalf("plan --format json: exit %d, want 2", code)
+		}
+		var p drift.LivePlan
+		if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+			t.Fatalf("plan JSON does not decode: %v\n%s", err, stdout)
+		}
+		if p.Schema != drift.PlanSchema || len(p.Changes) != 1 {
+			t.Fatalf("plan JSON schema %q with %d changes, want %s with 1", p.Schema, len(p.Changes), drift.PlanSchema)
+		}
+		c := p.Changes[0]
+		if c.Kind != "queue" || c.Name != q.Name || c.ID != qid || c.Action != drift.ActionUpdate {
+			t.Errorf("change = %s %q %s %s, want queue %q %s update", c.Kind, c.Name, c.ID, c.Action, q.Name, qid)
+		}
+		if !strings.HasPrefix(c.BaseETag, "sha256:") || len(c.BaseETag) != 71 {
+			t.Errorf("baseEtag = %q, want sha256:<64 hex>", c.BaseETag)
+		}
+		if c.Desired["name"] != q.Name || c.Desired["mediaSettings"] == nil {
+			t.Errorf("desired = %v, want the queue's managed document", c.Desired)
+		}
+		if len(c.Differences) != 1 || c.Differences[0].Path != "mediaSettings.call.alertingTimeoutSeconds" ||
+			!drift.Equal(c.Differences[0].Live, after) || !drift.Equal(c.Differences[0].Desired, before) {
+			t.Errorf("differences = %+v, want alertingTimeoutSeconds live %d desired %d", c.Differences, after, before)
+		}
+		if p.Summary.Update != 1 || p.Summary.Unchanged != 60+40+12-1 {
+			t.Errorf("summary = %+v, want 1 update and %d unchanged", p.Summary, 60+40+12-1)
+		}
+	})
+
+	t.Run("markdown", func(t *testing.T) {
+		code, stdout, _ := execute(t, "plan", "-f", path, "--format", "markdown")
+		if code != 2 {
+			t.Fatalf("plan --format markdown: exit %d, want 2", code)
+		}
+		for _, w := range []string{"### routekeeper plan", "| ~ | update | queue |", "| `mediaSettings.call.alertingTimeoutSeconds` | `" + itoa(after) + "` | `" + itoa(before) + "` |", "<details>"} {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("plan markdown lacks %q:\n%s", w, stdout)
+			}
+		}
+	})
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+func TestPlanCreatesUnmanagedAndPrune(t *testing.T) {
+	clearGenesysEnv(t)
+	startOrg(t, "", smallOrg)
+	_, cfg := exportTo(t)
+	// Keep two queues (one of them changed), add a skill, drop everything else.
+	cfg.Queues = cfg.Queues[:2]
+	cfg.Queues[1].Description = ptrTo("changed by the config")
+	cfg.Skills = append(cfg.Skills, routing.Skill{Name: "Zulu Language"})
+	cfg.Worktypes = nil
+	b, err := routing.MarshalYAML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, "partial.yaml", string(b))
+
+	code, stdout, stderr := execute(t, "plan", "-f", path, "--format", "json")
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2: %s", code, stderr)
+	}
+	var p drift.LivePlan
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	want := drift.PlanSummary{Create: 1, Update: 1, Delete: 0, Unchanged: 1 + 40, Unmanaged: 58 + 12}
+	if p.Summary != want {
+		t.Errorf("summary = %+v, want %+v", p.Summary, want)
+	}
+	if c := p.Changes[0]; c.Kind != "skill" || c.Name != "Zulu Language" || c.Action != drift.ActionCreate || c.BaseETag != "" || c.ID != "" {
+		t.Errorf("first change = %+v, want create skill Zulu Language without id or baseEtag", c)
+	}
+
+	// --prune deletes unmanaged queues (declared kind) but not worktypes (none declared).
+	code, stdout, _ = execute(t, "plan", "-f", path, "--format", "json", "--prune")
+	if code != 2 {
+		t.Fatalf("plan --prune: exit %d, want 2", code)
+	}
+	p = drift.LivePlan{}
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	want = drift.PlanSummary{Create: 1, Update: 1, Delete: 58, Unchanged: 41, Unmanaged: 12}
+	if p.Summary != want {
+		t.Errorf("--prune summary = %+v, want %+v", p.Summary, want)
+	}
+	last := p.Changes[len(p.Changes)-1]
+	if last.Action != drift.ActionDelete || last.Kind != "queue" || last.BaseETag == "" || last.Desired != nil {
+		t.Errorf("last change = %+v, want a queue delete with baseEtag and no desired", last)
+	}
+	for _, u := range p.Unmanaged {
+		if u.Kind != "worktype" {
+			t.Errorf("unmanaged %s %q under --prune, want only worktypes", u.Kind, u.Name)
+		}
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func TestPlanExitCodes(t *testing.T) {
+	clearGenesysEnv(t)
+	startOrg(t, "", smallOrg)
+	path, _ := exportTo(t)
+	invalid := writeConfig(t, "bad.yaml", invalidConfig)
+	tests := []struct {
+		name     string
+		args     []string
+		want     int
+		inStderr string
+	}{
+		{"no changes", []string{"plan", "-f", path}, 0, "0 to create, 0 to update"},
+		{"no -f", []string{"plan"}, 1, "no config given"},
+		{"unknown format", []string{"plan", "-f", path, "--format", "yaml"}, 1, "unknown --format"},
+		{"unknown flag", []string{"plan", "-f", path, "--bogus"}, 1, "unknown flag"},
+		{"positional argument", []string{"plan", path}, 1, "takes no arguments"},
+		{"invalid config", []string{"plan", "-f", invalid}, 1, "is invalid"},
+		{"missing config", []string{"plan", "-f", filepath.Join(t.TempDir(), "nope.yaml")}, 1, "load config"},
+		{"unconfigured profile", []string{"plan", "-f", path, "--env", "nowhere"}, 1, "ROUTEKEEPER_NOWHERE_"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := execute(t, tc.args...)
+			if code != tc.want {
+				t.Errorf("%v: exit %d, want %d; stderr %s", tc.args, code, tc.want, stderr)
+			}
+			if !strings.Contains(stderr, tc.inStderr) {
+				t.Errorf("%v: stderr %q lacks %q", tc.args, stderr, tc.inStderr)
+			}
+		})
+	}
+}
