@@ -1,0 +1,379 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/apply/applytest"
+	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
+
+const (
+	putQueue      = "PUT /api/v2/routing/queues/{queueId}"
+	patchWorktype = "PATCH /api/v2/taskmanagement/worktypes/{worktypeId}"
+)
+
+// fixture is the generated org every test starts from, and the names in it.
+func fixture() (sim.Fixture, string, string, string) {
+	f := sim.Generate(sim.GenerateOptions{Queues: 4, Skills: 4, Worktypes: 2, Seed: 1})
+	return f, f.Queues[0]["name"].(string), f.Worktypes[0]["name"].(string), f.Skills[0]["name"].(string)
+}
+
+func newEnv(t *testing.T, o applytest.Options) (*applytest.Env, string, string, string) {
+	f, q, w, s := fixture()
+	o.Fixture = &f
+	return applytest.New(t, o), q, w, s
+}
+
+func applyOK(t *testing.T, env *applytest.Env, req *changes.Request) apply.Result {
+	t.Helper()
+	res, err := env.Engine.Apply(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Apply(%s %s): %v", req.Operation, req.Key(), err)
+	}
+	return res
+}
+
+func record(t *testing.T, env *applytest.Env, id string) *store.Change {
+	t.Helper()
+	c, err := env.Table.GetChange(context.Background(), id)
+	if err != nil {
+		t.Fatalf("GetChange(%s): %v", id, err)
+	}
+	return c
+}
+
+// TestApplyUpdate: the normal path for a queue (PUT of the raw object, unmodelled fields
+// kept) and a worktype (PATCH), with the outcome and the new last-known state recorded.
+func TestApplyUpdate(t *testing.T) {
+	env, qName, wName, _ := newEnv(t, applytest.Options{})
+	qid := env.ID(t, drift.KindQueue, qName)
+	// Fields routekeeper does not model: one Genesys has and one it may add tomorrow.
+	if err := env.Sim.EditQueue(qid, func(q map[string]any) {
+		q["callingPartyName"] = "ACME Claims"
+		q["defaultMediaLanguage"] = map[string]any{"id": "lang-1"}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t,
+		`{"name":"`+qName+`","description":"Managed by routekeeper","acwSettings":{"wrapupPrompt":"MANDATORY_TIMEOUT","timeoutMs":30000}}`))
+	env.Sim.ResetCalls()
+	res := applyOK(t, env, req)
+	if res.Status != store.StatusApplied || res.Merged {
+		t.Fatalf("got status %s (merged %v, reason %q), want APPLIED unmerged", res.Status, res.Merged, res.Reason)
+	}
+	if d := cmp.Diff([]string{"acwSettings.timeoutMs", "acwSettings.wrapupPrompt", "description"}, res.Written); d != "" {
+		t.Errorf("written paths (-want +got):\n%s", d)
+	}
+	raw := env.Raw(t, drift.KindQueue, qid)
+	if raw["description"] != "Managed by routekeeper" || raw["callingPartyName"] != "ACME Claims" {
+		t.Errorf("queue after apply: description %v, callingPartyName %v; want the new description and the unmodelled field kept", raw["description"], raw["callingPartyName"])
+	}
+	if d := cmp.Diff(map[string]any{"id": "lang-1"}, raw["defaultMediaLanguage"]); d != "" {
+		t.Errorf("unknown field defaultMediaLanguage not kept by the PUT (-want +got):\n%s", d)
+	}
+	calls := env.Sim.Calls()
+	if calls[putQueue] != 1 || calls["GET /api/v2/routing/queues/{queueId}"] != 1 {
+		t.Errorf("got calls %v, want one GET and one PUT of the queue", calls)
+	}
+	_, liveETag := env.Live(t, drift.KindQueue, qid)
+	if res.ETag != liveETag {
+		t.Errorf("result ETag %s, want the live ETag after the write %s", res.ETag, liveETag)
+	}
+	obs, err := env.Table.GetObservation(context.Background(), store.EntityKey{Environment: env.Env, Kind: store.KindQueue, Name: qName})
+	if err != nil || obs.ETag != liveETag || obs.Source != store.SourceApply {
+		t.Errorf("last-known state: ETag %s source %s (err %v); want %s from apply", obs.ETag, obs.Source, err, liveETag)
+	}
+	if c := record(t, env, req.ChangeID); c.Status != store.StatusApplied || !strings.Contains(string(c.Result), `"status":"APPLIED"`) {
+		t.Errorf("record: status %s result %s, want APPLIED with the result", c.Status, c.Result)
+	}
+
+	wreq := env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultPriority":12500000,"description":"Claims worktype"}`))
+	wres := applyOK(t, env, wreq)
+	if wres.Status != store.StatusApplied {
+		t.Fatalf("worktype: got %s (%s), want APPLIED", wres.Status, wres.Reason)
+	}
+	if got := env.Sim.Calls()[patchWorktype]; got != 1 {
+		t.Errorf("got %d worktype PATCHes, want 1", got)
+	}
+	w := env.Raw(t, drift.KindWorktype, env.ID(t, drift.KindWorktype, wName))
+	if got := w["defaultPriority"]; !drift.Equal(got, 12500000) {
+		t.Errorf("worktype defaultPriority %v, want 12500000", got)
+	}
+}
+
+// TestConcurrentEdit: someone edits the entity between plan and apply.
+func TestConcurrentEdit(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(q map[string]any)
+		want  store.Status
+		check func(t *testing.T, raw map[string]any, res apply.Result)
+	}{
+		{
+			name: "different field is merged",
+			edit: func(q map[string]any) { q["skillEvaluationMethod"] = "BEST" },
+			want: store.StatusApplied,
+			check: func(t *testing.T, raw map[string]any, res apply.Result) {
+				if !res.Merged || raw["description"] != "ours" || raw["skillEvaluationMethod"] != "BEST" {
+					t.Errorf("got merged %v, description %v, skillEvaluationMethod %v; want merged with both edits", res.Merged, raw["description"], raw["skillEvaluationMethod"])
+				}
+			},
+		},
+		{
+			name: "same field is a conflict and nothing is written",
+			edit: func(q map[string]any) { q["description"] = "theirs" },
+			want: store.StatusConflict,
+			check: func(t *testing.T, raw map[string]any, res apply.Result) {
+				if raw["description"] != "theirs" {
+					t.Errorf("live description %v, want theirs untouched", raw["description"])
+				}
+				if len(res.Conflicts) != 1 {
+					t.Fatalf("got conflicts %+v, want one", res.Conflicts)
+				}
+				c := res.Conflicts[0]
+				if c.Path != "description" || c.Ours != "ours" || c.Theirs != "theirs" || c.Base == nil || c.Base == "theirs" {
+					t.Errorf("conflict %+v: want path description, ours %q, theirs %q and the planned base", c, "ours", "theirs")
+				}
+			},
+		},
+		{
+			name: "edit to the desired value is a noop",
+			edit: func(q map[string]any) { q["description"] = "ours" },
+			want: store.StatusNoop,
+			check: func(t *testing.T, raw map[string]any, res apply.Result) {
+				if raw["description"] != "ours" {
+					t.Errorf("live description %v, want ours", raw["description"])
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env, qName, _, _ := newEnv(t, applytest.Options{})
+			qid := env.ID(t, drift.KindQueue, qName)
+			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
+			if err := env.Sim.EditQueue(qid, tc.edit); err != nil {
+				t.Fatal(err)
+			}
+			env.Sim.ResetCalls()
+			res := applyOK(t, env, req)
+			if res.Status != tc.want {
+				t.Fatalf("got %s (%s), want %s", res.Status, res.Reason, tc.want)
+			}
+			wantPuts := 0
+			if tc.want == store.StatusApplied {
+				wantPuts = 1
+			}
+			if got := env.Sim.Calls()[putQueue]; got != wantPuts {
+				t.Errorf("got %d PUTs, want %d", got, wantPuts)
+			}
+			tc.check(t, env.Raw(t, drift.KindQueue, qid), res)
+			if c := record(t, env, req.ChangeID); c.Status != tc.want {
+				t.Errorf("recorded status %s, want %s", c.Status, tc.want)
+			}
+		})
+	}
+}
+
+// TestUnknownBase: without the planned-against state in the store, a changed entity is a
+// conflict on every differing field, never an overwrite.
+func TestUnknownBase(t *testing.T) {
+	env, qName, _, _ := newEnv(t, applytest.Options{Memory: true})
+	qid := env.ID(t, drift.KindQueue, qName)
+	_, etag := env.Live(t, drift.KindQueue, qid)
+	req := &changes.Request{Schema: changes.SchemaV1, ChangeID: "chg-unknown-base", Environment: env.Env,
+		Entity: changes.Entity{Type: changes.EntityQueue, Name: qName, ID: qid}, Operation: changes.OpUpdate,
+		Desired: applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`), BaseEtag: etag,
+		Reason: "r", RequestedBy: "t", CreatedAt: time.Now().UTC()}
+	if err := env.Sim.EditQueue(qid, func(q map[string]any) { q["enableTranscription"] = q["enableTranscription"] != true }); err != nil {
+		t.Fatal(err)
+	}
+	res := applyOK(t, env, req)
+	if res.Status != store.StatusConflict || len(res.Conflicts) != 1 || res.Conflicts[0].Path != "description" {
+		t.Fatalf("got %s conflicts %+v, want CONFLICT on description", res.Status, res.Conflicts)
+	}
+}
+
+// TestDuplicateDelivery: the same message twice writes once; the replay returns the
+// stored result without calling Genesys.
+func TestDuplicateDelivery(t *testing.T) {
+	env, qName, _, _ := newEnv(t, applytest.Options{})
+	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"once"}`))
+	env.Sim.ResetCalls()
+	first := applyOK(t, env, req)
+	calls := env.Sim.TotalCalls()
+	second := applyOK(t, env, req)
+	if first.Status != store.StatusApplied || second.Status != store.StatusApplied || !second.Replayed {
+		t.Fatalf("got %s then %s (replayed %v), want APPLIED then the replayed APPLIED", first.Status, second.Status, second.Replayed)
+	}
+	if got := env.Sim.Calls()[putQueue]; got != 1 {
+		t.Errorf("got %d PUTs, want 1", got)
+	}
+	if got := env.Sim.TotalCalls(); got != calls {
+		t.Errorf("replay made %d Genesys calls, want 0", got-calls)
+	}
+	if first.ETag != second.ETag || second.ETag == "" {
+		t.Errorf("replayed ETag %q, want the stored %q", second.ETag, first.ETag)
+	}
+
+	// The same id with another payload is rejected and leaves the record alone.
+	other := *req
+	other.Desired = applytest.Obj(t, `{"name":"`+qName+`","description":"twice"}`)
+	res := applyOK(t, env, &other)
+	if res.Status != store.StatusRejected || !res.NotRecorded {
+		t.Errorf("payload mismatch: got %s (not recorded %v), want REJECTED, not recorded", res.Status, res.NotRecorded)
+	}
+	if c := record(t, env, req.ChangeID); c.Status != store.StatusApplied {
+		t.Errorf("record after a mismatching replay: %s, want APPLIED", c.Status)
+	}
+}
+
+// TestRateLimited: a 429 whose Retry-After fits before the deadline is waited out; one
+// that does not returns at once as a retry with the wait, and the attempt is recorded.
+func TestRateLimited(t *testing.T) {
+	t.Run("retry-after inside the remaining time", func(t *testing.T) {
+		env, qName, _, _ := newEnv(t, applytest.Options{FakeClock: true})
+		req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
+		env.Sim.SetFaults(sim.Faults{Force429: 1, RetryAfterSeconds: 2})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := env.Engine.Apply(ctx, req)
+		if err != nil || res.Status != store.StatusApplied {
+			t.Fatalf("got %s, %v; want APPLIED", res.Status, err)
+		}
+		if d := cmp.Diff([]time.Duration{2 * time.Second}, env.Sleeps()); d != "" {
+			t.Errorf("client waits (-want +got):\n%s", d)
+		}
+	})
+	t.Run("retry-after beyond the remaining time", func(t *testing.T) {
+		env, qName, _, _ := newEnv(t, applytest.Options{})
+		req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
+		env.Sim.SetFaults(sim.Faults{Force429: 1, RetryAfterSeconds: 120})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := env.Engine.Apply(ctx, req)
+		var re *apply.RetryError
+		if !errors.As(err, &re) || re.RetryAfter != 120*time.Second || !errors.Is(err, genesys.ErrRateLimited) {
+			t.Fatalf("got %v, want a RetryError with RetryAfter 2m0s wrapping ErrRateLimited", err)
+		}
+		if len(env.Sleeps()) != 0 {
+			t.Errorf("client waited %v, want no wait past the deadline", env.Sleeps())
+		}
+		c := record(t, env, req.ChangeID)
+		if c.Status != store.StatusFailed || c.Attempts != 1 || !strings.Contains(c.LastError, "429") {
+			t.Errorf("record: %s, %d attempts, last error %q; want FAILED, 1 attempt, the 429", c.Status, c.Attempts, c.LastError)
+		}
+		// The redelivery (fault gone) applies it.
+		res, err := env.Engine.Apply(context.Background(), req)
+		if err != nil || res.Status != store.StatusApplied {
+			t.Fatalf("redelivery: got %s, %v; want APPLIED", res.Status, err)
+		}
+		if c := record(t, env, req.ChangeID); c.Attempts != 1 || c.Status != store.StatusApplied {
+			t.Errorf("record after redelivery: %s, %d attempts; want APPLIED keeping 1 attempt", c.Status, c.Attempts)
+		}
+	})
+}
+
+// TestServerErrors: a 5xx storm exhausts the client's retries and becomes a retry of the
+// request, with each failed attempt counted on the record.
+func TestServerErrors(t *testing.T) {
+	env, qName, _, _ := newEnv(t, applytest.Options{})
+	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"storm"}`))
+	env.Sim.SetFaults(sim.Faults{ServerErrorRate: 1})
+	for i := 1; i <= 2; i++ {
+		_, err := env.Engine.Apply(context.Background(), req)
+		if !errors.Is(err, apply.ErrRetry) {
+			t.Fatalf("attempt %d: got %v, want a retry", i, err)
+		}
+		if c := record(t, env, req.ChangeID); c.Attempts != i || !strings.Contains(c.LastError, "503") {
+			t.Errorf("after attempt %d: %d attempts, last error %q; want %d and the 503", i, c.Attempts, c.LastError, i)
+		}
+	}
+	env.Sim.SetFaults(sim.Faults{})
+	if res := applyOK(t, env, req); res.Status != store.StatusApplied {
+		t.Errorf("after the storm: got %s, want APPLIED", res.Status)
+	}
+}
+
+// TestCreateAndDelete covers create (new, existing equal, existing different) and delete
+// (guarded by baseEtag).
+func TestCreateAndDelete(t *testing.T) {
+	env, qName, _, sName := newEnv(t, applytest.Options{})
+	ctx := context.Background()
+
+	skill := env.Plan(t, changes.OpCreate, drift.KindSkill, "Routekeeper Skill", applytest.Obj(t, `{"name":"Routekeeper Skill"}`))
+	if res := applyOK(t, env, skill); res.Status != store.StatusApplied || res.EntityID == "" {
+		t.Fatalf("create skill: got %s %q (%s), want APPLIED with an id", res.Status, res.EntityID, res.Reason)
+	}
+	queue := env.Plan(t, changes.OpCreate, drift.KindQueue, "Routekeeper Queue", applytest.Obj(t,
+		`{"name":"Routekeeper Queue","description":"new","division":"Home","skillEvaluationMethod":"BEST"}`))
+	res := applyOK(t, env, queue)
+	if res.Status != store.StatusApplied {
+		t.Fatalf("create queue: got %s (%s), want APPLIED", res.Status, res.Reason)
+	}
+	if q := env.Raw(t, drift.KindQueue, res.EntityID); q["skillEvaluationMethod"] != "BEST" {
+		t.Errorf("created queue skillEvaluationMethod %v, want BEST", q["skillEvaluationMethod"])
+	}
+	// A second create of the same entity under a new id: it exists with the desired fields.
+	again := env.Plan(t, changes.OpCreate, drift.KindQueue, "Routekeeper Queue", queue.Desired)
+	if res := applyOK(t, env, again); res.Status != store.StatusNoop {
+		t.Errorf("create of an existing equal queue: got %s (%s), want NOOP", res.Status, res.Reason)
+	}
+	// An existing queue with other values is not adopted.
+	clash := env.Plan(t, changes.OpCreate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"not theirs"}`))
+	res = applyOK(t, env, clash)
+	if res.Status != store.StatusConflict || len(res.Conflicts) != 1 || res.Conflicts[0].Path != "description" {
+		t.Errorf("create over an existing queue: got %s %+v, want CONFLICT on description", res.Status, res.Conflicts)
+	}
+
+	// Delete guarded by baseEtag: the skill changes after the plan -> conflict, kept.
+	del := env.Plan(t, changes.OpDelete, drift.KindSkill, sName, nil)
+	sid := env.ID(t, drift.KindSkill, sName)
+	if err := env.Sim.EditSkill(sid, func(s map[string]any) { s["name"] = sName + " (renamed)" }); err == nil {
+		if res := applyOK(t, env, del); res.Status != store.StatusNoop && res.Status != store.StatusConflict {
+			t.Errorf("delete of a renamed skill: got %s, want NOOP or CONFLICT", res.Status)
+		}
+		if _, ok := env.Sim.Skill(sid); !ok {
+			t.Errorf("renamed skill was deleted")
+		}
+	}
+	del2 := env.Plan(t, changes.OpDelete, drift.KindSkill, "Routekeeper Skill", nil)
+	if res := applyOK(t, env, del2); res.Status != store.StatusApplied {
+		t.Errorf("delete skill: got %s (%s), want APPLIED", res.Status, res.Reason)
+	}
+	if s, _ := env.Sim.Skill(skill.Entity.ID); s != nil && s["state"] != "deleted" {
+		t.Errorf("skill after delete: %v, want deleted", s)
+	}
+	del3 := *del2
+	del3.ChangeID = del2.ChangeID + "-again"
+	if res := applyOK(t, env, &del3); res.Status != store.StatusNoop {
+		t.Errorf("delete of a deleted skill: got %s, want NOOP", res.Status)
+	}
+	_ = ctx
+}
+
+// TestEnvironmentGuard: a request for another environment is rejected and recorded.
+func TestEnvironmentGuard(t *testing.T) {
+	env, qName, _, _ := newEnv(t, applytest.Options{Memory: true, Engine: apply.Options{Environment: "prod"}})
+	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"x"}`))
+	env.Sim.ResetCalls()
+	res := applyOK(t, env, req)
+	if res.Status != store.StatusRejected || !strings.Contains(res.Reason, `"prod"`) || env.Sim.TotalCalls() != 0 {
+		t.Errorf("got %s %q after %d calls, want REJECTED naming prod without calling Genesys", res.Status, res.Reason, env.Sim.TotalCalls())
+	}
+}
