@@ -314,7 +314,10 @@ func cgrFields(v any, n *Names, raw map[string]any) (map[string]any, error) {
 						return nil, &ReferenceError{Kind: "member group (" + typ + ")", Name: name, Path: gat}
 					}
 				}
-				refs = append(refs, map[string]any{"id": id, "type": typ})
+				// Genesys names member groups in responses; sending the name
+				// back is harmless (MemberGroup has it) and keeps the body
+				// canonicalisable without a member-group lookup.
+				refs = append(refs, map[string]any{"id": id, "name": name, "type": typ})
 			}
 			r["groups"] = refs
 		}

@@ -1,0 +1,285 @@
+package drift_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/genesys"
+)
+
+func testNames() *drift.Names {
+	n := drift.NewNames(
+		[]genesys.Division{{ID: "div-home", Name: "Home"}, {ID: "div-claims", Name: "Claims"}},
+		[]genesys.Skill{{ID: "sk-en", Name: "English"}, {ID: "sk-fr", Name: "French"}, {ID: "sk-de", Name: "German"}, {ID: "sk-old", Name: "Old", State: "deleted"}},
+		[]genesys.Queue{{ID: "q-claims", Name: "Claims"}, {ID: "q-over", Name: "Claims Overflow"}},
+		[]genesys.Workbin{{ID: "wb-claims", Name: "Claims Work"}},
+	)
+	n.Add(drift.KindLanguage, "lang-en", "english")
+	return n
+}
+
+// liveQueue is a queue as Genesys returns it, with server fields, unmodelled
+// fields and references by id.
+const liveQueue = `{
+  "id": "q-claims", "name": "Claims", "selfUri": "/api/v2/routing/queues/q-claims",
+  "division": {"id": "div-claims", "name": "Claims", "selfUri": "/api/v2/authorization/divisions/div-claims"},
+  "description": "Claims queue",
+  "dateCreated": "2025-01-01T00:00:00.000Z", "dateModified": "2026-01-01T00:00:00.000Z",
+  "createdBy": "u1", "modifiedBy": "u2", "memberCount": 12, "userMemberCount": 12, "joinedMemberCount": 3,
+  "mediaSettings": {
+    "call": {"alertingTimeoutSeconds": 8, "serviceLevel": {"percentage": 0.8, "durationMs": 20000}, "autoAnswerAlertToneSeconds": 0.0, "manualAnswerAlertToneSeconds": 0},
+    "callback": {"enableAutoAnswer": false, "alertingTimeoutSeconds": 30, "mode": "AgentFirst", "enableAutoDialAndEnd": true, "autoDialDelaySeconds": 300, "autoEndDelaySeconds": 300},
+    "message": {"alertingTimeoutSeconds": 30, "subTypeSettings": {}}
+  },
+  "routingRules": [{"operator": "MEETS_THRESHOLD", "threshold": 9, "waitSeconds": 10}, {"operator": "ANY", "waitSeconds": 30}],
+  "acwSettings": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 30000},
+  "skillEvaluationMethod": "BEST", "lastAgentRoutingMode": "Disabled",
+  "bullseye": {"rings": [
+    {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 15}], "actions": {"skillsToRemove": [{"id": "sk-fr", "selfUri": "x"}, {"id": "sk-en"}]}, "memberGroups": [{"id": "g9", "type": "GROUP"}]},
+    {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 30}]}
+  ]},
+  "conditionalGroupRouting": {"rules": [{"queue": {"id": "q-over"}, "metric": "EstimatedWaitTime", "operator": "GreaterThan", "conditionValue": 60, "waitSeconds": 2,
+    "groups": [{"id": "g2", "name": "Tier 2", "type": "TEAM"}, {"id": "g1", "name": "Seniors", "type": "GROUP"}, {"id": "g3", "name": "Adjusters", "type": "TEAM"}]}]},
+  "queueFlow": {"id": "flow-1", "name": "Claims flow"},
+  "callingPartyName": "Acme", "enableAudioMonitoring": true, "defaultMediaLanguage": "en-us"
+}`
+
+const wantQueue = `{
+  "name": "Claims", "description": "Claims queue", "division": "Claims",
+  "mediaSettings": {
+    "call": {"enableAutoAnswer": false, "alertingTimeoutSeconds": 8, "serviceLevel": {"percentage": 0.8, "durationMs": 20000}, "autoAnswerAlertToneSeconds": 0, "manualAnswerAlertToneSeconds": 0},
+    "callback": {"enableAutoAnswer": false, "alertingTimeoutSeconds": 30, "mode": "AgentFirst", "autoDialDelaySeconds": 300, "autoEndDelaySeconds": 300},
+    "message": {"enableAutoAnswer": false, "alertingTimeoutSeconds": 30, "enableInactivityTimeout": false}
+  },
+  "routingRules": [{"operator": "MEETS_THRESHOLD", "threshold": 9, "waitSeconds": 10}, {"operator": "ANY", "waitSeconds": 30}],
+  "acwSettings": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 30000},
+  "skillEvaluationMethod": "BEST", "scoringMethod": "TimestampAndPriority", "lastAgentRoutingMode": "Disabled",
+  "bullseye": {"rings": [
+    {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 15}], "actions": {"skillsToRemove": ["English", "French"]}},
+    {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 30}]}
+  ]},
+  "conditionalGroupRouting": {"rules": [{"queue": "Claims Overflow", "metric": "EstimatedWaitTime", "operator": "GreaterThan", "conditionValue": 60, "waitSeconds": 2,
+    "groups": [{"name": "Seniors", "type": "GROUP"}, {"name": "Adjusters", "type": "TEAM"}, {"name": "Tier 2", "type": "TEAM"}]}]},
+  "enableTranscription": false, "enableManualAssignment": false
+}`
+
+const liveWorktype = `{
+  "id": "wt-1", "name": "Claim Review", "description": "Reviews",
+  "division": {"id": "div-home", "name": "Home"}, "dateCreated": "2025-01-01T00:00:00Z", "dateModified": "2026-02-02T00:00:00Z",
+  "modifiedBy": {"id": "u1"}, "defaultWorkbin": {"id": "wb-claims", "selfUri": "/w"},
+  "defaultStatus": {"id": "st-1"}, "statuses": [{"id": "st-1", "name": "Open", "category": "Open"}],
+  "defaultQueue": {"id": "q-claims", "name": "Claims"}, "defaultSkills": [{"id": "sk-fr"}, {"id": "sk-de"}, {"id": "sk-en"}],
+  "defaultLanguage": {"id": "lang-en"}, "defaultPriority": 2500000, "defaultTtlSeconds": 7776000,
+  "defaultDurationSeconds": 3600, "unassignedDivisionContactsEnabled": false, "selfUri": "/api/v2/taskmanagement/worktypes/wt-1"
+}`
+
+const wantWorktype = `{
+  "name": "Claim Review", "description": "Reviews", "division": "Home", "defaultWorkbin": "Claims Work",
+  "defaultQueue": "Claims", "defaultSkills": ["English", "French", "German"], "defaultLanguage": "english",
+  "defaultPriority": 2500000, "defaultTtlSeconds": 7776000, "defaultDurationSeconds": 3600,
+  "assignmentEnabled": false, "serviceLevelTarget": 100
+}`
+
+func TestCanonical(t *testing.T) {
+	n := testNames()
+	tests := []struct {
+		kind, raw, want string
+	}{
+		{"queue", liveQueue, wantQueue},
+		{"worktype", liveWorktype, wantWorktype},
+		{"skill", `{"id":"sk-en","name":"English","state":"active","version":"3","dateModified":"x","selfUri":"y"}`, `{"name":"English"}`},
+		// Defaults made explicit when Genesys omits the field.
+		{"queue", `{"id":"q","name":"Bare"}`, `{"name":"Bare","skillEvaluationMethod":"ALL","scoringMethod":"TimestampAndPriority","routingRules":[],"enableTranscription":false,"enableManualAssignment":false}`},
+		{"worktype", `{"id":"w","name":"Bare"}`, `{"name":"Bare","defaultSkills":[],"assignmentEnabled":false,"serviceLevelTarget":100}`},
+		// null is absent.
+		{"queue", `{"name":"Nulls","description":null,"bullseye":null,"acwSettings":null,"routingRules":null}`, `{"name":"Nulls","skillEvaluationMethod":"ALL","scoringMethod":"TimestampAndPriority","routingRules":[],"enableTranscription":false,"enableManualAssignment":false}`},
+	}
+	for i, tc := range tests {
+		t.Run(fmt.Sprintf("%d_%s", i, tc.kind), func(t *testing.T) {
+			got, err := drift.Canonical(tc.kind, mustDecode(tc.raw), n)
+			if err != nil {
+				t.Fatalf("Canonical(%s): %v", tc.kind, err)
+			}
+			want := mustDecode(tc.want)
+			if !drift.Equal(got, want) {
+				gj, _ := drift.CanonicalJSON(got)
+				wj, _ := drift.CanonicalJSON(want)
+				t.Errorf("Canonical(%s) differs (-want +got):\n%s", tc.kind, cmp.Diff(string(wj), string(gj)))
+			}
+			for _, f := range []string{"id", "selfUri", "dateCreated", "dateModified", "modifiedBy", "createdBy", "memberCount", "userMemberCount", "joinedMemberCount", "version", "state", "statuses", "queueFlow"} {
+				if _, ok := got[f]; ok {
+					t.Errorf("Canonical(%s) kept %q", tc.kind, f)
+				}
+			}
+		})
+	}
+}
+
+func TestCanonicalETagStability(t *testing.T) {
+	n := testNames()
+	base := mustDecode(liveQueue)
+	etag := func(raw map[string]any) string {
+		t.Helper()
+		e, err := drift.EntityETag("queue", raw, n)
+		if err != nil {
+			t.Fatalf("EntityETag: %v", err)
+		}
+		return e
+	}
+	want := etag(base)
+
+	// Ordering noise and server-field churn: same ETag.
+	noisy := mustDecode(liveQueue)
+	noisy["dateModified"] = "2027-01-01T00:00:00Z"
+	noisy["memberCount"] = 99
+	noisy["modifiedBy"] = "someone-else"
+	ring := noisy["bullseye"].(map[string]any)["rings"].([]any)[0].(map[string]any)
+	str := ring["actions"].(map[string]any)["skillsToRemove"].([]any)
+	str[0], str[1] = str[1], str[0]
+	groups := noisy["conditionalGroupRouting"].(map[string]any)["rules"].([]any)[0].(map[string]any)["groups"].([]any)
+	groups[0], groups[2] = groups[2], groups[0]
+	noisy["mediaSettings"].(map[string]any)["call"].(map[string]any)["alertingTimeoutSeconds"] = 8.0
+	noisy["callingPartyName"] = "Unmodelled change"
+	if got := etag(noisy); got != want {
+		t.Errorf("ETag after ordering noise and server-field churn = %s, want %s", got, want)
+	}
+	// Reading the same queue through the typed client model gives the same ETag.
+	var q genesys.Queue
+	b, _ := drift.CanonicalJSON(base)
+	if err := q.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := drift.Raw(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := etag(raw); got != want {
+		t.Errorf("ETag via genesys.Queue = %s, want %s", got, want)
+	}
+
+	// A real change: different ETag.
+	for name, edit := range map[string]func(m map[string]any){
+		"alerting timeout": func(m map[string]any) {
+			m["mediaSettings"].(map[string]any)["call"].(map[string]any)["alertingTimeoutSeconds"] = 9
+		},
+		"division":        func(m map[string]any) { m["division"] = map[string]any{"id": "div-home"} },
+		"ring order":      func(m map[string]any) { r := m["bullseye"].(map[string]any)["rings"].([]any); r[0], r[1] = r[1], r[0] },
+		"routing rules":   func(m map[string]any) { m["routingRules"] = []any{} },
+		"explicit method": func(m map[string]any) { m["scoringMethod"] = "PriorityOnly" },
+	} {
+		m := mustDecode(liveQueue)
+		edit(m)
+		if got := etag(m); got == want {
+			t.Errorf("ETag unchanged after a real change (%s)", name)
+		}
+	}
+	// An absent default and the explicit default are the same state.
+	a, b2 := mustDecode(`{"name":"Q"}`), mustDecode(`{"name":"Q","scoringMethod":"TimestampAndPriority","enableTranscription":false,"routingRules":[]}`)
+	if etag(a) != etag(b2) {
+		t.Errorf("absent defaults and explicit defaults have different ETags")
+	}
+}
+
+func TestCanonicalUnresolvedAndErrors(t *testing.T) {
+	n := testNames()
+	raw := mustDecode(`{"name":"W","defaultSkills":[{"id":"sk-old"},{"id":"sk-en"}],"defaultQueue":{"id":"q-gone"},"division":{"id":"div-x","name":"Embedded"}}`)
+	got, err := drift.CanonicalWorktype(raw, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A deleted skill and an unknown queue keep their ids; an embedded name is used.
+	if !drift.Equal(got["defaultSkills"], []any{"English", "id:sk-old"}) || got["defaultQueue"] != "id:q-gone" || got["division"] != "Embedded" {
+		t.Errorf("unresolved references: got defaultSkills %v, defaultQueue %v, division %v", got["defaultSkills"], got["defaultQueue"], got["division"])
+	}
+
+	bad := []struct{ kind, raw, path string }{
+		{"queue", `{"name":"Q","mediaSettings":{"call":{"alertingTimeoutSeconds":"8"}}}`, "mediaSettings.call.alertingTimeoutSeconds"},
+		{"queue", `{"name":"Q","routingRules":{}}`, "routingRules"},
+		{"queue", `{"name":"Q","division":"Home"}`, "division"},
+		{"queue", `{"description":"no name"}`, "name"},
+		{"worktype", `{"name":"W","defaultSkills":[{"selfUri":"x"}]}`, "defaultSkills[0]"},
+		{"queue", `{"name":"Q","bullseye":{"rings":[{"actions":{"skillsToRemove":[1]}}]}}`, "bullseye.rings[0].actions.skillsToRemove[0]"},
+	}
+	for _, tc := range bad {
+		_, err := drift.Canonical(tc.kind, mustDecode(tc.raw), n)
+		var se *drift.ShapeError
+		if !errors.Is(err, drift.ErrNotCanonical) || !errors.As(err, &se) || se.Path != tc.path {
+			t.Errorf("Canonical(%s, %s) error = %v, want a ShapeError at %s", tc.kind, tc.raw, err, tc.path)
+		}
+	}
+	if _, err := drift.Canonical("workbin", map[string]any{"name": "x"}, n); err == nil {
+		t.Errorf("Canonical(workbin): no error for an unmanaged kind")
+	}
+}
+
+func TestManagedOnlyDiff(t *testing.T) {
+	n := testNames()
+	live, err := drift.CanonicalQueue(mustDecode(liveQueue), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The spec declares three fields; everything else on the live queue is unmanaged.
+	desired := mustDecode(`{"name":"Claims","division":"Home","mediaSettings":{"call":{"alertingTimeoutSeconds":8}},"enableManualAssignment":true}`)
+	got := drift.Diff("queue", "Claims", desired, live)
+	want := []drift.Difference{
+		{Kind: "queue", Name: "Claims", Path: "division", Desired: "Home", Live: "Claims", Change: drift.ChangeChanged},
+		{Kind: "queue", Name: "Claims", Path: "enableManualAssignment", Desired: true, Live: false, Change: drift.ChangeChanged},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Diff (-want +got):\n%s", d)
+	}
+}
+
+func ExampleCanonicalWorktype() {
+	names := drift.NewNames(nil,
+		[]genesys.Skill{{ID: "11", Name: "French"}, {ID: "12", Name: "English"}},
+		[]genesys.Queue{{ID: "21", Name: "Claims"}},
+		[]genesys.Workbin{{ID: "31", Name: "Claims Work"}})
+	live := mustDecode(`{"id": "w1", "name": "Claim", "dateModified": "2026-01-01T00:00:00Z",
+		"defaultWorkbin": {"id": "31"}, "defaultQueue": {"id": "21", "name": "Claims"},
+		"defaultSkills": [{"id": "11"}, {"id": "12"}], "defaultPriority": 2500000,
+		"statuses": [{"id": "s1", "name": "Open"}], "selfUri": "/api/v2/taskmanagement/worktypes/w1"}`)
+	doc, err := drift.CanonicalWorktype(live, names)
+	if err != nil {
+		panic(err)
+	}
+	b, _ := drift.CanonicalJSON(doc)
+	fmt.Println(string(b))
+	etag, _ := drift.ETag(doc)
+	fmt.Println(etag[:7])
+	// Output:
+	// {"assignmentEnabled":false,"defaultPriority":2500000,"defaultQueue":"Claims","defaultSkills":["English","French"],"defaultWorkbin":"Claims Work","name":"Claim","serviceLevelTarget":100}
+	// sha256:
+}
+
+// FuzzCanonicalLive feeds arbitrary Genesys responses to the canonicaliser:
+// it must never panic, and whatever it accepts must have an ETag and fit the
+// routekeeper/v1 model's JSON types.
+func FuzzCanonicalLive(f *testing.F) {
+	f.Add("queue", liveQueue)
+	f.Add("worktype", liveWorktype)
+	f.Add("skill", `{"name":"English"}`)
+	f.Add("queue", `{"name":"Q","conditionalGroupRouting":{"rules":[{"groups":[{"id":"g","type":"TEAM"},{"name":"n"}]}]}}`)
+	f.Add("queue", `{"name":"Q","bullseye":{"rings":[{"actions":{"skillsToRemove":[{"id":"sk-en"},{"name":"x"}]}}]}}`)
+	n := testNames()
+	f.Fuzz(func(t *testing.T, kind, data string) {
+		raw, err := drift.Decode([]byte(data))
+		if err != nil {
+			return
+		}
+		doc, err := drift.Canonical(kind, raw, n)
+		if err != nil {
+			return
+		}
+		if _, err := drift.ETag(doc); err != nil && !errors.Is(err, drift.ErrInvalidValue) {
+			t.Fatalf("ETag of an accepted document: %v", err)
+		}
+		if name, _ := doc["name"].(string); name == "" {
+			t.Fatalf("accepted document without a name: %v", doc)
+		}
+	})
+}
