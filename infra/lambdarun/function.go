@@ -152,6 +152,7 @@ type Function struct {
 
 	mu      sync.Mutex
 	current string                  // request id between START and REPORT
+	early   *InitReport             // an init reported before its request's START
 	inits   []InitReport            // every init, in order
 	pending map[string]*InitReport  // init seen during a request, until its REPORT
 	reports map[string]*Report      // REPORT lines not yet collected by their invoker
@@ -372,6 +373,10 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 // InvokeDetailed is Invoke returning the invocation's REPORT and, on a cold
 // start, its init figures. On a function error it returns both the
 // Invocation and the *FunctionError.
+//
+// If ctx ends first, the call returns but the emulator finishes the
+// invocation (up to the function timeout), as Lambda does; an Invoke made
+// meanwhile is refused by the emulator with an error.
 func (f *Function) InvokeDetailed(ctx context.Context, event []byte) (*Invocation, error) {
 	f.invokeMu.Lock()
 	defer f.invokeMu.Unlock()
@@ -495,6 +500,10 @@ func (f *Function) readLogs(r io.ReadCloser, w io.Writer) {
 		case startRE.MatchString(line):
 			f.mu.Lock()
 			f.current = startRE.FindStringSubmatch(line)[1]
+			if f.early != nil {
+				f.pending[f.current] = f.early
+				f.early = nil
+			}
 			f.mu.Unlock()
 		case initDoneRE.MatchString(line):
 			status = initDoneRE.FindStringSubmatch(line)[1]
@@ -506,6 +515,10 @@ func (f *Function) readLogs(r io.ReadCloser, w io.Writer) {
 			f.inits = append(f.inits, ir)
 			if f.current != "" {
 				f.pending[f.current] = &ir
+			} else {
+				// The emulator starts the init and prints START concurrently;
+				// the init belongs to the request that starts next.
+				f.early = &ir
 			}
 			f.mu.Unlock()
 		case reportRE.MatchString(line):
