@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/apply/applytest"
+	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
+
+const putQueue = "PUT /api/v2/routing/queues/{queueId}"
+
+type world struct {
+	env     *applytest.Env
+	h       *Handler
+	logs    *bytes.Buffer
+	metrics *bytes.Buffer
+	queues  []string // queue names in the org
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	f := sim.Generate(sim.GenerateOptions{Queues: 4, Skills: 4, Worktypes: 2, Seed: 1})
+	logs, metrics := &bytes.Buffer{}, &bytes.Buffer{}
+	logger := slog.New(newLogHandler(slog.NewJSONHandler(logs, nil)))
+	env := applytest.New(t, applytest.Options{Fixture: &f, Engine: apply.Options{Environment: applytest.Environment, Logger: logger}})
+	w := &world{env: env, logs: logs, metrics: metrics,
+		h: &Handler{Engine: env.Engine, Environment: applytest.Environment, Logger: logger, Metrics: metrics, Calls: env.Client.Calls}}
+	for _, q := range f.Queues {
+		w.queues = append(w.queues, q["name"].(string))
+	}
+	return w
+}
+
+// update plans a description change of queue i.
+func (w *world) update(t *testing.T, i int, description string) *changes.Request {
+	t.Helper()
+	return w.env.Plan(t, changes.OpUpdate, drift.KindQueue, w.queues[i], applytest.Obj(t,
+		`{"name":"`+w.queues[i]+`","description":"`+description+`"}`))
+}
+
+func message(t *testing.T, id string, req *changes.Request) events.SQSMessage {
+	t.Helper()
+	body, err := changes.Encode(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events.SQSMessage{MessageId: id, Body: string(body), Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+}
+
+func lambdaCtx(ctx context.Context) context.Context {
+	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+}
+
+func failures(resp events.SQSEventResponse) []string {
+	out := []string{}
+	for _, f := range resp.BatchItemFailures {
+		out = append(out, f.ItemIdentifier)
+	}
+	return out
+}
+
+func (w *world) record(t *testing.T, id string) *store.Change {
+	t.Helper()
+	c, err := w.env.Table.GetChange(context.Background(), id)
+	if err != nil {
+		t.Fatalf("GetChange(%s): %v", id, err)
+	}
+	return c
+}
+
+// metric returns the value of name in the single EMF line written so far.
+func (w *world) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	var rec map[string]any
+	if err := json.Unmarshal(w.metrics.Bytes(), &rec); err != nil {
+		t.Fatalf("metrics %q: %v", w.metrics.String(), err)
+	}
+	v, _ := rec[name].(float64)
+	return v
+}
+
+func TestHandleBatch(t *testing.T) {
+	w := newWorld(t)
+	r1, r2 := w.update(t, 0, "first"), w.update(t, 1, "second")
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		message(t, "m1", r1), message(t, "m2", r2),
+		message(t, "m3", r1), // the same request delivered again
+		{MessageId: "m4", Body: `{"schema":"routekeeper.change/v1"`},                                                            // not JSON
+		{MessageId: "m5", Body: `{"schema":"routekeeper.change/v1","changeId":"chg-bad","entity":{"type":"queue","name":"Q"}}`}, // invalid
+	}}
+	w.env.Sim.ResetCalls()
+	resp, err := w.h.Handle(lambdaCtx(context.Background()), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{}, failures(resp)); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+	if got := w.env.Sim.Calls()[putQueue]; got != 2 {
+		t.Errorf("got %d queue PUTs, want 2 (the duplicate is not applied again)", got)
+	}
+	for _, id := range []string{r1.ChangeID, r2.ChangeID} {
+		if c := w.record(t, id); c.Status != store.StatusApplied {
+			t.Errorf("%s: %s, want APPLIED", id, c.Status)
+		}
+	}
+	bad := w.record(t, "sqs-m4")
+	if bad.Status != store.StatusRejected || !strings.Contains(string(bad.Result), "invalid") {
+		t.Errorf("malformed message: %s %s, want REJECTED with the reason", bad.Status, bad.Result)
+	}
+	if c := w.record(t, "chg-bad"); c.Status != store.StatusRejected || c.Info.Entity.Name != "Q" {
+		t.Errorf("invalid message: %s entity %v, want REJECTED under its entity", c.Status, c.Info.Entity)
+	}
+	for name, want := range map[string]float64{"Applied": 2, "Replayed": 1, "Rejected": 2} {
+		if got := w.metric(t, name); got != want {
+			t.Errorf("metric %s = %v, want %v", name, got, want)
+		}
+	}
+	if w.metric(t, "GenesysCalls") < 4 {
+		t.Errorf("metric GenesysCalls = %v, want at least 4 (2 GETs, 2 PUTs)", w.metric(t, "GenesysCalls"))
+	}
+	// Logs are JSON with the request id and the change id.
+	found := false
+	for line := range strings.SplitSeq(strings.TrimSpace(w.logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if rec["changeId"] == r1.ChangeID && rec["requestId"] == "req-1" && rec["status"] == "APPLIED" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no log record with requestId req-1, changeId %s and status APPLIED:\n%s", r1.ChangeID, w.logs)
+	}
+
+	// Redelivery of the malformed message: acknowledged again, record unchanged.
+	resp, _ = w.h.Handle(context.Background(), events.SQSEvent{Records: ev.Records[3:4]})
+	if len(resp.BatchItemFailures) != 0 || w.record(t, "sqs-m4").Status != store.StatusRejected {
+		t.Errorf("redelivered malformed message: failures %v, want it acknowledged and still REJECTED", failures(resp))
+	}
+}
+
+// TestHandleRetryable: a retryable failure returns the record and every later one, in
+// order, with the attempt recorded; the earlier records stay applied.
+func TestHandleRetryable(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults sim.Faults
+		ctx    func() (context.Context, context.CancelFunc)
+		errHas string
+	}{
+		{name: "5xx storm", faults: sim.Faults{ServerErrorRate: 1}, errHas: "503",
+			ctx: func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }},
+		{name: "429 beyond the remaining time", faults: sim.Faults{Force429: 100, RetryAfterSeconds: 300}, errHas: "429",
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 60*time.Second)
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			r1, r2, r3 := w.update(t, 0, "a"), w.update(t, 1, "b"), w.update(t, 2, "c")
+			// Warm the names cache so the fault hits the record's own calls.
+			names := &countingApplier{Applier: w.h.Engine}
+			w.h.Engine = names
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			if _, err := w.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", r1)}}); err != nil {
+				t.Fatal(err)
+			}
+			w.env.Sim.SetFaults(tc.faults)
+			w.metrics.Reset()
+			resp, _ := w.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "m2", r2), message(t, "m3", r3)}})
+			if d := cmp.Diff([]string{"m2", "m3"}, failures(resp)); d != "" {
+				t.Errorf("batch item failures (-want +got):\n%s", d)
+			}
+			if c := w.record(t, r2.ChangeID); c.Status != store.StatusFailed || c.Attempts != 1 || !strings.Contains(c.LastError, tc.errHas) {
+				t.Errorf("failed record: %s, %d attempts, %q; want FAILED, 1, %s", c.Status, c.Attempts, c.LastError, tc.errHas)
+			}
+			if _, err := w.env.Table.GetChange(context.Background(), r3.ChangeID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("record after the failure was touched (%v), want it left for the redelivery", err)
+			}
+			if names.applied != 2 {
+				t.Errorf("engine saw %d requests, want 2 (none after the failure)", names.applied)
+			}
+			if got := w.metric(t, "Retried"); got != 2 {
+				t.Errorf("metric Retried = %v, want 2", got)
+			}
+			// SQS redelivers both once the fault is gone: nothing was lost.
+			w.env.Sim.SetFaults(sim.Faults{})
+			resp, _ = w.h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{message(t, "m2", r2), message(t, "m3", r3)}})
+			if len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("redelivery failures %v, want none", failures(resp))
+			}
+			for _, r := range []*changes.Request{r1, r2, r3} {
+				if c := w.record(t, r.ChangeID); c.Status != store.StatusApplied {
+					t.Errorf("%s: %s, want APPLIED", r.ChangeID, c.Status)
+				}
+			}
+		})
+	}
+}
+
+type countingApplier struct {
+	Applier
+	applied int
+	after   func() // called after each Apply
+}
+
+func (c *countingApplier) Apply(ctx context.Context, req *changes.Request) (apply.Result, error) {
+	c.applied++
+	res, err := c.Applier.Apply(ctx, req)
+	if c.after != nil {
+		c.after()
+	}
+	return res, err
+}
+
+// TestHandleCancelled: the invocation's context ends mid-batch (after the first record,
+// and inside a Genesys call): the rest go back as failures and nothing is lost.
+func TestHandleCancelled(t *testing.T) {
+	w := newWorld(t)
+	r1, r2, r3 := w.update(t, 0, "a"), w.update(t, 1, "b"), w.update(t, 2, "c")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.h.Engine = &countingApplier{Applier: w.h.Engine, after: cancel}
+	resp, _ := w.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", r1), message(t, "m2", r2), message(t, "m3", r3)}})
+	if d := cmp.Diff([]string{"m2", "m3"}, failures(resp)); d != "" {
+		t.Errorf("after a cancel between records, failures (-want +got):\n%s", d)
+	}
+	if got := w.metric(t, "Deferred"); got != 2 {
+		t.Errorf("metric Deferred = %v, want 2", got)
+	}
+
+	// Cancelled inside the Genesys call of r2: its attempt is still recorded.
+	w.h.Engine = w.env.Engine
+	w.env.Sim.SetFaults(sim.Faults{Latency: time.Minute})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	go func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) { // wait until the record is claimed, then cancel
+			if c, err := w.env.Table.GetChange(context.Background(), r2.ChangeID); err == nil && c.Status == store.StatusInProgress {
+				cancel2()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel2()
+	}()
+	resp, _ = w.h.Handle(ctx2, events.SQSEvent{Records: []events.SQSMessage{message(t, "m2", r2), message(t, "m3", r3)}})
+	if d := cmp.Diff([]string{"m2", "m3"}, failures(resp)); d != "" {
+		t.Errorf("after a cancel inside a record, failures (-want +got):\n%s", d)
+	}
+	if c := w.record(t, r2.ChangeID); c.Status != store.StatusFailed || c.Attempts != 1 {
+		t.Errorf("record cancelled mid-call: %s, %d attempts; want FAILED with 1 attempt", c.Status, c.Attempts)
+	}
+	w.env.Sim.SetFaults(sim.Faults{})
+	resp, _ = w.h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{message(t, "m2", r2), message(t, "m3", r3)}})
+	if len(resp.BatchItemFailures) != 0 || w.record(t, r3.ChangeID).Status != store.StatusApplied {
+		t.Errorf("redelivery: failures %v, want all applied", failures(resp))
+	}
+}
+
+// TestHandleDeadlineMargin: with less time left than the margin no record starts.
+func TestHandleDeadlineMargin(t *testing.T) {
+	w := newWorld(t)
+	r1 := w.update(t, 0, "a")
+	w.h.Margin = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w.env.Sim.ResetCalls()
+	resp, _ := w.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", r1)}})
+	if d := cmp.Diff([]string{"m1"}, failures(resp)); d != "" || w.env.Sim.TotalCalls() != 0 {
+		t.Errorf("failures (-want +got):\n%s\nGenesys calls %d, want 0", d, w.env.Sim.TotalCalls())
+	}
+}
+
+// TestEndToEndFIFO sends change requests through the real FIFO queue on moto with the
+// changes Publisher, receives them as the event source mapping would, handles them and
+// deletes the successes.
+func TestEndToEndFIFO(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	client := sqs.NewFromConfig(w.env.AWS)
+	qurl := w.env.Resources.ChangeQueueURL
+	reqs := []*changes.Request{w.update(t, 0, "e2e-1"), w.update(t, 1, "e2e-2"), w.update(t, 0, "e2e-1")}
+	reqs[2] = reqs[0] // the same request published twice: SQS deduplicates on changeId
+	if _, err := changes.NewPublisher(client, qurl, changes.PublisherOptions{}).Publish(ctx, reqs[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := changes.NewPublisher(client, qurl, changes.PublisherOptions{}).Publish(ctx, reqs[2:]); err != nil {
+		t.Fatal(err)
+	}
+	handled := 0
+	for attempt := 0; attempt < 10 && handled < 2; attempt++ {
+		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(qurl), MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.SQSEvent
+		for _, m := range out.Messages {
+			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+				Body: aws.ToString(m.Body), Attributes: m.Attributes})
+		}
+		if len(ev.Records) == 0 {
+			continue
+		}
+		resp, _ := w.h.Handle(lambdaCtx(ctx), ev)
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		for _, r := range ev.Records {
+			if failed[r.MessageId] {
+				continue
+			}
+			if _, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(qurl), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
+				t.Fatal(err)
+			}
+			handled++
+		}
+	}
+	if handled != 2 {
+		t.Fatalf("handled %d messages, want 2 (the duplicate publish is deduplicated)", handled)
+	}
+	for _, r := range reqs[:2] {
+		if c := w.record(t, r.ChangeID); c.Status != store.StatusApplied {
+			t.Errorf("%s: %s, want APPLIED", r.ChangeID, c.Status)
+		}
+	}
+	if got := w.env.Sim.Calls()[putQueue]; got != 2 {
+		t.Errorf("got %d PUTs, want 2", got)
+	}
+}
