@@ -16,8 +16,12 @@ import (
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
-// ExampleConfig is the example config the seeded org matches, relative to the repository.
-const ExampleConfig = "examples/routing/prod.yaml"
+// ExampleConfig is the example config the seeded org matches, relative to the repository,
+// and ExampleEnvironment its environment.
+const (
+	ExampleConfig      = "examples/routing/prod.yaml"
+	ExampleEnvironment = "prod"
+)
 
 // The seeded org is the org a team had before this version of the example config: the
 // same names, with three differences that `routekeeper plan` shows and `apply` fixes.

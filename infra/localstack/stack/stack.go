@@ -32,6 +32,10 @@ type Options struct {
 	Org func(ctx context.Context, s *sim.Server, c *genesys.Client) error
 	// SimNow is the simulator's clock; nil means time.Now.
 	SimNow func() time.Time
+	// Params override the template's parameter defaults for the functions' environment
+	// (sam's --parameter-overrides); Environment defaults to the example config's
+	// environment, so the functions manage the environment the seeded org belongs to.
+	Params map[string]string
 }
 
 // Stack is a running local stack: AWS on moto with the template's resources, and a Genesys
@@ -40,8 +44,11 @@ type Stack struct {
 	AWS       aws.Config
 	Resources *awslocal.Resources
 	Template  *Template
-	Sim       *sim.Server
-	SimURL    string // http://127.0.0.1:PORT, GENESYS_API_URL and GENESYS_LOGIN_URL
+	// Environment is the routing environment the functions manage (template parameter
+	// Environment).
+	Environment string
+	Sim         *sim.Server
+	SimURL      string // http://127.0.0.1:PORT, GENESYS_API_URL and GENESYS_LOGIN_URL
 	// Genesys is a client of the simulator with the local credentials, for seeding,
 	// assertions and out-of-band edits through the API.
 	Genesys *genesys.Client
@@ -92,7 +99,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, errors.New("stack: the AWS configuration has no BaseEndpoint; the local stack never talks to real AWS")
 	}
 	s.awsEndpoint = *s.AWS.BaseEndpoint
-	if s.Template, err = ReadTemplate(path, s.Resources); err != nil {
+	params := maps.Clone(opts.Params)
+	if params == nil {
+		params = map[string]string{}
+	}
+	if params["Environment"] == "" {
+		params["Environment"] = ExampleEnvironment
+	}
+	s.Environment = params["Environment"]
+	if s.Template, err = ReadTemplate(path, s.Resources, params); err != nil {
 		return nil, err
 	}
 
@@ -159,11 +174,11 @@ func (s *Stack) AWSEnv() map[string]string {
 }
 
 // FunctionEnv returns the environment f gets in AWS, pointed at the local stack: the
-// template's Globals (resolved by awslocal), f's own variables, the simulator as
+// template's Globals, f's own variables, the simulator as
 // GENESYS_API_URL and GENESYS_LOGIN_URL (the credentials come from the local secret, as
 // in AWS), and the local AWS endpoint.
 func (s *Stack) FunctionEnv(f *Function) map[string]string {
-	env := maps.Clone(s.Resources.Env)
+	env := maps.Clone(s.Template.GlobalEnv)
 	maps.Copy(env, f.Env)
 	env["GENESYS_API_URL"] = s.SimURL
 	env["GENESYS_LOGIN_URL"] = s.SimURL
@@ -175,7 +190,7 @@ func (s *Stack) FunctionEnv(f *Function) map[string]string {
 // the functions' resource variables (TABLE_NAME, CHANGE_QUEUE_URL, ...), the simulator with
 // the local OAuth client, and the local AWS endpoint.
 func (s *Stack) CLIEnv() map[string]string {
-	env := maps.Clone(s.Resources.Env)
+	env := maps.Clone(s.Template.GlobalEnv)
 	delete(env, "GENESYS_CREDENTIALS_SECRET") // the CLI uses its own client, as a person would
 	env["GENESYS_API_URL"] = s.SimURL
 	env["GENESYS_LOGIN_URL"] = s.SimURL

@@ -75,12 +75,11 @@ func TestSeededOrgPlansTheDocumentedChanges(t *testing.T) {
 	want := []change{
 		{Kind: "skill", Name: MissingSkill, Action: "create", Fields: []string{"name"}},
 		{Kind: "queue", Name: ChangedQueue, Action: "update", Fields: []string{"acwSettings.wrapupPrompt", "description"}},
-		// Known gap: Genesys returns routing languages and member groups as {id} references
-		// and routekeeper does not list /api/v2/routing/languages or groups/teams yet, so the
-		// live form holds "id:<uuid>" where the config says "Claims Team" / "English", and
-		// the plan always shows these two. When that is fixed, drop these two lines.
-		{Kind: "queue", Name: "Customer Service", Action: "update", Fields: []string{"conditionalGroupRouting.rules"}},
 		{Kind: "worktype", Name: ChangedWorktype, Action: "update", Fields: []string{"defaultPriority"}},
+		// Known gap: Genesys returns a worktype's defaultLanguage as {id} only (SDK
+		// Languagereference) and routekeeper does not list /api/v2/routing/languages yet, so
+		// the live form holds "id:<uuid>" where the config says "English" and the plan always
+		// shows this update. When languages are listed, drop this line.
 		{Kind: "worktype", Name: "Motor Claim", Action: "update", Fields: []string{"defaultLanguage"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

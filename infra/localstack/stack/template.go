@@ -24,7 +24,8 @@ type Function struct {
 	Dir         string
 	Timeout     time.Duration // Globals and the function's own Timeout merged
 	MemoryMB    int
-	BuildByMake bool // Metadata.BuildMethod is makefile
+	BuildByMake bool   // Metadata.BuildMethod is makefile
+	CodeURI     string // "." for the makefile builder at the repository root
 	// Env holds the function's own Environment.Variables (not the Globals), resolved
 	// against the local resources when the template was read with them.
 	Env       map[string]string
@@ -52,6 +53,13 @@ type Template struct {
 	Path      string
 	GlobalEnv map[string]string // Globals.Function.Environment.Variables
 	Functions map[string]*Function
+	Queues    map[string]Queue // AWS::SQS::Queue resources by logical ID
+}
+
+// Queue is what the local stack checks of an AWS::SQS::Queue.
+type Queue struct {
+	FIFO              bool
+	VisibilityTimeout time.Duration // SQS default 30 s when unset
 }
 
 // Function returns the function whose folder under functions/ is dir.
@@ -90,12 +98,14 @@ const (
 // goformation's typed AWS::Serverless::Function lacks properties routekeeper relies on
 // (FunctionResponseTypes, ScalingConfig, LoggingConfig), so this decodes goformation's
 // processed JSON into the small view below instead of a second YAML parser.
-func ReadTemplate(path string, res *awslocal.Resources) (*Template, error) {
+//
+// params override parameter defaults, as `sam deploy --parameter-overrides` does.
+func ReadTemplate(path string, res *awslocal.Resources, params map[string]string) (*Template, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
-	r := resolver{res: res}
+	r := resolver{res: res, params: params}
 	opts := &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
 			"Ref":        func(_ string, in, tpl any) any { return r.ref(in, tpl) },
@@ -111,12 +121,27 @@ func ReadTemplate(path string, res *awslocal.Resources) (*Template, error) {
 	if err := json.Unmarshal(processed, &doc); err != nil {
 		return nil, fmt.Errorf("template %s: %w", path, err)
 	}
-	t := &Template{Path: path, GlobalEnv: doc.Globals.Function.Environment.Variables, Functions: map[string]*Function{}}
+	t := &Template{Path: path, GlobalEnv: doc.Globals.Function.Environment.Variables,
+		Functions: map[string]*Function{}, Queues: map[string]Queue{}}
 	if t.GlobalEnv == nil {
 		t.GlobalEnv = map[string]string{}
 	}
 	for _, id := range slices.Sorted(maps.Keys(doc.Resources)) {
 		rsc := doc.Resources[id]
+		if rsc.Type == "AWS::SQS::Queue" {
+			var q struct {
+				FifoQueue         bool
+				VisibilityTimeout *int
+			}
+			if err := json.Unmarshal(rsc.Properties, &q); err != nil {
+				return nil, fmt.Errorf("template %s: %s.Properties: %w", path, id, err)
+			}
+			t.Queues[id] = Queue{FIFO: q.FifoQueue, VisibilityTimeout: 30 * time.Second}
+			if q.VisibilityTimeout != nil {
+				t.Queues[id] = Queue{FIFO: q.FifoQueue, VisibilityTimeout: time.Duration(*q.VisibilityTimeout) * time.Second}
+			}
+			continue
+		}
 		if rsc.Type != "AWS::Serverless::Function" {
 			continue
 		}
@@ -133,6 +158,7 @@ func ReadTemplate(path string, res *awslocal.Resources) (*Template, error) {
 			Timeout:     defaultTimeout,
 			MemoryMB:    defaultMemoryMB,
 			BuildByMake: rsc.Metadata.BuildMethod == "makefile",
+			CodeURI:     p.CodeUri,
 			Env:         p.Environment.Variables,
 			EventTypes:  map[string]string{},
 		}
@@ -191,6 +217,7 @@ type samDoc struct {
 }
 
 type samFunction struct {
+	CodeUri     string
 	Timeout     *int
 	MemorySize  *int
 	Environment struct{ Variables map[string]string }
@@ -208,7 +235,10 @@ type samSQSProperties struct {
 }
 
 // resolver gives intrinsic functions their local values.
-type resolver struct{ res *awslocal.Resources }
+type resolver struct {
+	res    *awslocal.Resources
+	params map[string]string
+}
 
 func (r resolver) ref(in, tpl any) any {
 	name, _ := in.(string)
@@ -237,6 +267,9 @@ func (r resolver) ref(in, tpl any) any {
 		case awslocal.ParamCredentialsARN:
 			return r.res.SecretARN
 		}
+	}
+	if v, ok := r.params[name]; ok {
+		return v
 	}
 	if root, ok := tpl.(map[string]any); ok {
 		if params, ok := root["Parameters"].(map[string]any); ok {

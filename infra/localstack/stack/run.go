@@ -1,0 +1,125 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/routekeeper/routekeeper/infra/lambdarun"
+)
+
+// ModulePath is routekeeper's Go module; functions are built as ModulePath/functions/<dir>.
+const ModulePath = "github.com/routekeeper/routekeeper"
+
+// Built bootstraps are shared by the functions of one process (tests start a function per
+// test; building takes seconds, starting milliseconds).
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{} // dir -> bootstrap path
+)
+
+// BuildFunction builds the function in functions/<dir> for this machine (lambdarun.Build:
+// the Lambda build flags, host GOOS/GOARCH) into buildRoot/<dir>/bootstrap, once per
+// process, and returns the bootstrap's path.
+func BuildFunction(ctx context.Context, dir, buildRoot string) (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	key := filepath.Join(buildRoot, dir)
+	if p, ok := built[key]; ok {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := lambdarun.Build(ctx, ModulePath+"/functions/"+dir, key)
+	if err != nil {
+		return "", fmt.Errorf("build function %s: %w", dir, err)
+	}
+	built[key] = p
+	return p, nil
+}
+
+// FunctionOptions configure StartFunction.
+type FunctionOptions struct {
+	// BuildRoot is where bootstraps are built (BuildRoot/<dir>/bootstrap). Required.
+	BuildRoot string
+	// Logs receives the function's and the emulator's log lines; nil discards them.
+	Logs io.Writer
+	// Env is added to (and overrides) the environment FunctionEnv gives the function.
+	Env map[string]string
+}
+
+// StartFunction builds the function whose folder is dir (functions/<dir>) for this machine
+// and runs its bootstrap under aws-lambda-rie with the timeout, memory and environment the
+// template gives it, pointed at this stack. Stop the returned function when done.
+func (s *Stack) StartFunction(ctx context.Context, dir string, opts FunctionOptions) (*lambdarun.Function, error) {
+	f, ok := s.Template.Function(dir)
+	if !ok {
+		return nil, fmt.Errorf("function %q: %s declares no function for functions/%s (declared: %v)", dir, s.Template.Path, dir, s.Template.Dirs())
+	}
+	if opts.BuildRoot == "" {
+		return nil, fmt.Errorf("function %q: FunctionOptions.BuildRoot is empty", dir)
+	}
+	bootstrap, err := BuildFunction(ctx, dir, opts.BuildRoot)
+	if err != nil {
+		return nil, err
+	}
+	env := s.FunctionEnv(f)
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	return lambdarun.Start(ctx, lambdarun.Options{
+		Bootstrap:    bootstrap,
+		FunctionName: f.LogicalID,
+		Env:          env,
+		Timeout:      f.Timeout,
+		MemoryMB:     f.MemoryMB,
+		Logs:         opts.Logs,
+	})
+}
+
+// Pollers returns one event source mapping emulator (lambdarun.Poller) for each SQS event
+// of the function in folder dir, configured from the template (queue, BatchSize), feeding
+// fn. Run or Drain them.
+func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, logger *slog.Logger) ([]*lambdarun.Poller, error) {
+	f, ok := s.Template.Function(dir)
+	if !ok {
+		return nil, fmt.Errorf("function %q: not declared in %s", dir, s.Template.Path)
+	}
+	var out []*lambdarun.Poller
+	for _, e := range f.SQSEvents {
+		url, err := s.queueURL(e.QueueARN)
+		if err != nil {
+			return nil, fmt.Errorf("%s.Events.%s: %w", f.LogicalID, e.Name, err)
+		}
+		if !e.ReportBatchItemFailures {
+			// The poller always honours batchItemFailures; without the setting Lambda
+			// ignores them and retries the whole batch. routekeeper never wants that.
+			return nil, fmt.Errorf("%s.Events.%s: FunctionResponseTypes lacks ReportBatchItemFailures; the local poller (and routekeeper's functions) rely on partial batch responses", f.LogicalID, e.Name)
+		}
+		p, err := lambdarun.NewPoller(ctx, sqs.NewFromConfig(s.AWS), url, fn, lambdarun.PollerOptions{
+			BatchSize: e.BatchSize,
+			Logger:    logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *Stack) queueURL(arn string) (string, error) {
+	switch arn {
+	case s.Resources.ChangeQueueARN:
+		return s.Resources.ChangeQueueURL, nil
+	case s.Resources.DLQARN:
+		return s.Resources.DLQURL, nil
+	}
+	return "", fmt.Errorf("queue %s is not one the local stack created (%s, %s)", arn, s.Resources.ChangeQueueARN, s.Resources.DLQARN)
+}

@@ -1,0 +1,323 @@
+package stack
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// readRepoTemplate reads the repository's template.yaml without local resources.
+func readRepoTemplate(t *testing.T) (*Template, string) {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := ReadTemplate(filepath.Join(root, "template.yaml"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl, root
+}
+
+// functionDirs returns the folders under functions/ that hold a main.go.
+func functionDirs(t *testing.T, root string) []string {
+	t.Helper()
+	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, m := range mains {
+		dirs = append(dirs, filepath.Base(filepath.Dir(m)))
+	}
+	slices.Sort(dirs)
+	return dirs
+}
+
+// Every functions/<fn> folder is deployed by the template, and every function the template
+// declares has code.
+func TestTemplateDeclaresEveryFunction(t *testing.T) {
+	tpl, root := readRepoTemplate(t)
+	if diff := cmp.Diff(functionDirs(t, root), tpl.Dirs()); diff != "" {
+		t.Errorf("functions/<fn>/main.go folders (-) vs AWS::Serverless::Function resources of template.yaml (+):\n%s"+
+			"add a <Fn>Function resource to template.yaml (see the comment above ApplyFunction) or its code under functions/", diff)
+	}
+}
+
+// Each function is built by the SAM makefile builder from the root Makefile: the target
+// build-<LogicalId> exists and builds functions/<fn> for linux/arm64 with the Lambda flags
+// into $(ARTIFACTS_DIR)/bootstrap.
+func TestMakefileBuildsEveryFunction(t *testing.T) {
+	tpl, root := readRepoTemplate(t)
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Fatalf("make is not on PATH: %v", err)
+	}
+	for _, f := range tpl.Functions {
+		t.Run(f.LogicalID, func(t *testing.T) {
+			if !f.BuildByMake {
+				t.Errorf("%s: Metadata.BuildMethod is not makefile", f.LogicalID)
+			}
+			if f.CodeURI != "." {
+				t.Errorf("%s: CodeUri = %q, want \".\" (the makefile builder runs the root Makefile)", f.LogicalID, f.CodeURI)
+			}
+			artifacts := t.TempDir()
+			cmd := exec.Command("make", "-n", "build-"+f.LogicalID, "ARTIFACTS_DIR="+artifacts)
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("make -n build-%s: %v\n%s\nadd the target to the Makefile: build-%s: LAMBDA_DIR := %s (and to SAM_BUILD_TARGETS)", f.LogicalID, err, out, f.LogicalID, f.Dir)
+			}
+			for _, want := range []string{
+				"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda.norpc", "-trimpath", "-s -w",
+				"-o " + filepath.Join(artifacts, "bootstrap"), "./functions/" + f.Dir,
+			} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("make -n build-%s: output lacks %q:\n%s", f.LogicalID, want, out)
+				}
+			}
+		})
+	}
+}
+
+// Variables Lambda itself sets; a function may read them without the template setting them.
+var lambdaReserved = regexp.MustCompile(`^(AWS_.*|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|TZ)$`)
+
+// Every environment variable a function's code reads (os.Getenv / os.LookupEnv with a
+// string literal or constant in functions/<fn>/*.go) is set by the template, in the Globals
+// or on the function.
+func TestTemplateSetsEveryVariableTheCodeReads(t *testing.T) {
+	tpl, root := readRepoTemplate(t)
+	for _, f := range tpl.Functions {
+		t.Run(f.LogicalID, func(t *testing.T) {
+			reads, err := envReads(filepath.Join(root, "functions", f.Dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range reads {
+				if lambdaReserved.MatchString(r.name) {
+					continue
+				}
+				_, global := tpl.GlobalEnv[r.name]
+				_, own := f.Env[r.name]
+				if !global && !own {
+					t.Errorf("%s reads %s, which template.yaml sets neither in Globals.Function.Environment nor on %s", r.pos, r.name, f.LogicalID)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvReads(t *testing.T) {
+	dir := t.TempDir()
+	src := `package main
+
+import "os"
+
+const tableEnv = "TABLE_NAME"
+
+func main() {
+	_ = os.Getenv(tableEnv)
+	_, _ = os.LookupEnv("EVENT_BUS_NAME")
+	_ = os.Getenv("AWS_REGION")
+	key := "DYNAMIC"
+	_ = os.Getenv(key)
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main_test.go"), []byte("package main\nimport \"os\"\nvar _ = os.Getenv(\"TEST_ONLY\")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reads, err := envReads(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range reads {
+		got = append(got, r.name)
+	}
+	want := []string{"TABLE_NAME", "EVENT_BUS_NAME", "AWS_REGION"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("envReads (-want +got):\n%s", diff)
+	}
+}
+
+type envRead struct {
+	name string
+	pos  token.Position
+}
+
+// envReads returns the variables the non-test Go files in dir read with os.Getenv or
+// os.LookupEnv, given as a string literal or a string constant of the package.
+func envReads(dir string) ([]envRead, error) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	var parsed []*ast.File
+	consts := map[string]string{}
+	for _, p := range files {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		parsed = append(parsed, f)
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							if s, err := strconv.Unquote(lit.Value); err == nil {
+								consts[n.Name] = s
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	var out []envRead
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || (sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv") {
+				return true
+			}
+			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "os" {
+				return true
+			}
+			var name string
+			switch a := call.Args[0].(type) {
+			case *ast.BasicLit:
+				if a.Kind == token.STRING {
+					name, _ = strconv.Unquote(a.Value)
+				}
+			case *ast.Ident:
+				name = consts[a.Name]
+			}
+			if name != "" {
+				out = append(out, envRead{name: name, pos: fset.Position(call.Pos())})
+			}
+			return true
+		})
+	}
+	return out, nil
+}
+
+// Every function has sample events in events/<fn>/ (valid JSON), usable with
+// `sam local invoke -e` and `make invoke`.
+func TestEveryFunctionHasEvents(t *testing.T) {
+	tpl, root := readRepoTemplate(t)
+	for _, f := range tpl.Functions {
+		t.Run(f.LogicalID, func(t *testing.T) {
+			files, err := filepath.Glob(filepath.Join(root, "events", f.Dir, "*.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(files) == 0 {
+				t.Fatalf("events/%s/ has no *.json events; add events/%s/<scenario>.json", f.Dir, f.Dir)
+			}
+			for _, p := range files {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !json.Valid(b) {
+					t.Errorf("%s: not valid JSON", p)
+				}
+			}
+		})
+	}
+}
+
+// SQS event sources keep the settings routekeeper's functions rely on.
+func TestSQSEventSettings(t *testing.T) {
+	tpl, _ := readRepoTemplate(t)
+	queueID := regexp.MustCompile(`^<GetAtt ([A-Za-z0-9]+)\.Arn>$`)
+	n := 0
+	for _, f := range tpl.Functions {
+		for _, e := range f.SQSEvents {
+			n++
+			where := f.LogicalID + ".Events." + e.Name
+			if !e.ReportBatchItemFailures {
+				t.Errorf("%s: FunctionResponseTypes lacks ReportBatchItemFailures: a failed change would make the whole batch retry", where)
+			}
+			m := queueID.FindStringSubmatch(e.QueueARN)
+			if m == nil {
+				t.Errorf("%s: Queue = %q, want !GetAtt <Queue>.Arn of a queue in the template", where, e.QueueARN)
+				continue
+			}
+			q, ok := tpl.Queues[m[1]]
+			if !ok {
+				t.Errorf("%s: queue %s is not an AWS::SQS::Queue of the template", where, m[1])
+				continue
+			}
+			if q.FIFO && (e.BatchSize < 1 || e.BatchSize > 10) {
+				t.Errorf("%s: BatchSize %d, want 1..10 for a FIFO queue", where, e.BatchSize)
+			}
+			if min := 6 * f.Timeout; q.VisibilityTimeout < min {
+				t.Errorf("%s: %s.VisibilityTimeout = %s, want at least 6 x the function timeout %s = %s", where, m[1], q.VisibilityTimeout, f.Timeout, min)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("template declares no SQS event source; want the apply function's ChangeQueue event")
+	}
+}
+
+// ReadTemplate resolves intrinsic functions against local resources and parameter
+// overrides.
+func TestReadTemplateResolves(t *testing.T) {
+	s := startStack(t)
+	f, ok := s.Template.Function("apply")
+	if !ok {
+		t.Fatalf("template has no function for functions/apply: %v", s.Template.Dirs())
+	}
+	if len(f.SQSEvents) != 1 || f.SQSEvents[0].QueueARN != s.Resources.ChangeQueueARN {
+		t.Errorf("apply SQS events = %+v, want one on %s", f.SQSEvents, s.Resources.ChangeQueueARN)
+	}
+	if got, want := f.Timeout, 60*time.Second; got != want {
+		t.Errorf("apply timeout = %s, want %s", got, want)
+	}
+	env := s.FunctionEnv(f)
+	for k, want := range map[string]string{
+		"TABLE_NAME":                 s.Resources.TableName,
+		"CHANGE_QUEUE_URL":           s.Resources.ChangeQueueURL,
+		"EVENT_BUS_NAME":             s.Resources.BusName,
+		"GENESYS_CREDENTIALS_SECRET": s.Resources.SecretARN,
+		"GENESYS_API_URL":            s.SimURL,
+		"ROUTEKEEPER_ENVIRONMENT":    ExampleEnvironment,
+		"AWS_ENDPOINT_URL":           *s.AWS.BaseEndpoint,
+	} {
+		if got := env[k]; got != want {
+			t.Errorf("FunctionEnv(apply)[%s] = %q, want %q", k, got, want)
+		}
+	}
+}
