@@ -128,7 +128,10 @@ import "os"
 
 const tableEnv = "TABLE_NAME"
 
+func newHandler(getenv func(string) string) { _ = getenv("ROUTEKEEPER_ENVIRONMENT") }
+
 func main() {
+	newHandler(os.Getenv)
 	_ = os.Getenv(tableEnv)
 	_, _ = os.LookupEnv("EVENT_BUS_NAME")
 	_ = os.Getenv("AWS_REGION")
@@ -150,10 +153,30 @@ func main() {
 	for _, r := range reads {
 		got = append(got, r.name)
 	}
-	want := []string{"TABLE_NAME", "EVENT_BUS_NAME", "AWS_REGION"}
+	want := []string{"ROUTEKEEPER_ENVIRONMENT", "TABLE_NAME", "EVENT_BUS_NAME", "AWS_REGION"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("envReads (-want +got):\n%s", diff)
 	}
+}
+
+// isEnvRead reports whether fun is os.Getenv, os.LookupEnv, or an identifier or field
+// named getenv / lookupEnv (any case).
+func isEnvRead(fun ast.Expr) bool {
+	switch f := fun.(type) {
+	case *ast.SelectorExpr:
+		if pkg, ok := f.X.(*ast.Ident); ok && pkg.Name == "os" {
+			return f.Sel.Name == "Getenv" || f.Sel.Name == "LookupEnv"
+		}
+		return isEnvFuncName(f.Sel.Name)
+	case *ast.Ident:
+		return isEnvFuncName(f.Name)
+	}
+	return false
+}
+
+func isEnvFuncName(name string) bool {
+	n := strings.ToLower(name)
+	return n == "getenv" || n == "lookupenv"
 }
 
 type envRead struct {
@@ -162,7 +185,8 @@ type envRead struct {
 }
 
 // envReads returns the variables the non-test Go files in dir read with os.Getenv or
-// os.LookupEnv, given as a string literal or a string constant of the package.
+// os.LookupEnv, or with an injected getenv/lookupEnv function (the testable form of a main:
+// newHandler(ctx, os.Getenv)), given as a string literal or a string constant of the package.
 func envReads(dir string) ([]envRead, error) {
 	fset := token.NewFileSet()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -206,11 +230,7 @@ func envReads(dir string) ([]envRead, error) {
 			if !ok || len(call.Args) != 1 {
 				return true
 			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || (sel.Sel.Name != "Getenv" && sel.Sel.Name != "LookupEnv") {
-				return true
-			}
-			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "os" {
+			if !isEnvRead(call.Fun) {
 				return true
 			}
 			var name string
