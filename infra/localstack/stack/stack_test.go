@@ -18,7 +18,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
 
 // startStack starts a stack on the test binary's shared moto, stopped when t ends.
-func startStack(t *testing.T) *Stack {
+func startStack(t testing.TB) *Stack {
 	t.Helper()
 	cfg, res := awslocal.ForTest(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)

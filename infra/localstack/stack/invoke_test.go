@@ -1,0 +1,357 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/routekeeper/routekeeper/infra/lambdarun"
+	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/routing"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+// buildRoot is shared by the tests of this binary, so each function is built once.
+var buildRoot = filepath.Join(os.TempDir(), "routekeeper-localstack-test")
+
+// invokeCheck checks the outcome of invoking one events/<fn>/<scenario>.json on a fresh
+// stack.
+type invokeCheck func(t *testing.T, s *Stack, ev events.SQSEvent, resp []byte, metrics map[string]float64)
+
+var invokeChecks = map[string]invokeCheck{
+	"apply/" + ApplyBatch:     checkApplyBatch,
+	"apply/" + ApplyDuplicate: checkApplyDuplicate,
+	"apply/" + ApplyMalformed: checkApplyMalformed,
+}
+
+// Every file in events/ is invoked the way `make invoke` does it (the function's bootstrap
+// under aws-lambda-rie with the template's environment, on a freshly seeded stack) and its
+// response is checked. A new event file needs a check here.
+func TestInvokeEveryEvent(t *testing.T) {
+	dir, err := EventsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no events in %s", dir)
+	}
+	for _, path := range files {
+		fn := filepath.Base(filepath.Dir(path))
+		scenario := strings.TrimSuffix(filepath.Base(path), ".json")
+		t.Run(fn+"/"+scenario, func(t *testing.T) {
+			check, ok := invokeChecks[fn+"/"+scenario]
+			if !ok {
+				t.Fatalf("%s has no check in invokeChecks; say what invoking it must do", path)
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.SQSEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			s := startStack(t)
+			resp, logs := invoke(t, s, fn, raw)
+			check(t, s, ev, resp, emfSums(logs))
+		})
+	}
+}
+
+// invoke starts functions/<fn> on s, invokes it once with event and returns the response
+// and the logs.
+func invoke(t *testing.T, s *Stack, fn string, event []byte) (resp, logs []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var buf bytes.Buffer
+	f, err := s.StartFunction(ctx, fn, FunctionOptions{BuildRoot: buildRoot, Logs: &buf})
+	if err != nil {
+		t.Fatalf("start %s: %v", fn, err)
+	}
+	s.Sim.ResetCalls() // count only what the function does, not the seeding
+	inv, err := f.InvokeDetailed(ctx, event)
+	if stopErr := f.Stop(); stopErr != nil {
+		t.Errorf("stop %s: %v", fn, stopErr)
+	}
+	if err != nil {
+		t.Fatalf("invoke %s: %v\nlogs:\n%s", fn, err, buf.String())
+	}
+	if inv.Init == nil || inv.Init.Status != "success" {
+		t.Errorf("invoke %s: init = %+v, want a successful cold start", fn, inv.Init)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", fn, buf.String())
+		}
+	})
+	return inv.Payload, buf.Bytes()
+}
+
+// emfSums adds up the metrics of the CloudWatch EMF lines in logs, by metric name.
+func emfSums(logs []byte) map[string]float64 {
+	sums := map[string]float64{}
+	for _, line := range bytes.Split(logs, []byte("\n")) {
+		var rec struct {
+			AWS struct {
+				CloudWatchMetrics []struct {
+					Metrics []struct{ Name string }
+				}
+			} `json:"_aws"`
+		}
+		if json.Unmarshal(line, &rec) != nil || len(rec.AWS.CloudWatchMetrics) == 0 {
+			continue
+		}
+		var values map[string]any
+		_ = json.Unmarshal(line, &values)
+		for _, d := range rec.AWS.CloudWatchMetrics {
+			for _, m := range d.Metrics {
+				if v, ok := values[m.Name].(float64); ok {
+					sums[m.Name] += v
+				}
+			}
+		}
+	}
+	return sums
+}
+
+// wantMetrics checks the EMF counters the function emitted.
+func wantMetrics(t *testing.T, got map[string]float64, want map[string]float64) {
+	t.Helper()
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("EMF metric %s = %v, want %v (all: %v)", name, got[name], w, got)
+		}
+	}
+}
+
+func batchFailures(t *testing.T, resp []byte) []string {
+	t.Helper()
+	var r events.SQSEventResponse
+	if err := json.Unmarshal(resp, &r); err != nil {
+		t.Fatalf("response %s: want events.SQSEventResponse: %v", resp, err)
+	}
+	var ids []string
+	for _, f := range r.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}
+
+func decodeBodies(t *testing.T, ev events.SQSEvent) []*changes.Request {
+	t.Helper()
+	var out []*changes.Request
+	for _, rec := range ev.Records {
+		r, err := changes.Decode([]byte(rec.Body))
+		if err != nil {
+			t.Fatalf("record %s: body is not a valid change request: %v", rec.MessageId, err)
+		}
+		if got, want := rec.Attributes["MessageGroupId"], r.GroupID(); got != want {
+			t.Errorf("record %s: MessageGroupId = %q, want %q (changes.Entity.GroupID)", rec.MessageId, got, want)
+		}
+		if got, want := rec.Attributes["MessageDeduplicationId"], r.ChangeID; got != want {
+			t.Errorf("record %s: MessageDeduplicationId = %q, want the changeId %q", rec.MessageId, got, want)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func storeOf(s *Stack) *store.Store {
+	return store.New(dynamodb.NewFromConfig(s.AWS), s.Resources.TableName)
+}
+
+// batch: every change applies (no batch item failures), and the simulated org then
+// matches the example config for the three entities.
+func checkApplyBatch(t *testing.T, s *Stack, ev events.SQSEvent, resp []byte, metrics map[string]float64) {
+	reqs := decodeBodies(t, ev)
+	wantMetrics(t, metrics, map[string]float64{"Applied": float64(len(reqs)), "Conflicts": 0, "Rejected": 0})
+	if f := batchFailures(t, resp); len(f) != 0 {
+		t.Errorf("batchItemFailures = %v, want none", f)
+	}
+	for _, r := range reqs {
+		c, err := storeOf(s).GetChange(t.Context(), r.ChangeID)
+		if err != nil {
+			t.Errorf("change record %s (%s): %v", r.ChangeID, r.Key(), err)
+			continue
+		}
+		if c.Status != store.Status("APPLIED") {
+			t.Errorf("change %s (%s): status %s, want APPLIED; result %s", r.ChangeID, r.Key(), c.Status, c.Result)
+		}
+	}
+	plan := planExample(t, s)
+	for _, c := range plan.Changes {
+		switch c.Name {
+		case MissingSkill, ChangedQueue, ChangedWorktype:
+			t.Errorf("after the batch, plan still has %s %s %q: %+v", c.Action, c.Kind, c.Name, c.Differences)
+		}
+	}
+}
+
+// duplicate: the second delivery of the same change request (same changeId) is a replay:
+// no batch item failure and exactly one write to Genesys.
+func checkApplyDuplicate(t *testing.T, s *Stack, ev events.SQSEvent, resp []byte, metrics map[string]float64) {
+	// Replayed, not Noop: the second copy is answered from the idempotency record, not
+	// by re-reading Genesys and finding nothing to do.
+	wantMetrics(t, metrics, map[string]float64{"Applied": 1, "Replayed": 1, "Noop": 0})
+	reqs := decodeBodies(t, ev)
+	if len(reqs) != 2 || reqs[0].ChangeID != reqs[1].ChangeID || ev.Records[0].MessageId == ev.Records[1].MessageId {
+		t.Fatalf("duplicate.json: want two messages (different messageId) carrying one changeId")
+	}
+	if f := batchFailures(t, resp); len(f) != 0 {
+		t.Errorf("batchItemFailures = %v, want none", f)
+	}
+	if got := s.Sim.Calls()["PUT /api/v2/routing/queues/{queueId}"]; got != 1 {
+		t.Errorf("queue PUTs = %d, want 1 (the duplicate must not write again); calls: %v", got, s.Sim.Calls())
+	}
+	c, err := storeOf(s).GetChange(t.Context(), reqs[0].ChangeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != store.Status("APPLIED") {
+		t.Errorf("change %s: status %s, want APPLIED", reqs[0].ChangeID, c.Status)
+	}
+}
+
+// malformed: bodies that can never succeed are acknowledged (not retried, never reach the
+// DLQ); the one with a readable changeId is recorded REJECTED; Genesys is not written.
+func checkApplyMalformed(t *testing.T, s *Stack, ev events.SQSEvent, resp []byte, metrics map[string]float64) {
+	wantMetrics(t, metrics, map[string]float64{"Rejected": float64(len(ev.Records)), "Applied": 0})
+	for _, rec := range ev.Records {
+		if _, err := changes.Decode([]byte(rec.Body)); !errors.Is(err, changes.ErrInvalid) {
+			t.Errorf("record %s: Decode error = %v, want ErrInvalid (the event must stay malformed)", rec.MessageId, err)
+		}
+	}
+	if f := batchFailures(t, resp); len(f) != 0 {
+		t.Errorf("batchItemFailures = %v, want none: an invalid request must not be retried", f)
+	}
+	c, err := storeOf(s).GetChange(t.Context(), MalformedChangeID)
+	if err != nil {
+		t.Fatalf("change record %s: %v", MalformedChangeID, err)
+	}
+	if c.Status != store.Status("REJECTED") {
+		t.Errorf("change %s: status %s, want REJECTED", MalformedChangeID, c.Status)
+	}
+	for route, n := range s.Sim.Calls() {
+		if !strings.HasPrefix(route, "GET ") && !strings.Contains(route, "/query") && n > 0 {
+			t.Errorf("Genesys was written (%s x%d) for malformed requests", route, n)
+		}
+	}
+}
+
+// The committed events are meaningful against a freshly seeded org: their baseEtag is
+// the ETag of the entity as seeded, so updates apply rather than conflict.
+func TestApplyEventsMatchSeededOrg(t *testing.T) {
+	s := startStack(t)
+	live, err := drift.ReadLive(t.Context(), s.Genesys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := EventsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scenario := range []string{ApplyBatch, ApplyDuplicate} {
+		raw, err := os.ReadFile(filepath.Join(dir, "apply", scenario+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range decodeBodies(t, ev) {
+			if r.Operation == changes.OpCreate {
+				if _, ok := live.Entity(string(r.Entity.Type), r.Entity.Name); ok {
+					t.Errorf("%s: creates %s, which the seeded org already has", scenario, r.Key())
+				}
+				continue
+			}
+			e, ok := live.Entity(string(r.Entity.Type), r.Entity.Name)
+			if !ok {
+				t.Errorf("%s: %s is not in the seeded org", scenario, r.Key())
+				continue
+			}
+			if r.BaseEtag != e.ETag {
+				t.Errorf("%s: %s baseEtag %s, seeded ETag %s: regenerate with `go run ./infra/localstack events`", scenario, r.Key(), r.BaseEtag, e.ETag)
+			}
+		}
+	}
+}
+
+func planExample(t *testing.T, s *Stack) *drift.LivePlan {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routing.Load(filepath.Join(root, ExampleConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := drift.ReadLive(t.Context(), s.Genesys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// Cold start and invocation figures of each function under the RIE: `make bench`.
+func BenchmarkColdStart(b *testing.B) {
+	s := startStack(b)
+	dir, err := EventsDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "apply", ApplyMalformed+".json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bootstrap, err := BuildFunction(b.Context(), "apply", buildRoot)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, _ := s.Template.Function("apply")
+	var inits []time.Duration
+	for b.Loop() {
+		fn, err := lambdarun.Start(b.Context(), lambdarun.Options{Bootstrap: bootstrap, Env: s.FunctionEnv(f), Timeout: f.Timeout, MemoryMB: f.MemoryMB})
+		if err != nil {
+			b.Fatal(err)
+		}
+		inv, err := fn.InvokeDetailed(b.Context(), raw)
+		_ = fn.Stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if inv.Init != nil {
+			inits = append(inits, inv.Init.Duration)
+		}
+	}
+	if len(inits) > 0 {
+		slices.Sort(inits)
+		b.ReportMetric(float64(inits[len(inits)/2].Microseconds())/1000, "init-ms-p50")
+	}
+}
