@@ -28,5 +28,6 @@ Genesys credentials come from the environment:
 	// Subcommands, one file each.
 	root.AddCommand(newValidateCmd(), newSchemaCmd())
 	root.AddCommand(newExportCmd(), newPlanCmd(), newDiffCmd())
+	root.AddCommand(newPublishCmd(), newApplyCmd(), newStatusCmd())
 	return root
 }

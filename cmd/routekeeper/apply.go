@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/user"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/spf13/cobra"
+
+	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/routing"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+// Exit statuses of apply.
+const (
+	applyExitOK       = 0 // every change applied, already in place, or enqueued (or nothing to do)
+	applyExitError    = 1 // an error, or changes left unapplied (re-run apply)
+	applyExitUsage    = 2
+	applyExitConflict = 3 // --direct: a change ended CONFLICT or REJECTED
+)
+
+type applyFlags struct {
+	file, queueURL, table, profile, reason, requestedBy, format string
+	direct, prune                                               bool
+}
+
+func newApplyCmd() *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "apply -f CONFIG (--queue-url URL | --direct)",
+		Short: "Plan a config against the live org and apply it, through the change queue or directly",
+		Long: `apply plans a routing config against the live org (as routekeeper plan does) and turns
+every entity to create, update or delete into a change request (routekeeper.change/v1)
+carrying the ETag the entity was planned against.
+
+With --queue-url (default $CHANGE_QUEUE_URL) the requests go to the stack's SQS FIFO change
+queue and the apply function writes them to Genesys; follow them with routekeeper status.
+With --direct they are applied here, in order, by the same engine and with the same
+guarantees: each request is claimed once, the entity is re-read just before the write,
+a concurrent edit is merged when it touches other fields and is a CONFLICT (nothing
+written) when it touches the same ones, and every outcome is recorded.
+
+Records go to the table --table (default $TABLE_NAME) when one is given. apply also stores
+the live state each change was planned against there, which the apply function needs to
+merge a concurrent edit (without it such an edit is a conflict). --direct without a table
+keeps records in memory for this run only: for users without the AWS stack.
+
+Output: one line per entity (status, operation, kind, name, change id, detail) on stdout;
+--format json writes them as JSON.
+
+Exit status: 0 everything applied, already in place or enqueued (or nothing to do);
+1 error, or changes left unapplied (a retryable failure: re-run apply);
+2 usage; 3 (--direct) a change ended CONFLICT or REJECTED.`,
+		Example: `  # CI: enqueue for the apply function
+  routekeeper apply -f routing/prod.yaml --queue-url "$CHANGE_QUEUE_URL" --table "$TABLE_NAME"
+
+  # no AWS stack: apply from this machine
+  routekeeper apply -f routing/dev.yaml --direct`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "routing config file or directory (required)")
+	fl.StringVar(&f.queueURL, "queue-url", "", "SQS FIFO change queue URL (default $CHANGE_QUEUE_URL)")
+	fl.BoolVar(&f.direct, "direct", false, "apply in this process instead of enqueueing")
+	fl.StringVar(&f.table, "table", "", "routekeeper table for records and planned-against state (default $TABLE_NAME)")
+	fl.StringVar(&f.profile, "env", "", "read Genesys credentials from ROUTEKEEPER_<NAME>_GENESYS_* (default: GENESYS_*)")
+	fl.BoolVar(&f.prune, "prune", false, "delete live entities the config does not declare (kinds the config declares only)")
+	fl.StringVar(&f.reason, "reason", "", "why the change is made (default: routekeeper apply of CONFIG)")
+	fl.StringVar(&f.requestedBy, "requested-by", "", "who asks (default $GITHUB_ACTOR or the OS user)")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	cmd.SetFlagErrorFunc(usageError)
+	return cmd
+}
+
+// applyLine is the outcome of one planned entity change.
+type applyLine struct {
+	ChangeID  string           `json:"changeId"`
+	Kind      string           `json:"kind"`
+	Name      string           `json:"name"`
+	Operation string           `json:"operation"`
+	Status    string           `json:"status"` // ENQUEUED, NOT_APPLIED, NOT_ENQUEUED or a terminal store status
+	Error     string           `json:"error,omitempty"`
+	Result    *apply.Result    `json:"result,omitempty"`
+	Request   *changes.Request `json:"-"`
+}
+
+func runApply(cmd *cobra.Command, f applyFlags) error {
+	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if f.format != "text" && f.format != "json" {
+		return exitCode(applyExitUsage, fmt.Errorf("unknown --format %q: use text or json", f.format))
+	}
+	if f.file == "" {
+		return exitCode(applyExitUsage, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper apply --help)"))
+	}
+	queueURL := firstNonEmpty(f.queueURL, getenv("CHANGE_QUEUE_URL"))
+	if (f.direct && f.queueURL != "") || (!f.direct && queueURL == "") {
+		return exitCode(applyExitUsage, errors.New("choose one: --queue-url URL (or $CHANGE_QUEUE_URL) to enqueue for the apply function, or --direct to apply here"))
+	}
+	table := firstNonEmpty(f.table, getenv("TABLE_NAME"))
+
+	cfg, err := loadConfig(f.file)
+	if err != nil {
+		return exitCode(applyExitError, err)
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		return exitCode(applyExitError, err)
+	}
+	live, client, err := readLive(ctx, stderr, f.profile)
+	if err != nil {
+		return exitCode(applyExitError, err)
+	}
+	printWarnings(stderr, "apply", live)
+	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{Prune: f.prune})
+	if err != nil {
+		return exitCode(applyExitError, err)
+	}
+	planner := changes.Planner{
+		Reason:      firstNonEmpty(f.reason, "routekeeper apply of "+f.file),
+		RequestedBy: firstNonEmpty(f.requestedBy, getenv("GITHUB_ACTOR"), osUser(), "routekeeper"),
+	}
+	reqs, err := planner.Requests(plan)
+	if err != nil {
+		return exitCode(applyExitError, err)
+	}
+	if len(reqs) == 0 {
+		fmt.Fprintf(stderr, "apply: nothing to change (%s)\n", planSummary(plan))
+		return nil
+	}
+
+	var awsCfg awsClients
+	var st apply.Store
+	if table != "" || !f.direct {
+		if awsCfg, err = loadAWS(ctx); err != nil {
+			return exitCode(applyExitError, err)
+		}
+	}
+	if table != "" {
+		tst := store.New(awsCfg.dynamo, table)
+		if err := recordPlanned(ctx, tst, live, reqs); err != nil {
+			return exitCode(applyExitError, err)
+		}
+		st = tst
+	} else {
+		mem := apply.NewMemoryStore(nil)
+		if err := recordPlanned(ctx, mem, live, reqs); err != nil {
+			return exitCode(applyExitError, err)
+		}
+		st = mem
+		if !f.direct {
+			fmt.Fprintln(stderr, "apply: warning: no --table: the apply function will not find the state these changes were planned against, so an entity edited meanwhile ends as CONFLICT instead of being merged")
+		}
+	}
+
+	lines := make([]applyLine, len(reqs))
+	for i, r := range reqs {
+		lines[i] = applyLine{ChangeID: r.ChangeID, Kind: string(r.Entity.Type), Name: r.Entity.Name, Operation: string(r.Operation), Request: r}
+	}
+	code := applyExitOK
+	var runErr error
+	if f.direct {
+		code, runErr = applyDirect(ctx, apply.New(client, st, apply.Options{Environment: reqs[0].Environment}), lines)
+	} else {
+		code, runErr = enqueue(ctx, changes.NewPublisher(awsCfg.sqs, queueURL, changes.PublisherOptions{}), lines)
+	}
+	if err := writeApplyLines(stdout, f.format, lines); err != nil {
+		return exitCode(applyExitError, err)
+	}
+	fmt.Fprintf(stderr, "apply: %s; %d Genesys API requests\n", applySummary(lines), client.Calls().Requests)
+	if code != applyExitOK || runErr != nil {
+		return exitCode(code, runErr)
+	}
+	return nil
+}
+
+type awsClients struct {
+	dynamo *dynamodb.Client
+	sqs    *sqs.Client
+}
+
+func loadAWS(ctx context.Context) (awsClients, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return awsClients{}, fmt.Errorf("aws configuration: %w", err)
+	}
+	return awsClients{dynamo: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}, nil
+}
+
+// observationStore is the store method recordPlanned needs.
+type observationStore interface {
+	PutObservation(ctx context.Context, o store.Observation) error
+}
+
+// recordPlanned stores the live state each update and delete was planned against (source
+// plan), the base of the apply engine's three-way merge. A newer observation already
+// stored (a webhook, a scan) is kept.
+func recordPlanned(ctx context.Context, st observationStore, live *drift.Live, reqs []*changes.Request) error {
+	for _, r := range reqs {
+		if r.BaseEtag == "" {
+			continue
+		}
+		e, ok := live.Entity(string(r.Entity.Type), r.Entity.Name)
+		if !ok || e.ETag != r.BaseEtag {
+			continue
+		}
+		cfg, err := drift.CanonicalJSON(e.Canonical)
+		if err != nil {
+			return fmt.Errorf("record planned state of %s: %w", r.Key(), err)
+		}
+		err = st.PutObservation(ctx, store.Observation{
+			Key:  store.EntityKey{Environment: r.Environment, Kind: store.Kind(r.Entity.Type), Name: r.Entity.Name},
+			ETag: e.ETag, Config: cfg, GenesysID: e.ID, ObservedAt: r.CreatedAt, Source: store.SourcePlan,
+		})
+		if err != nil && !errors.Is(err, store.ErrStale) {
+			return fmt.Errorf("record planned state of %s: %w", r.Key(), err)
+		}
+	}
+	return nil
+}
+
+// applyDirect applies the requests in order; the first retryable failure stops the run.
+func applyDirect(ctx context.Context, eng *apply.Engine, lines []applyLine) (int, error) {
+	code := applyExitOK
+	for i := range lines {
+		res, err := eng.Apply(ctx, lines[i].Request)
+		if err != nil {
+			lines[i].Status, lines[i].Error = "NOT_APPLIED", err.Error()
+			for j := i + 1; j < len(lines); j++ {
+				lines[j].Status, lines[j].Error = "NOT_APPLIED", "not attempted after the failure of "+lines[i].ChangeID
+			}
+			return applyExitError, fmt.Errorf("%s %s: %w (changes before it are done; re-run apply to continue)", lines[i].Kind, lines[i].Name, err)
+		}
+		lines[i].Status, lines[i].Result = string(res.Status), &res
+		if res.Status == store.StatusConflict || res.Status == store.StatusRejected {
+			code = applyExitConflict
+		}
+	}
+	return code, nil
+}
+
+// enqueue publishes the requests to the change queue.
+func enqueue(ctx context.Context, p *changes.Publisher, lines []applyLine) (int, error) {
+	reqs := make([]*changes.Request, len(lines))
+	for i := range lines {
+		reqs[i] = lines[i].Request
+		lines[i].Status = "ENQUEUED"
+	}
+	_, err := p.Publish(ctx, reqs)
+	var pe *changes.PublishError
+	if errors.As(err, &pe) {
+		failed := map[string]string{}
+		for _, f := range pe.Failed {
+			failed[f.ChangeID] = f.Err.Error()
+		}
+		for i := range lines {
+			if msg, ok := failed[lines[i].ChangeID]; ok {
+				lines[i].Status, lines[i].Error = "NOT_ENQUEUED", msg
+			}
+		}
+		return applyExitError, fmt.Errorf("%d of %d change requests not enqueued (re-run apply; a resent request is deduplicated by its change id)", len(pe.Failed), len(lines))
+	}
+	if err != nil {
+		for i := range lines {
+			lines[i].Status, lines[i].Error = "NOT_ENQUEUED", err.Error()
+		}
+		return applyExitError, err
+	}
+	return applyExitOK, nil
+}
+
+func writeApplyLines(w io.Writer, format string, lines []applyLine) error {
+	if format == "json" {
+		return encodeIndented(w, lines)
+	}
+	for _, l := range lines {
+		d := l.Error
+		if d == "" && l.Result != nil {
+			d = resultDetail(l.Result)
+		}
+		fmt.Fprintf(w, "%-12s %-6s %-8s %q  %s", l.Status, l.Operation, l.Kind, l.Name, l.ChangeID)
+		if d != "" {
+			fmt.Fprintf(w, "  %s", d)
+		}
+		fmt.Fprintln(w)
+		if l.Result != nil {
+			for _, c := range l.Result.Conflicts {
+				path := c.Path
+				if path == "" {
+					path = "(whole entity)"
+				}
+				fmt.Fprintf(w, "    conflict %s: base %s, ours %s, theirs %s\n", path, jsonText(c.Base), jsonText(c.Ours), jsonText(c.Theirs))
+			}
+		}
+	}
+	return nil
+}
+
+func resultDetail(r *apply.Result) string {
+	switch {
+	case len(r.Written) > 0:
+		s := "wrote " + strings.Join(r.Written, ", ")
+		if r.Merged {
+			s += " (merged with a concurrent edit)"
+		}
+		return s
+	default:
+		return r.Reason
+	}
+}
+
+func applySummary(lines []applyLine) string {
+	counts := map[string]int{}
+	var order []string
+	for _, l := range lines {
+		if counts[l.Status] == 0 {
+			order = append(order, l.Status)
+		}
+		counts[l.Status]++
+	}
+	parts := make([]string, len(order))
+	for i, s := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[s], s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}

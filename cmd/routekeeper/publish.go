@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+
+	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/routing"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+func newPublishCmd() *cobra.Command {
+	var file, table, version string
+	cmd := &cobra.Command{
+		Use:   "publish -f CONFIG [--table NAME] [--version COMMIT]",
+		Short: "Publish a config's desired state to the routekeeper table",
+		Long: `publish compiles a routing config (assignment rules applied to their worktypes) and
+writes the desired state of every entity to the routekeeper DynamoDB table, stamped with
+--version, so the drift scan and the webhook compare live state with what git declares.
+It replaces the environment's whole desired state: entities no longer in the config are
+removed from the table (not from Genesys) and listed.
+
+The environment is the config's "environment". The table is --table or $TABLE_NAME;
+AWS credentials and region come from the standard AWS configuration chain
+(AWS_PROFILE, AWS_REGION, ...; AWS_ENDPOINT_URL reaches a local stack).
+
+Exit status: 0 published, 1 error (invalid config, AWS unreachable, ...), 2 usage.`,
+		Example: `  routekeeper publish -f routing/prod.yaml --table routekeeper-prod-Table --version "$GITHUB_SHA"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPublish(cmd, file, table, version)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "routing config file or directory (required)")
+	cmd.Flags().StringVar(&table, "table", "", "routekeeper table name (default $TABLE_NAME)")
+	cmd.Flags().StringVar(&version, "version", "", "config version, e.g. the git commit (default $GITHUB_SHA, else \"unversioned\")")
+	cmd.SetFlagErrorFunc(usageError)
+	return cmd
+}
+
+func runPublish(cmd *cobra.Command, file, table, version string) error {
+	ctx, stdout := cmd.Context(), cmd.OutOrStdout()
+	if file == "" {
+		return exitCode(2, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper publish --help)"))
+	}
+	table = firstNonEmpty(table, getenv("TABLE_NAME"))
+	if table == "" {
+		return exitCode(2, errors.New("no table given: pass --table NAME or set TABLE_NAME (the stack's Table output)"))
+	}
+	version = firstNonEmpty(version, getenv("GITHUB_SHA"), "unversioned")
+	cfg, err := loadConfig(file)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	if desired.Environment == "" {
+		return exitCode(1, fmt.Errorf("config %s declares no environment: add \"environment: <name>\" so its desired state is stored under it", file))
+	}
+	entities, err := desiredEntities(desired)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return exitCode(1, fmt.Errorf("aws configuration: %w", err))
+	}
+	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
+	removed, err := st.PublishDesired(ctx, desired.Environment, version, entities)
+	if err != nil {
+		return exitCode(1, fmt.Errorf("publish to table %s: %w", table, err))
+	}
+	writePublished(stdout, desired.Environment, version, table, entities, removed)
+	return nil
+}
+
+// desiredEntities turns a compiled config into the store's per-entity desired state.
+func desiredEntities(d *routing.Desired) ([]store.Desired, error) {
+	var out []store.Desired
+	for _, e := range d.Entities() {
+		doc, err := drift.SpecDoc(e.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Key(), err)
+		}
+		cfg, err := drift.CanonicalJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Key(), err)
+		}
+		etag, err := drift.ETag(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Key(), err)
+		}
+		out = append(out, store.Desired{
+			Key:    store.EntityKey{Environment: d.Environment, Kind: store.Kind(e.Kind), Name: e.Name},
+			Config: cfg, ETag: etag,
+		})
+	}
+	return out, nil
+}
+
+func writePublished(w io.Writer, env, version, table string, entities []store.Desired, removed []store.EntityKey) {
+	counts := map[store.Kind]int{}
+	for _, e := range entities {
+		counts[e.Key.Kind]++
+	}
+	fmt.Fprintf(w, "published %s at %s to %s: %d skills, %d queues, %d worktypes\n",
+		env, version, table, counts[store.KindSkill], counts[store.KindQueue], counts[store.KindWorktype])
+	if len(removed) > 0 {
+		names := make([]string, len(removed))
+		for i, k := range removed {
+			names[i] = string(k.Kind) + "/" + k.Name
+		}
+		fmt.Fprintf(w, "no longer desired (removed from the table, not from Genesys): %s\n", strings.Join(names, ", "))
+	}
+}
+
+// firstNonEmpty returns the first non-empty string.
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

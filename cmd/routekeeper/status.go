@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+
+	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+func newStatusCmd() *cobra.Command {
+	var table, env, format string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "status [CHANGE_ID] [--table NAME] [--env ENV]",
+		Short: "Show change requests: status, attempts, last error, conflicts",
+		Long: `status reads change-request records from the routekeeper table.
+
+With CHANGE_ID it shows that request: status (INPROGRESS, FAILED, APPLIED, NOOP, CONFLICT,
+REJECTED), entity, operation, attempts and last error of failed attempts, and its result:
+the fields written, or for a CONFLICT every field with its base, ours and theirs value.
+Without it, it lists the newest --limit requests of the environment --env (default
+$ROUTEKEEPER_ENVIRONMENT). A FAILED request whose message reached the dead-letter queue
+stays FAILED with its last error.
+
+The table is --table or $TABLE_NAME; AWS configuration comes from the standard chain.
+
+Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
+		Example: `  routekeeper status --env prod
+  routekeeper status chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f --format json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			return runStatus(cmd, id, table, env, format, limit)
+		},
+	}
+	cmd.Flags().StringVar(&table, "table", "", "routekeeper table name (default $TABLE_NAME)")
+	cmd.Flags().StringVar(&env, "env", "", "routing environment whose requests to list (default $ROUTEKEEPER_ENVIRONMENT)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many requests to list, newest first")
+	cmd.SetFlagErrorFunc(usageError)
+	return cmd
+}
+
+// changeView is a change record as status shows it.
+type changeView struct {
+	ChangeID    string        `json:"changeId"`
+	Status      store.Status  `json:"status"`
+	Entity      string        `json:"entity"`
+	Operation   string        `json:"operation"`
+	RequestedBy string        `json:"requestedBy,omitempty"`
+	RequestedAt time.Time     `json:"requestedAt"`
+	UpdatedAt   time.Time     `json:"updatedAt"`
+	Attempts    int           `json:"attempts"`
+	LastError   string        `json:"lastError,omitempty"`
+	Result      *apply.Result `json:"result,omitempty"`
+}
+
+func viewOf(c *store.Change) changeView {
+	v := changeView{ChangeID: c.ID, Status: c.Status, Entity: c.Info.Entity.String(), Operation: c.Info.Operation,
+		RequestedBy: c.Info.RequestedBy, RequestedAt: c.Info.RequestedAt, UpdatedAt: c.UpdatedAt,
+		Attempts: c.Attempts, LastError: c.LastError}
+	if len(c.Result) > 0 {
+		var r apply.Result
+		if json.Unmarshal(c.Result, &r) == nil {
+			v.Result = &r
+		}
+	}
+	return v
+}
+
+func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) error {
+	ctx, stdout := cmd.Context(), cmd.OutOrStdout()
+	if format != "text" && format != "json" {
+		return exitCode(2, fmt.Errorf("unknown --format %q: use text or json", format))
+	}
+	table = firstNonEmpty(table, getenv("TABLE_NAME"))
+	if table == "" {
+		return exitCode(2, errors.New("no table given: pass --table NAME or set TABLE_NAME"))
+	}
+	env = firstNonEmpty(env, getenv("ROUTEKEEPER_ENVIRONMENT"))
+	if id == "" && env == "" {
+		return exitCode(2, errors.New("pass a CHANGE_ID, or --env ENV (or ROUTEKEEPER_ENVIRONMENT) to list an environment's requests"))
+	}
+	if limit <= 0 {
+		return exitCode(2, fmt.Errorf("--limit %d: want a positive number", limit))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return exitCode(1, fmt.Errorf("aws configuration: %w", err))
+	}
+	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
+	if id != "" {
+		c, err := st.GetChange(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return exitCode(1, fmt.Errorf("no change request %s in table %s (records expire after 30 days; check the id)", id, table))
+		}
+		if err != nil {
+			return exitCode(1, err)
+		}
+		v := viewOf(c)
+		if format == "json" {
+			return encodeIndented(stdout, v)
+		}
+		writeChangeDetail(stdout, v)
+		return nil
+	}
+	list, err := st.ListChanges(ctx, env, limit)
+	if err != nil {
+		return exitCode(1, err)
+	}
+	views := make([]changeView, len(list))
+	for i, c := range list {
+		views[i] = viewOf(c)
+	}
+	if format == "json" {
+		return encodeIndented(stdout, views)
+	}
+	if len(views) == 0 {
+		fmt.Fprintf(stdout, "no change requests recorded for environment %s\n", env)
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REQUESTED\tSTATUS\tOPERATION\tENTITY\tATTEMPTS\tCHANGE ID\tDETAIL")
+	for _, v := range views {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.Status, v.Operation,
+			v.Entity, v.Attempts, v.ChangeID, oneLine(detail(v), 100))
+	}
+	return tw.Flush()
+}
+
+// detail is the most useful single fact about a request.
+func detail(v changeView) string {
+	switch {
+	case v.Status == store.StatusFailed || v.Status == store.StatusInProgress && v.LastError != "":
+		return "last error: " + v.LastError
+	case v.Result == nil:
+		return ""
+	case len(v.Result.Conflicts) > 0:
+		paths := make([]string, len(v.Result.Conflicts))
+		for i, c := range v.Result.Conflicts {
+			paths[i] = c.Path
+		}
+		return "conflicts: " + strings.Join(paths, ", ")
+	case len(v.Result.Written) > 0:
+		s := "wrote " + strings.Join(v.Result.Written, ", ")
+		if v.Result.Merged {
+			s += " (merged with a concurrent edit)"
+		}
+		return s
+	}
+	return v.Result.Reason
+}
+
+func writeChangeDetail(w io.Writer, v changeView) {
+	fmt.Fprintf(w, "change %s\n", v.ChangeID)
+	fmt.Fprintf(w, "  status:     %s\n", v.Status)
+	fmt.Fprintf(w, "  entity:     %s\n", v.Entity)
+	fmt.Fprintf(w, "  operation:  %s\n", v.Operation)
+	if v.RequestedBy != "" {
+		fmt.Fprintf(w, "  requested:  %s by %s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.RequestedBy)
+	}
+	fmt.Fprintf(w, "  updated:    %s\n", v.UpdatedAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "  attempts:   %d failed\n", v.Attempts)
+	if v.LastError != "" {
+		fmt.Fprintf(w, "  last error: %s\n", v.LastError)
+	}
+	r := v.Result
+	if r == nil {
+		return
+	}
+	if r.EntityID != "" {
+		fmt.Fprintf(w, "  genesys id: %s\n", r.EntityID)
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(w, "  reason:     %s\n", r.Reason)
+	}
+	if len(r.Written) > 0 {
+		fmt.Fprintf(w, "  written:    %s\n", strings.Join(r.Written, ", "))
+	}
+	if r.Merged {
+		fmt.Fprintf(w, "  merged:     yes (live had changed since the plan in other fields)\n")
+	}
+	if r.ETag != "" {
+		fmt.Fprintf(w, "  etag:       %s\n", r.ETag)
+	}
+	for _, c := range r.Conflicts {
+		path := c.Path
+		if path == "" {
+			path = "(whole entity)"
+		}
+		fmt.Fprintf(w, "  conflict %s (%s): base %s, ours %s, theirs %s\n", path, c.Reason, jsonText(c.Base), jsonText(c.Ours), jsonText(c.Theirs))
+	}
+}
+
+func jsonText(v any) string {
+	if v == nil {
+		return "(absent)"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return oneLine(string(b), 200)
+}
+
+func oneLine(s string, limit int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len([]rune(s)) > limit {
+		s = string([]rune(s)[:limit]) + "…"
+	}
+	return s
+}
+
+func encodeIndented(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
