@@ -31,6 +31,9 @@ type Options struct {
 	Fixture *sim.Fixture
 	// RequestsPerMinute for both the simulator and the client; 0 => unlimited.
 	RequestsPerMinute int
+	// ClientUnpaced turns the client's own pacing off, so only the simulator's limit
+	// (429 with Retry-After) holds the client back.
+	ClientUnpaced bool
 	// Memory uses apply.MemoryStore instead of the table on moto.
 	Memory bool
 	// RealSleep makes the client really wait (benchmarks); default: waits are recorded
@@ -91,10 +94,14 @@ func New(t testing.TB, o Options) *Env {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	e.Sim, e.URL = s, srv.URL
+	clientRPM := rpm
+	if o.ClientUnpaced {
+		clientRPM = -1
+	}
 	cfg := genesys.Config{
 		APIURL: srv.URL, LoginURL: srv.URL,
 		ClientID: sim.DefaultClientID, ClientSecret: sim.DefaultClientSecret,
-		RequestsPerMinute: rpm, Now: o.Now, Sleep: o.Sleep,
+		RequestsPerMinute: clientRPM, Now: o.Now, Sleep: o.Sleep,
 		Jitter: func(time.Duration) time.Duration { return 0 },
 	}
 	if cfg.Sleep == nil && !o.RealSleep {
