@@ -23,7 +23,17 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 TEST_TIMEOUT ?= 15m
 FUZZTIME     ?= 10s
 
-.PHONY: all build cli functions test test-go fuzz-short lint bench tools demo invoke clean
+# SAM makefile builder (template.yaml: Metadata BuildMethod makefile, CodeUri .): `sam build`
+# runs `make build-<LogicalId> ARTIFACTS_DIR=<dir>` and packages $(ARTIFACTS_DIR)/bootstrap.
+# A new function is one line here, mapping its logical ID to its folder under functions/.
+build-ApplyFunction: LAMBDA_DIR := apply
+SAM_BUILD_TARGETS := build-ApplyFunction
+
+# `make invoke FN=apply EVENT=events/apply/batch.json`: sam local invoke without Docker.
+FN    ?=
+EVENT ?=
+
+.PHONY: all build cli functions test test-go fuzz-short lint bench tools demo invoke clean $(SAM_BUILD_TARGETS)
 
 all: build
 
@@ -38,6 +48,20 @@ $(BUILD)/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
 FORCE:
+
+$(SAM_BUILD_TARGETS):
+	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (sam build sets it; by hand: make $@ ARTIFACTS_DIR=/tmp/out)"; exit 2; }
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(LAMBDA_DIR)
+
+# The local stack (infra/localstack): moto + Genesys simulator + each function's bootstrap
+# under aws-lambda-rie + the SQS event-source emulation, a scripted walk through the product
+# with the real CLI, then everything stops.
+demo: tools build
+	$(GO) run ./infra/localstack demo --cli $(BUILD)/routekeeper
+
+invoke: tools
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder, e.g. apply> EVENT=events/<function>/<scenario>.json"; exit 2; }
+	$(GO) run ./infra/localstack invoke --fn $(FN) --event $(EVENT)
 
 tools:
 	@command -v aws-lambda-rie >/dev/null || { echo "installing aws-lambda-rie $(RIE_VERSION)"; $(GO) install $(RIE_MODULE)@$(RIE_VERSION); }
