@@ -13,9 +13,15 @@
 //     pointed at moto and the simulator) and the one the CLI gets (Stack.CLIEnv);
 //   - running a function's real bootstrap under aws-lambda-rie and invoking it
 //     (Stack.StartFunction, via infra/lambdarun), and feeding it from its SQS queue with
-//     the event source mapping's semantics (Stack.StartPoller);
-//   - the sample events in events/ (Events, EventsDir), which are generated from the
-//     seeded org so their change requests are valid and meaningful.
+//     the event source mapping's semantics and the template's settings (Stack.Pollers);
+//   - the sample events in events/ (EventsDir, GenerateApplyEvents), generated from the
+//     seeded org so their change requests are valid and meaningful against it
+//     (`go run ./infra/localstack events` rewrites them).
+//
+// The tests of this package are the template-vs-code checks (every functions/<fn> has a
+// template resource, a Makefile build-<LogicalId> target, events, and every environment
+// variable its code reads) and the invoke tests (every events/<fn>/*.json invoked under
+// the RIE on a fresh stack, its outcome checked).
 //
 // The seeded org (SeedOrg) is the org of examples/routing/prod.yaml before that config's
 // latest change: same names, three differences (MissingSkill, ChangedQueue,
