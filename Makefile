@@ -33,7 +33,7 @@ SAM_BUILD_TARGETS := build-ApplyFunction
 FN    ?=
 EVENT ?=
 
-.PHONY: all build cli functions test test-go fuzz-short lint bench tools demo invoke clean $(SAM_BUILD_TARGETS)
+.PHONY: all build cli functions test test-go fuzz-short lint bench bench-quick generate sim tools demo invoke clean $(SAM_BUILD_TARGETS)
 
 all: build
 
@@ -89,8 +89,22 @@ lint: tools
 	$(GO) vet ./...
 	@if [ -f template.yaml ]; then cfn-lint template.yaml; fi
 
+# Every benchmark, at full size: about 30 minutes, most of it the per-entity export/plan
+# baseline (6,200 GETs at 300 requests/minute) and the real-clock apply run.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+# A few minutes: the simulated org of BenchmarkExportPlan at 5 % of its size.
+bench-quick: tools
+	ROUTEKEEPER_BENCH_SCALE=0.05 $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+# Regenerate the committed JSON Schema of the routing config from the Go types.
+generate:
+	$(GO) generate ./shared/routing
+
+# The Genesys Cloud simulator on its own (prints its URL; client routekeeper-local / routekeeper-local-secret).
+sim:
+	$(GO) run ./infra/genesyssim --addr 127.0.0.1:0 --seed 7
 
 clean:
 	rm -rf $(BUILD)
