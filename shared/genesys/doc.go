@@ -37,18 +37,29 @@
 //     own budget cannot grant a request in time. No error or log record holds
 //     a token, the client secret or an Authorization header; token-endpoint
 //     errors drop the response body the oauth2 package would embed.
-//   - Models (Queue, Skill, Division, Worktype, Workbin, Utilization, ...)
+//   - Models (Queue, Skill, Language, Division, Worktype, Workbin, Utilization, ...)
 //     with the SDK's JSON member names. They decode leniently and keep every
 //     member they do not model, so json.Marshal of a decoded value re-emits all
 //     the server sent: the live API is ahead of every SDK, and a queue PUT is a
 //     full replace, so GET-edit-PUT must not drop what routekeeper does not know.
-//   - Listing: pageNumber lists (queues, skills, divisions) read pageCount from
-//     page 1 and fetch pages 2..N concurrently inside the budget; task-management
-//     queries (worktypes, workbins) follow the `after` cursor.
+//   - Listing: pageNumber lists (queues, skills, languages, divisions) read
+//     pageCount from page 1 and fetch pages 2..N concurrently inside the
+//     budget; task-management queries (worktypes, workbins) follow the `after`
+//     cursor.
 //
 // Endpoints: routing queues (list/get/create/PUT/delete), skills
-// (list/get/create/delete), authorization divisions (list), worktypes
-// (query/get/create/PATCH/delete), workbins (query), organization utilization
-// (get/PUT), queue observations (analytics, at most 100 queues per query) and
-// workitem counts per queue.
+// (list/get/create/delete), routing languages (list), authorization divisions
+// (list), worktypes (query/get/create/PATCH/delete), workbins (query),
+// organization utilization (get/PUT), queue observations (analytics, at most
+// 100 queues per query) and workitem counts per queue.
+//
+// Routing languages: the Language model {id, name, dateModified, state,
+// version (string), selfUri} is the Go SDK's language.go, and a worktype's
+// defaultLanguage is its Languagereference {id, selfUri}, without a name
+// (worktype.go, languagereference.go). The path GET /api/v2/routing/languages
+// with pageSize (default 25), pageNumber (default 1), sortOrder and name is
+// getRoutingLanguages as the Java SDK's RoutingApi generates it from the same
+// swagger (the Go routingapi.go was not opened). UNVERIFIED: the maximum
+// pageSize, the permission the list needs, the values of state and whether
+// deleted languages stay listed.
 package genesys

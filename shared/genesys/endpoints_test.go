@@ -130,6 +130,58 @@ func TestListPageErrorIsReturned(t *testing.T) {
 	}
 }
 
+func TestListLanguages(t *testing.T) {
+	// Real-shaped pages: the LanguageEntityListing envelope, a member the model
+	// does not know (kept), and a language on two pages (the list shifted).
+	langs := []map[string]any{
+		{"id": "l-en", "name": "English", "state": "active", "version": "3", "dateModified": "2026-01-05T10:00:00.000Z", "selfUri": "/api/v2/routing/languages/l-en"},
+		{"id": "l-fr", "name": "French", "state": "active", "version": "1", "selfUri": "/api/v2/routing/languages/l-fr", "future": map[string]any{"x": 1.0}},
+		{"id": "l-de", "name": "German", "state": "deleted", "version": "2", "selfUri": "/api/v2/routing/languages/l-de"},
+		{"id": "l-es", "name": "Spanish", "state": "active", "version": "1", "selfUri": "/api/v2/routing/languages/l-es"},
+		{"id": "l-it", "name": "Italian", "state": "active", "version": "1", "selfUri": "/api/v2/routing/languages/l-it"},
+	}
+	var paths []string
+	var mu sync.Mutex
+	org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		queueListHandler(langs, nil)(w, r)
+	}}
+	c, _ := newTestClient(t, org, func(cfg *Config) { cfg.PageSize = 2 })
+	got, err := c.ListLanguages(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, names, states []string
+	for _, l := range got {
+		ids, names, states = append(ids, l.ID), append(names, l.Name), append(states, l.State)
+	}
+	if diff := cmp.Diff([]string{"l-en", "l-fr", "l-de", "l-es", "l-it"}, ids); diff != "" {
+		t.Errorf("language ids (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"English", "French", "German", "Spanish", "Italian"}, names); diff != "" {
+		t.Errorf("language names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"active", "active", "deleted", "active", "active"}, states); diff != "" {
+		t.Errorf("language states (-want +got):\n%s", diff)
+	}
+	if got[0].Version != "3" || got[0].DateModified != "2026-01-05T10:00:00.000Z" || got[0].SelfURI != "/api/v2/routing/languages/l-en" {
+		t.Errorf("got English %+v, want version 3, dateModified and selfUri decoded", got[0])
+	}
+	if _, ok := got[1].Unknown()["future"]; !ok {
+		t.Errorf("got unknown members %v of French, want the unmodelled member kept", got[1].Unknown())
+	}
+	for _, p := range paths {
+		if p != "/api/v2/routing/languages" {
+			t.Errorf("got request to %s, want /api/v2/routing/languages only", p)
+		}
+	}
+	if len(paths) != 3 {
+		t.Errorf("got %d requests for 5 languages at pageSize 2, want 3", len(paths))
+	}
+}
+
 // queueStore serves one queue for GET and records the PUT body.
 type queueStore struct {
 	mu  sync.Mutex
@@ -457,6 +509,8 @@ func TestEndpointRequests(t *testing.T) {
 			wantMethod: "DELETE", wantURI: "/api/v2/taskmanagement/worktypes/w1"},
 		{name: "list divisions", call: func(c *Client) error { _, err := c.ListDivisions(t.Context()); return err },
 			wantMethod: "GET", wantURI: "/api/v2/authorization/divisions?pageNumber=1&pageSize=500", respond: map[string]any{"entities": []any{}, "pageCount": 1}},
+		{name: "list languages", call: func(c *Client) error { _, err := c.ListLanguages(t.Context()); return err },
+			wantMethod: "GET", wantURI: "/api/v2/routing/languages?pageNumber=1&pageSize=500", respond: map[string]any{"entities": []any{}, "pageCount": 1}},
 		{name: "get utilization", call: func(c *Client) error { _, err := c.GetUtilization(t.Context()); return err },
 			wantMethod: "GET", wantURI: "/api/v2/routing/utilization", respond: map[string]any{"utilization": map[string]any{}}},
 		{name: "put utilization", call: func(c *Client) error {

@@ -123,6 +123,22 @@ type Skill struct {
 	raw members
 }
 
+// Language is a routing language (SDK Language; GET /api/v2/routing/languages).
+// Worktypes reference one as defaultLanguage {id, selfUri} (SDK
+// Languagereference, no name), so the list is the only way to name it.
+// State's values are not enumerated in the SDK model; skills use
+// active|inactive|deleted and languages are assumed to match (UNVERIFIED).
+type Language struct {
+	ID           string `json:"id,omitempty"`
+	Name         string `json:"name,omitempty"`
+	State        string `json:"state,omitempty"`
+	Version      string `json:"version,omitempty"`
+	DateModified string `json:"dateModified,omitempty"`
+	SelfURI      string `json:"selfUri,omitempty"`
+
+	raw members
+}
+
 // Division is an authorization division (SDK AuthzDivision).
 type Division struct {
 	ID           string `json:"id,omitempty"`
@@ -332,6 +348,28 @@ func (s Skill) Unknown() map[string]json.RawMessage { return unknown(reflect.Typ
 // SetUnknown sets a member Skill does not model (it is sent on the next write).
 func (s *Skill) SetUnknown(key string, value any) error {
 	return setUnknown(reflect.TypeFor[Skill](), &s.raw, key, value)
+}
+
+// UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
+func (l *Language) UnmarshalJSON(b []byte) error {
+	type plain Language
+	return decodeObject(b, (*plain)(l), &l.raw)
+}
+
+// MarshalJSON re-emits every member received, with the caller's edits (see encodeObject).
+func (l Language) MarshalJSON() ([]byte, error) {
+	type plain Language
+	return encodeObject(plain(l), l.raw)
+}
+
+// Unknown returns a copy of the members the server sent that Language does not model.
+func (l Language) Unknown() map[string]json.RawMessage {
+	return unknown(reflect.TypeFor[Language](), l.raw)
+}
+
+// SetUnknown sets a member Language does not model (it is sent on the next write).
+func (l *Language) SetUnknown(key string, value any) error {
+	return setUnknown(reflect.TypeFor[Language](), &l.raw, key, value)
 }
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).

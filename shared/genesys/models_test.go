@@ -37,6 +37,10 @@ func TestModelsReEmitEverythingReceived(t *testing.T) {
 			func(t *testing.T, d string) []byte { _, b := roundTrip[Queue](t, d); return b }},
 		{"skill", `{"id":"s","name":"French","state":"active","version":"3","dateModified":"2026-01-01T00:00:00Z","selfUri":"/x","newThing":[1,2]}`,
 			func(t *testing.T, d string) []byte { _, b := roundTrip[Skill](t, d); return b }},
+		{"language", `{"id":"l","name":"English","state":"active","version":"2","dateModified":"2026-01-01T00:00:00.000Z","selfUri":"/api/v2/routing/languages/l","code":"en"}`,
+			func(t *testing.T, d string) []byte { _, b := roundTrip[Language](t, d); return b }},
+		{"worktype with a language reference", `{"id":"w","name":"Claims","defaultLanguage":{"id":"l","selfUri":"/api/v2/routing/languages/l"}}`,
+			func(t *testing.T, d string) []byte { _, b := roundTrip[Worktype](t, d); return b }},
 		{"division", `{"id":"d","name":"Home","homeDivision":true,"objectCounts":{"queues":3}}`,
 			func(t *testing.T, d string) []byte { _, b := roundTrip[Division](t, d); return b }},
 		{"worktype", `{"id":"w","name":"Claims","defaultPriority":0,"assignmentEnabled":false,"defaultQueue":{"id":"q","name":"Q","selfUri":"/q"},"defaultSkills":[{"id":"s1","extra":1}],"statuses":[{"id":"st","category":"Open"}],"schema":{"id":"sc","version":2},"defaultTtlSeconds":86400}`,
@@ -115,7 +119,7 @@ func FuzzDecodeModels(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		for _, v := range []any{new(Queue), new(Worktype), new(Skill), new(Utilization)} {
+		for _, v := range []any{new(Queue), new(Worktype), new(Skill), new(Language), new(Utilization)} {
 			if err := json.Unmarshal([]byte(doc), v); err != nil {
 				continue
 			}

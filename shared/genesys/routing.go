@@ -15,6 +15,7 @@ const (
 	skillsPath      = "/api/v2/routing/skills"
 	utilizationPath = "/api/v2/routing/utilization"
 	divisionsPath   = "/api/v2/authorization/divisions"
+	languagesPath   = "/api/v2/routing/languages"
 )
 
 func entityPath(base, id string) string { return base + "/" + url.PathEscape(id) }
@@ -173,6 +174,16 @@ func (c *Client) DeleteSkill(ctx context.Context, id string) error {
 // The maximum pageSize of this endpoint is not documented (UNVERIFIED); it uses Config.PageSize.
 func (c *Client) ListDivisions(ctx context.Context) ([]Division, error) {
 	return listPages(ctx, c, divisionsPath, nil, func(d *Division) string { return d.ID })
+}
+
+// ListLanguages returns every routing language (GET /api/v2/routing/languages,
+// all pages), to map the ids of worktype defaultLanguage references to names.
+// The path and the pageNumber/pageSize parameters (defaults 1 and 25) are the
+// SDK's GetRoutingLanguages; the maximum pageSize is not documented
+// (UNVERIFIED), so it uses Config.PageSize like the other lists. Whether the
+// list includes deleted languages is UNVERIFIED too: callers skip state "deleted".
+func (c *Client) ListLanguages(ctx context.Context) ([]Language, error) {
+	return listPages(ctx, c, languagesPath, nil, func(l *Language) string { return l.ID })
 }
 
 // GetUtilization returns the organization's utilization (GET /api/v2/routing/utilization).

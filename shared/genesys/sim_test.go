@@ -49,7 +49,7 @@ func newSimEnv(t *testing.T, opts sim.Options, gen sim.GenerateOptions, mods ...
 }
 
 func TestSimListsWholeOrg(t *testing.T) {
-	gen := sim.GenerateOptions{Queues: 130, Skills: 45, Worktypes: 210, Workbins: 4, Divisions: 3, Seed: 3}
+	gen := sim.GenerateOptions{Queues: 130, Skills: 45, Worktypes: 210, Workbins: 4, Divisions: 3, Languages: 30, Seed: 3}
 	env := newSimEnv(t, sim.Options{}, gen, func(cfg *Config) { cfg.PageSize = 25 })
 	ctx := t.Context()
 	queues, err := env.client.ListQueues(ctx)
@@ -72,8 +72,12 @@ func TestSimListsWholeOrg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]int{"queues": len(queues), "skills": len(skills), "divisions": len(divisions), "worktypes": len(worktypes), "workbins": len(workbins)}
-	want := map[string]int{"queues": 130, "skills": 45, "divisions": 3, "worktypes": 210, "workbins": 4}
+	languages, err := env.client.ListLanguages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{"queues": len(queues), "skills": len(skills), "divisions": len(divisions), "worktypes": len(worktypes), "workbins": len(workbins), "languages": len(languages)}
+	want := map[string]int{"queues": 130, "skills": 45, "divisions": 3, "worktypes": 210, "workbins": 4, "languages": 30}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entity counts (-want +got):\n%s", diff)
 	}
@@ -81,6 +85,7 @@ func TestSimListsWholeOrg(t *testing.T) {
 	wantCalls := map[string]int{
 		"GET /api/v2/routing/queues": 6, "GET /api/v2/routing/skills": 2, "GET /api/v2/authorization/divisions": 1,
 		"POST /api/v2/taskmanagement/worktypes/query": 2, "POST /api/v2/taskmanagement/workbins/query": 1,
+		"GET /api/v2/routing/languages": 2,
 	}
 	for route, n := range wantCalls {
 		if calls[route] != n {
@@ -89,6 +94,28 @@ func TestSimListsWholeOrg(t *testing.T) {
 	}
 	if got, want := env.client.Calls().Requests, int64(env.sim.TotalCalls()); got != want {
 		t.Errorf("client counted %d requests, simulator %d", got, want)
+	}
+	// Every worktype's defaultLanguage is an id-only reference (SDK Languagereference)
+	// to a listed language: the list is how a client names it.
+	languageName := map[string]string{}
+	for _, l := range languages {
+		if l.ID == "" || l.Name == "" || l.State != "active" || l.Version == "" {
+			t.Errorf("language %+v: want id, name, state active and a version", l)
+		}
+		languageName[l.ID] = l.Name
+	}
+	withLanguage := 0
+	for _, w := range worktypes {
+		if w.DefaultLanguage == nil {
+			continue
+		}
+		withLanguage++
+		if w.DefaultLanguage.Name != "" || languageName[w.DefaultLanguage.ID] == "" {
+			t.Errorf("worktype %s defaultLanguage %+v: want an id-only reference to a listed language", w.Name, *w.DefaultLanguage)
+		}
+	}
+	if withLanguage == 0 {
+		t.Errorf("no generated worktype has a defaultLanguage; want some")
 	}
 	// Every queue decodes its division and re-encodes every member the simulator sent.
 	for _, q := range queues[:5] {
