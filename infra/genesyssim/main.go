@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	worktypes := fs.Int("worktypes", 12, "worktypes to generate")
 	workbins := fs.Int("workbins", 0, "workbins to generate (0: one per five worktypes)")
 	divisions := fs.Int("divisions", 0, "divisions to generate including Home (0: 4)")
+	languages := fs.Int("languages", 0, "routing languages to generate, English first (0: 6, -1: none)")
 	fixture := fs.String("fixture", "", "JSON fixture to load instead of generating an org")
 	writeFixture := fs.String("write-fixture", "", "write the generated org to this file and exit")
 	rpm := fs.Int("rpm", 300, "API requests per minute per token (-1 disables the limit)")
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		f = sim.Generate(sim.GenerateOptions{Queues: *queues, Skills: *skills, Worktypes: *worktypes,
-			Workbins: *workbins, Divisions: *divisions, Seed: *seed})
+			Workbins: *workbins, Divisions: *divisions, Languages: *languages, Seed: *seed})
 	}
 	if *writeFixture != "" {
 		b, err := json.MarshalIndent(f, "", "  ")

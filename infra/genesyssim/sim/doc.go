@@ -3,9 +3,10 @@
 // headers and write semantics (see /work/shared/GENESYS-API.md), so the client, the
 // Lambdas and the CLI can be tested and demoed without a real org.
 //
-// It owns the org state (divisions, skills, queues, workbins, worktypes, org utilization,
-// queue observations and workitem counts), OAuth tokens, per-token rate limiting, fault
-// injection, per-route call counters and audit-event delivery.
+// It owns the org state (divisions, skills, routing languages, queues, workbins,
+// worktypes, org utilization, queue observations and workitem counts), OAuth tokens,
+// per-token rate limiting, fault injection, per-route call counters and audit-event
+// delivery.
 //
 //	s := sim.New(sim.Options{Now: clock.Now})
 //	_ = s.Load(sim.Generate(sim.GenerateOptions{Queues: 50, Skills: 40, Worktypes: 12, Seed: 7}))
@@ -23,6 +24,7 @@
 //	POST   /api/v2/routing/skills                         {name}
 //	GET    /api/v2/routing/skills/{skillId}               also answers for a deleted skill (state "deleted")
 //	DELETE /api/v2/routing/skills/{skillId}               soft delete: state "deleted", version+1, leaves lists
+//	GET    /api/v2/routing/languages                      pageNumber/pageSize, sortOrder, name (exact, * wildcards)
 //	GET    /api/v2/authorization/divisions[/{divisionId}]
 //	POST   /api/v2/taskmanagement/worktypes/query         cursor (after), pageSize <= 200, filters, sort, select "Count"
 //	POST   /api/v2/taskmanagement/worktypes               WorktypeCreate (name, defaultWorkbinId required)
@@ -81,7 +83,8 @@
 //     cannot be null); unknown keys -> 400. Responses expand references: defaultQueue
 //     {id,name,selfUri} (name read live from the queue), defaultSkills [{id,selfUri}],
 //     defaultWorkbin {id,selfUri}, defaultStatus, division {id,name,selfUri}, modifiedBy
-//     {id,selfUri}. Referenced queues, skills, workbins and statuses must exist (400).
+//     {id,selfUri}, defaultLanguage {id,selfUri} (SDK Languagereference: no name).
+//     Referenced queues, skills, languages, workbins and statuses must exist (400).
 //   - Observation query: filter type and|or with predicates (and clauses, two levels);
 //     more than MaxObservationQueues (100) queueId predicates -> 400. The real limit is
 //     UNVERIFIED. Results: one per queue, {group:{queueId}, data:[{metric, stats:{count}}]}.
@@ -115,7 +118,9 @@
 //     reach EventBridge at all are UNVERIFIED (GENESYS-API.md §9).
 //   - Observations do not split by mediaType and carry only stats.count; no qualifier,
 //     observations[] or truncation. Utilization accepts "workitem" (UNVERIFIED).
-//   - Worktype statuses, versions/history, schemas and languages are not served as
-//     endpoints; worktype create starts with no statuses.
+//   - Worktype statuses, versions/history and schemas are not served as endpoints;
+//     worktype create starts with no statuses. Routing languages are only listed (no
+//     get, create or delete); the real list's name-filter semantics, maximum pageSize and
+//     whether deleted languages stay listed are UNVERIFIED.
 //   - No If-Match/ETag support (Genesys documents none for these routes).
 package sim

@@ -10,10 +10,11 @@ import (
 
 // GenerateOptions sizes a generated org. Zero Queues/Skills/Worktypes generate none;
 // Workbins 0 means one per five worktypes (at least one when there are worktypes);
-// Divisions 0 means 4 (Home plus three).
+// Divisions 0 means 4 (Home plus three); Languages 0 means 6 (English first), a negative
+// value none.
 type GenerateOptions struct {
-	Queues, Skills, Worktypes, Workbins, Divisions int
-	Seed                                           int64
+	Queues, Skills, Worktypes, Workbins, Divisions, Languages int
+	Seed                                                      int64
 }
 
 var (
@@ -37,6 +38,12 @@ var (
 	genSkillLevels   = []string{" - Level 1", " - Level 2", " - Level 3", " - Expert"}
 	genWorktypeKinds = []string{"Tasks", "Follow-ups", "Reviews", "Requests", "Cases", "Escalations",
 		"Back Office", "Approvals", "Callbacks", "Audits"}
+	// genLanguages are routing language names as orgs name them; English is always the
+	// first generated language.
+	genLanguages = []string{"Spanish", "French", "German", "Portuguese", "Italian", "Dutch", "Japanese",
+		"Mandarin", "Cantonese", "Hindi", "Arabic", "Polish", "Swedish", "Danish", "Norwegian", "Finnish",
+		"Greek", "Turkish", "Korean", "Russian", "Czech", "Hungarian", "Romanian", "Hebrew", "Thai",
+		"Vietnamese", "Tagalog", "Ukrainian", "Malay", "Indonesian"}
 	genDivisions = []string{"Claims", "Billing", "Sales", "Customer Care", "Digital", "Back Office", "Partners",
 		"Collections", "Retail", "Enterprise"}
 	genEpoch = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
@@ -100,9 +107,14 @@ func cross(prefixes, suffixes []string, sep string) []string {
 	return out
 }
 
-// Generate returns a deterministic, realistic org for o.Seed: divisions, skills, queues
-// (media settings, ACW, skill evaluation, bullseye rings on some), workbins and worktypes
-// (default queue, skills, priority, statuses). 5,000 queues take milliseconds.
+// Generate returns a deterministic, realistic org for o.Seed: divisions, skills, routing
+// languages, queues (media settings, ACW, skill evaluation, bullseye rings on some),
+// workbins and worktypes (default queue, skills, language, priority, statuses). 5,000
+// queues take milliseconds.
+//
+// Languages and the worktypes' defaultLanguage draw from their own random stream, so
+// every other entity is the same as before languages were generated: ids and values of a
+// seed stay stable.
 func Generate(o GenerateOptions) Fixture {
 	g := &generator{r: rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed5eed))}
 	for range 6 {
@@ -191,7 +203,41 @@ func Generate(o GenerateOptions) Fixture {
 		}
 		f.Worktypes = append(f.Worktypes, g.worktype(name, division(), f.Workbins, queueByDept[dept], f.Queues, f.Skills))
 	}
+	generateLanguages(&f, o)
 	return f
+}
+
+// generateLanguages adds o.Languages routing languages (English first) and gives about
+// two worktypes in three a defaultLanguage, English for half of those, as a
+// Languagereference {id, selfUri} (no name, as the API returns it).
+func generateLanguages(f *Fixture, o GenerateOptions) {
+	n := o.Languages
+	if n == 0 {
+		n = 6
+	}
+	if n < 0 {
+		return
+	}
+	g := &generator{r: rand.New(rand.NewPCG(uint64(o.Seed), 0x1a9c0de5))}
+	names := append([]string{"English"}, g.names(n-1, genLanguages)...)
+	for _, name := range names[:n] {
+		_, mod := g.dates()
+		id := g.id()
+		f.Languages = append(f.Languages, map[string]any{
+			"id": id, "name": name, "dateModified": mod, "state": "active",
+			"version": fmt.Sprint(1 + g.r.IntN(3)), "selfUri": "/api/v2/routing/languages/" + id,
+		})
+	}
+	for _, wt := range f.Worktypes {
+		if g.r.IntN(3) == 0 {
+			continue
+		}
+		l := f.Languages[0]
+		if g.r.IntN(2) == 0 {
+			l = f.Languages[g.r.IntN(len(f.Languages))]
+		}
+		wt["defaultLanguage"] = map[string]any{"id": str(l, "id"), "selfUri": str(l, "selfUri")}
+	}
 }
 
 func containsWord(s, w string) bool {

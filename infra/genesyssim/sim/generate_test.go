@@ -22,6 +22,8 @@ func TestGenerate(t *testing.T) {
 		{"benchmark size", GenerateOptions{Queues: 5000, Skills: 1000, Worktypes: 200, Seed: 2}, false},
 		{"beyond the name lists", GenerateOptions{Queues: 10, Skills: 1400, Worktypes: 5, Workbins: 30, Divisions: 14, Seed: 3}, false},
 		{"empty", GenerateOptions{Seed: 4}, true},
+		{"no languages", GenerateOptions{Queues: 3, Worktypes: 4, Languages: -1, Seed: 6}, true},
+		{"many languages", GenerateOptions{Worktypes: 30, Languages: 40, Seed: 10}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -34,12 +36,19 @@ func TestGenerate(t *testing.T) {
 			if wantDivs == 0 {
 				wantDivs = 4
 			}
-			got := []int{len(f.Queues), len(f.Skills), len(f.Worktypes), len(f.Workbins), len(f.Divisions)}
-			want := []int{tc.o.Queues, tc.o.Skills, tc.o.Worktypes, wantBins, wantDivs}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Fatalf("counts [queues skills worktypes workbins divisions] (-want +got):\n%s", diff)
+			wantLangs := tc.o.Languages
+			if wantLangs == 0 {
+				wantLangs = 6
 			}
-			for kind, es := range map[string][]map[string]any{"queue": f.Queues, "skill": f.Skills, "worktype": f.Worktypes, "workbin": f.Workbins, "division": f.Divisions} {
+			got := []int{len(f.Queues), len(f.Skills), len(f.Worktypes), len(f.Workbins), len(f.Divisions), len(f.Languages)}
+			want := []int{tc.o.Queues, tc.o.Skills, tc.o.Worktypes, wantBins, wantDivs, max(wantLangs, 0)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("counts [queues skills worktypes workbins divisions languages] (-want +got):\n%s", diff)
+			}
+			if len(f.Languages) > 0 && f.Languages[0]["name"] != "English" {
+				t.Errorf("first language: got %v, want English", f.Languages[0]["name"])
+			}
+			for kind, es := range map[string][]map[string]any{"queue": f.Queues, "skill": f.Skills, "worktype": f.Worktypes, "workbin": f.Workbins, "division": f.Divisions, "language": f.Languages} {
 				seen := map[string]bool{}
 				for _, e := range es {
 					n := strings.ToLower(str(e, "name"))
@@ -67,6 +76,11 @@ func TestGenerate(t *testing.T) {
 				}
 				if _, ok := s.workbins.get(str(obj(wt, "defaultWorkbin"), "id")); !ok {
 					t.Fatalf("worktype %s: defaultWorkbin %v is not a workbin", str(wt, "name"), wt["defaultWorkbin"])
+				}
+				if dl := obj(wt, "defaultLanguage"); dl != nil {
+					if _, ok := s.languages.get(str(dl, "id")); !ok || len(dl) != 2 || dl["selfUri"] != "/api/v2/routing/languages/"+str(dl, "id") {
+						t.Fatalf("worktype %s: defaultLanguage %v is not a {id, selfUri} reference to a language", str(wt, "name"), dl)
+					}
 				}
 				for _, sk := range asSlice(wt["defaultSkills"]) {
 					if _, ok := s.skills.get(str(sk.(map[string]any), "id")); !ok {
@@ -105,8 +119,11 @@ func TestGenerateRealistic(t *testing.T) {
 	if bullseye == 0 || bullseye == len(f.Queues) || timeouts == 0 {
 		t.Errorf("got %d/%d queues with bullseye and %d with ACW timeouts, want some but not all", bullseye, len(f.Queues), timeouts)
 	}
-	var withSkills, withPriority int
+	var withSkills, withPriority, withLanguage int
 	for _, wt := range f.Worktypes {
+		if wt["defaultLanguage"] != nil {
+			withLanguage++
+		}
 		if len(asSlice(wt["defaultSkills"])) > 0 {
 			withSkills++
 		}
@@ -117,8 +134,19 @@ func TestGenerateRealistic(t *testing.T) {
 			t.Errorf("worktype %v lacks a realistic name or statuses", str(wt, "name"))
 		}
 	}
-	if withSkills == 0 || withPriority == 0 {
-		t.Errorf("got %d worktypes with skills and %d with priority, want some", withSkills, withPriority)
+	if withSkills == 0 || withPriority == 0 || withLanguage == 0 || withLanguage == len(f.Worktypes) {
+		t.Errorf("got %d worktypes with skills, %d with priority and %d/%d with a language, want some (languages: not all)",
+			withSkills, withPriority, withLanguage, len(f.Worktypes))
+	}
+	// Languages draw from their own random stream: every other entity is what the seed
+	// generated before languages existed.
+	none := Generate(GenerateOptions{Queues: 200, Skills: 50, Worktypes: 30, Languages: -1, Seed: 5})
+	for _, wt := range f.Worktypes {
+		delete(wt, "defaultLanguage")
+	}
+	f.Languages = nil
+	if diff := cmp.Diff(normFixture(none), normFixture(f)); diff != "" {
+		t.Errorf("languages changed the rest of the generated org (-without +with):\n%s", diff)
 	}
 }
 
@@ -128,9 +156,9 @@ func TestLoadFixtureFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Queues) != 12 || len(f.Skills) != 10 || len(f.Worktypes) != 5 || len(f.Divisions) != 3 {
-		t.Fatalf("fixture counts: got %d queues %d skills %d worktypes %d divisions, want 12 10 5 3",
-			len(f.Queues), len(f.Skills), len(f.Worktypes), len(f.Divisions))
+	if len(f.Queues) != 12 || len(f.Skills) != 10 || len(f.Worktypes) != 5 || len(f.Divisions) != 3 || len(f.Languages) != 6 {
+		t.Fatalf("fixture counts: got %d queues %d skills %d worktypes %d divisions %d languages, want 12 10 5 3 6",
+			len(f.Queues), len(f.Skills), len(f.Worktypes), len(f.Divisions), len(f.Languages))
 	}
 	if diff := cmp.Diff(normFixture(Generate(GenerateOptions{Queues: 12, Skills: 10, Worktypes: 5, Divisions: 3, Seed: 7})), normFixture(f)); diff != "" {
 		t.Errorf("fixtures/org.json is not the seed-7 org; regenerate with go run ./infra/genesyssim --seed 7 --queues 12 --skills 10 --worktypes 5 --divisions 3 --write-fixture infra/genesyssim/fixtures/org.json (-generated +file):\n%s", diff)
@@ -149,7 +177,7 @@ func TestLoadFixtureFile(t *testing.T) {
 }
 
 func normFixture(f Fixture) map[string]any {
-	return normObj(map[string]any{"d": f.Divisions, "s": f.Skills, "q": f.Queues, "b": f.Workbins, "w": f.Worktypes})
+	return normObj(map[string]any{"d": f.Divisions, "s": f.Skills, "l": f.Languages, "q": f.Queues, "b": f.Workbins, "w": f.Worktypes})
 }
 
 func TestLoadErrors(t *testing.T) {

@@ -13,6 +13,9 @@ import (
 type Fixture struct {
 	Divisions []map[string]any `json:"divisions,omitempty"`
 	Skills    []map[string]any `json:"skills,omitempty"`
+	// Languages are the org's routing languages (SDK Language); worktypes reference them
+	// as defaultLanguage {id, selfUri}.
+	Languages []map[string]any `json:"languages,omitempty"`
 	Queues    []map[string]any `json:"queues,omitempty"`
 	Workbins  []map[string]any `json:"workbins,omitempty"`
 	Worktypes []map[string]any `json:"worktypes,omitempty"`
@@ -38,14 +41,14 @@ func LoadFixture(path string) (Fixture, error) {
 	}
 	var f Fixture
 	if err := json.Unmarshal(b, &f); err != nil {
-		return Fixture{}, fmt.Errorf("load fixture %s: not a JSON fixture object {divisions, skills, queues, workbins, worktypes}: %w", path, err)
+		return Fixture{}, fmt.Errorf("load fixture %s: not a JSON fixture object {divisions, skills, languages, queues, workbins, worktypes}: %w", path, err)
 	}
 	return f, nil
 }
 
 // Load replaces the whole org state (entities, utilization, observations, workitem
-// counts) with f. Entities are deep-copied; missing selfUri, skill state and version are
-// filled in. Names must be unique per kind (case-insensitive) and every entity needs an
+// counts) with f. Entities are deep-copied; missing selfUri, skill and language state and
+// version are filled in. Names must be unique per kind (case-insensitive) and every entity needs an
 // id and a name.
 func (s *Server) Load(f Fixture) error {
 	copyAll := func(in []map[string]any) []map[string]any {
@@ -59,7 +62,7 @@ func (s *Server) Load(f Fixture) error {
 		return out
 	}
 	divs, skills, queues := copyAll(f.Divisions), copyAll(f.Skills), copyAll(f.Queues)
-	bins, types := copyAll(f.Workbins), copyAll(f.Worktypes)
+	bins, types, langs := copyAll(f.Workbins), copyAll(f.Worktypes), copyAll(f.Languages)
 
 	home := ""
 	if len(divs) == 0 {
@@ -79,6 +82,11 @@ func (s *Server) Load(f Fixture) error {
 		setDefault(e, "version", "1")
 		setDefault(e, "selfUri", "/api/v2/routing/skills/"+str(e, "id"))
 	}
+	for _, e := range langs {
+		setDefault(e, "state", "active")
+		setDefault(e, "version", "1")
+		setDefault(e, "selfUri", "/api/v2/routing/languages/"+str(e, "id"))
+	}
 	for _, e := range queues {
 		setDefault(e, "selfUri", "/api/v2/routing/queues/"+str(e, "id"))
 	}
@@ -93,7 +101,7 @@ func (s *Server) Load(f Fixture) error {
 	for _, k := range []struct {
 		name string
 		es   []map[string]any
-	}{{"divisions", divs}, {"skills", skills}, {"queues", queues}, {"workbins", bins}, {"worktypes", types}} {
+	}{{"divisions", divs}, {"skills", skills}, {"languages", langs}, {"queues", queues}, {"workbins", bins}, {"worktypes", types}} {
 		c := newCollection()
 		if err := c.load(k.name, k.es); err != nil {
 			return fmt.Errorf("load fixture: %w", err)
@@ -107,6 +115,7 @@ func (s *Server) Load(f Fixture) error {
 
 	s.mu.Lock()
 	s.divisions, s.skills, s.queues = cs["divisions"], cs["skills"], cs["queues"]
+	s.languages = cs["languages"]
 	s.workbins, s.worktypes = cs["workbins"], cs["worktypes"]
 	s.homeDivisionID = home
 	s.utilization = util
@@ -157,7 +166,7 @@ func (s *Server) Skill(id string) (map[string]any, bool) {
 }
 
 // IDByName returns the id of the active entity of kind ("queue", "skill", "worktype",
-// "workbin" or "division") with name (case-insensitive).
+// "workbin", "division" or "language") with name (case-insensitive).
 func (s *Server) IDByName(kind, name string) (string, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -181,6 +190,8 @@ func (s *Server) collection(kind string) *collection {
 		return s.workbins
 	case "division":
 		return s.divisions
+	case "language":
+		return s.languages
 	}
 	return nil
 }

@@ -494,6 +494,29 @@ func nextVersion(v string) string {
 	return strconv.Itoa(n + 1)
 }
 
+// ---- languages ----
+
+// listLanguages serves GET /api/v2/routing/languages: pageNumber/pageSize, sortOrder and
+// name, the SDK's GetRoutingLanguages parameters. The name filter matches exactly
+// (case-insensitive, * wildcards as for queues): UNVERIFIED, the SDK documents only
+// "Name". Deleted languages (a fixture's state "deleted") are not listed.
+func (s *Server) listLanguages(w http.ResponseWriter, r *http.Request, _ caller) {
+	q := r.URL.Query()
+	p, herr := parsePage(q)
+	if herr != nil {
+		writeHTTPError(w, herr)
+		return
+	}
+	var match func(map[string]any) bool
+	if n := q.Get("name"); n != "" {
+		byName := nameMatcher(n, false)
+		match = func(e map[string]any) bool { return byName(str(e, "name")) }
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	writeJSON(w, http.StatusOK, page(s.languages, r.URL.Path, q, p, match))
+}
+
 // ---- divisions ----
 
 func (s *Server) listDivisions(w http.ResponseWriter, r *http.Request, _ caller) {

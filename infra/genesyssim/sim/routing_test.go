@@ -307,6 +307,54 @@ func TestSkills(t *testing.T) {
 	}
 }
 
+func TestLanguages(t *testing.T) {
+	e := newEnv(t, Options{}, GenerateOptions{Languages: 9, Seed: 8})
+	st, _, first := e.call(t, "GET", "/api/v2/routing/languages"+q("pageSize", "4"), nil)
+	if st != 200 {
+		t.Fatalf("GET languages: got %d %v", st, first)
+	}
+	for k, want := range map[string]any{"total": 9.0, "pageCount": 3.0, "pageSize": 4.0, "pageNumber": 1.0,
+		"nextUri": "/api/v2/routing/languages?pageNumber=2&pageSize=4"} {
+		if first[k] != want {
+			t.Errorf("page 1 %s: got %v, want %v", k, first[k], want)
+		}
+	}
+	var names []string
+	for n := 1; n <= 3; n++ {
+		_, _, body := e.call(t, "GET", "/api/v2/routing/languages"+q("pageSize", "4", "pageNumber", itoa(n)), nil)
+		for _, l := range entities(t, body) {
+			if l["state"] != "active" || l["version"] == nil || l["selfUri"] != "/api/v2/routing/languages/"+str(l, "id") {
+				t.Errorf("language %v: want state active, a version and its selfUri", l)
+			}
+			names = append(names, str(l, "name"))
+		}
+	}
+	if len(names) != 9 || !slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) || !slices.Contains(names, "English") {
+		t.Errorf("got languages %v, want 9 sorted by name including English", names)
+	}
+	_, _, one := e.call(t, "GET", "/api/v2/routing/languages"+q("name", "english"), nil)
+	if got := entities(t, one); len(got) != 1 || got[0]["name"] != "English" {
+		t.Errorf("name filter english: got %v, want English only", got)
+	}
+	st, h, body := e.call(t, "GET", "/api/v2/routing/languages"+q("pageSize", "501"), nil)
+	wantError(t, "pageSize 501", st, h, body, 400, "bad.request")
+	if id, ok := e.s.IDByName("language", "ENGLISH"); !ok || id == "" {
+		t.Errorf("IDByName(language, ENGLISH): got %q %v, want English's id", id, ok)
+	}
+
+	// A deleted language in a fixture is not listed.
+	s := New(Options{})
+	if err := s.Load(Fixture{Languages: []map[string]any{{"id": "l1", "name": "English"}, {"id": "l2", "name": "Klingon", "state": "deleted"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.IDByName("language", "Klingon"); ok {
+		t.Errorf("deleted language Klingon is listed")
+	}
+	if _, ok := s.IDByName("language", "English"); !ok {
+		t.Errorf("language English from the fixture is not listed")
+	}
+}
+
 func TestDivisions(t *testing.T) {
 	e := newEnv(t, Options{}, GenerateOptions{Divisions: 3, Seed: 9})
 	st, _, body := e.call(t, "GET", "/api/v2/authorization/divisions", nil)

@@ -43,7 +43,7 @@ const (
 	// DefaultOrgID is the org id used in audit event sources when Options.OrgID is empty.
 	DefaultOrgID = "6f0c2a52-5a59-4a7e-9a4b-0d3c4e1f2a10"
 	// MaxPageSize is the largest pageSize the simulator accepts on the pageNumber-paged
-	// lists (queues, skills, divisions). UNVERIFIED: the real limit is undocumented; the
+	// lists (queues, skills, languages, divisions). UNVERIFIED: the real limit is undocumented; the
 	// Genesys Terraform provider pages queues and skills with 500.
 	MaxPageSize = 500
 	// MaxQueryPageSize is the largest pageSize of the task-management query endpoints
@@ -68,6 +68,7 @@ type Server struct {
 	mu             sync.RWMutex // guards the org state below
 	divisions      *collection
 	skills         *collection
+	languages      *collection
 	queues         *collection
 	workbins       *collection
 	worktypes      *collection
@@ -160,6 +161,8 @@ func (s *Server) routes() {
 	s.api("POST /api/v2/routing/skills", s.createSkill)
 	s.api("GET /api/v2/routing/skills/{skillId}", s.getSkill)
 	s.api("DELETE /api/v2/routing/skills/{skillId}", s.deleteSkill)
+
+	s.api("GET /api/v2/routing/languages", s.listLanguages)
 
 	s.api("GET /api/v2/authorization/divisions", s.listDivisions)
 	s.api("GET /api/v2/authorization/divisions/{divisionId}", s.getDivision)

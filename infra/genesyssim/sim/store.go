@@ -135,7 +135,7 @@ func (c *collection) load(kind string, es []map[string]any) error {
 			return fmt.Errorf("%s %d (%q): duplicate id %s", kind, i, name, id)
 		}
 		c.byID[id] = e
-		if kind == "skills" && str(e, "state") == "deleted" {
+		if (kind == "skills" || kind == "languages") && str(e, "state") == "deleted" {
 			continue
 		}
 		k := keyOf(e)

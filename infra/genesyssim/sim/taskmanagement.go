@@ -260,16 +260,19 @@ func (s *Server) applyWorktype(e, body map[string]any, create bool) *httpError {
 			} else {
 				e["defaultSkills"] = refs
 			}
-		case "defaultLanguageId", "defaultScriptId":
+		case "defaultLanguageId":
+			id, _ := v.(string)
+			if _, ok := s.languages.get(id); !ok {
+				return badRequest("defaultLanguageId %v does not name a routing language", v)
+			}
+			// The real response is a Languagereference: {id, selfUri}, no name.
+			e["defaultLanguage"] = map[string]any{"id": id, "selfUri": "/api/v2/routing/languages/" + id}
+		case "defaultScriptId":
 			id, ok := v.(string)
 			if !ok || id == "" {
 				return badRequest("%s must be a string id", k)
 			}
-			if k == "defaultLanguageId" {
-				e["defaultLanguage"] = map[string]any{"id": id, "selfUri": "/api/v2/routing/languages/" + id}
-			} else {
-				e["defaultScript"] = map[string]any{"id": id, "selfUri": "/api/v2/scripts/" + id}
-			}
+			e["defaultScript"] = map[string]any{"id": id, "selfUri": "/api/v2/scripts/" + id}
 		case "schemaId":
 			id, ok := v.(string)
 			if !ok || id == "" {

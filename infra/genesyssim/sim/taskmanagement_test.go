@@ -13,9 +13,11 @@ func TestWorktypeCreate(t *testing.T) {
 	f := Generate(GenerateOptions{Queues: 4, Skills: 25, Worktypes: 2, Workbins: 2, Seed: 20})
 	bin, queue := str(f.Workbins[0], "id"), f.Queues[0]
 	skills := []string{str(f.Skills[0], "id"), str(f.Skills[1], "id")}
+	lang := str(f.Languages[1], "id")
 	st, _, wt := e.call(t, "POST", "/api/v2/taskmanagement/worktypes", map[string]any{
 		"name": "Claims Tasks New", "defaultWorkbinId": bin, "defaultQueueId": str(queue, "id"),
 		"defaultSkillIds": skills, "defaultPriority": 12_500_000, "description": "New claims",
+		"defaultLanguageId": lang,
 	})
 	if st != 200 {
 		t.Fatalf("POST worktype: got %d %v", st, wt)
@@ -29,6 +31,7 @@ func TestWorktypeCreate(t *testing.T) {
 			map[string]any{"id": skills[1], "selfUri": "/api/v2/routing/skills/" + skills[1]},
 		},
 		"defaultPriority": 12_500_000.0,
+		"defaultLanguage": map[string]any{"id": lang, "selfUri": "/api/v2/routing/languages/" + lang},
 		"selfUri":         "/api/v2/taskmanagement/worktypes/" + id,
 	}
 	for k, w := range want {
@@ -61,6 +64,8 @@ func TestWorktypeCreate(t *testing.T) {
 		{"priority out of range", map[string]any{"name": "Hot Tasks", "defaultWorkbinId": bin, "defaultPriority": 25_000_001}, 400, "bad.request"},
 		{"21 skills", map[string]any{"name": "Skilled Tasks", "defaultWorkbinId": bin, "defaultSkillIds": tooMany}, 400, "bad.request"},
 		{"unknown queue", map[string]any{"name": "Lost Tasks", "defaultWorkbinId": bin, "defaultQueueId": "nope"}, 400, "bad.request"},
+		{"unknown language", map[string]any{"name": "Mute Tasks", "defaultWorkbinId": bin, "defaultLanguageId": "nope"}, 400, "bad.request"},
+		{"language by name", map[string]any{"name": "Named Tasks", "defaultWorkbinId": bin, "defaultLanguageId": "English"}, 400, "bad.request"},
 		{"duplicate name", map[string]any{"name": "claims tasks new", "defaultWorkbinId": bin}, 409, "general.conflict"},
 	}
 	for _, tc := range tests {
@@ -104,6 +109,14 @@ func TestWorktypePatch(t *testing.T) {
 	if st != 200 || cleared["defaultQueue"] != nil || cleared["description"] != nil || cleared["defaultPriority"] != 100.0 {
 		t.Errorf("PATCH with nulls: got %d %v, want defaultQueue and description cleared, priority kept", st, cleared)
 	}
+	english, _ := e.s.IDByName("language", "English")
+	st, _, withLang := e.call(t, "PATCH", path, map[string]any{"defaultLanguageId": english})
+	if want := (map[string]any{"id": english, "selfUri": "/api/v2/routing/languages/" + english}); st != 200 || !cmp.Equal(want, withLang["defaultLanguage"]) {
+		t.Errorf("PATCH defaultLanguageId: got %d %v, want %v", st, withLang["defaultLanguage"], want)
+	}
+	if st, _, got := e.call(t, "PATCH", path, `{"defaultLanguageId": null}`); st != 200 || got["defaultLanguage"] != nil {
+		t.Errorf("PATCH defaultLanguageId null: got %d %v, want it cleared", st, got["defaultLanguage"])
+	}
 	statusID := str(asSlice(wt0["statuses"])[1].(map[string]any), "id")
 	if st, _, got := e.call(t, "PATCH", path, map[string]any{"defaultStatusId": statusID}); st != 200 || str(obj(got, "defaultStatus"), "id") != statusID {
 		t.Errorf("PATCH defaultStatusId: got %d %v", st, got["defaultStatus"])
@@ -124,6 +137,8 @@ func TestWorktypePatch(t *testing.T) {
 		{"null name", `{"name": null}`, 400, "bad.request"},
 		{"null workbin", `{"defaultWorkbinId": null}`, 400, "bad.request"},
 		{"unknown status", map[string]any{"defaultStatusId": "nope"}, 400, "bad.request"},
+		{"unknown language", map[string]any{"defaultLanguageId": "nope"}, 400, "bad.request"},
+		{"language not a string", map[string]any{"defaultLanguageId": 7}, 400, "bad.request"},
 		{"ttl too short", map[string]any{"defaultTtlSeconds": 60}, 400, "bad.request"},
 		{"name taken", map[string]any{"name": other}, 409, "general.conflict"},
 	}
