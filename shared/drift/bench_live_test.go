@@ -193,6 +193,7 @@ func benchExportPlan(b *testing.B, org sim.GenerateOptions, perEntity bool) {
 func readPerEntity(ctx context.Context, c *genesys.Client) (*drift.Live, error) {
 	var (
 		divisions []genesys.Division
+		languages []genesys.Language
 		skills    []genesys.Skill
 		queues    []genesys.Queue
 		workbins  []genesys.Workbin
@@ -200,6 +201,7 @@ func readPerEntity(ctx context.Context, c *genesys.Client) (*drift.Live, error) 
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { divisions, err = c.ListDivisions(gctx); return })
+	g.Go(func() (err error) { languages, err = c.ListLanguages(gctx); return })
 	g.Go(func() (err error) { skills, err = c.ListSkills(gctx); return })
 	g.Go(func() (err error) { queues, err = c.ListQueues(gctx); return })
 	g.Go(func() (err error) { workbins, err = c.ListWorkbins(gctx); return })
@@ -208,6 +210,7 @@ func readPerEntity(ctx context.Context, c *genesys.Client) (*drift.Live, error) 
 		return nil, err
 	}
 	names := drift.NewNames(divisions, skills, queues, workbins)
+	names.AddLanguages(languages)
 	type job struct{ kind, id string }
 	var jobs []job
 	for _, s := range skills {

@@ -140,6 +140,9 @@ func TestWorktypeBodies(t *testing.T) {
 		{"unknown skill", `{"defaultSkills":["Klingon"]}`, false, drift.ErrUnresolved},
 		{"unknown queue", `{"defaultQueue":"Nowhere"}`, false, drift.ErrUnresolved},
 		{"unmodelled field", `{"statuses":[]}`, false, drift.ErrUnmodelled},
+		{"unknown language", `{"defaultLanguage":"Klingon"}`, false, drift.ErrUnresolved},
+		{"deleted language", `{"defaultLanguage":"Gone"}`, false, drift.ErrUnresolved},
+		{"language of a create", `{"name":"X","defaultWorkbin":"Claims Work","defaultLanguage":"Klingon"}`, true, drift.ErrUnresolved},
 		{"clear workbin", `{"defaultWorkbin":null}`, false, nil},
 		{"create without workbin", `{"name":"X"}`, true, nil},
 	}
@@ -155,6 +158,9 @@ func TestWorktypeBodies(t *testing.T) {
 		}
 	}
 	var re *drift.ReferenceError
+	if _, err := drift.WorktypePatch(map[string]any{"defaultLanguage": "Klingon"}, n); !errors.As(err, &re) || re.Kind != drift.KindLanguage || re.Name != "Klingon" || re.Path != "defaultLanguage" {
+		t.Errorf("WorktypePatch with an unknown language: error %v, want a ReferenceError for language Klingon at defaultLanguage", err)
+	}
 	if _, err := drift.QueueBody(mustDecode(liveQueue), map[string]any{"division": "Atlantis"}, n); !errors.As(err, &re) || re.Name != "Atlantis" || re.Path != "division" {
 		t.Errorf("QueueBody with an unknown division: error %v, want a ReferenceError for Atlantis at division", err)
 	}

@@ -18,8 +18,51 @@ func testNames() *drift.Names {
 		[]genesys.Queue{{ID: "q-claims", Name: "Claims"}, {ID: "q-over", Name: "Claims Overflow"}},
 		[]genesys.Workbin{{ID: "wb-claims", Name: "Claims Work"}},
 	)
-	n.Add(drift.KindLanguage, "lang-en", "english")
+	n.AddLanguages([]genesys.Language{{ID: "lang-en", Name: "english", State: "active"}, {ID: "lang-xx", Name: "Gone", State: "deleted"}})
 	return n
+}
+
+func TestNamesLanguages(t *testing.T) {
+	n := drift.NewNames(nil, nil, nil, nil)
+	n.AddLanguages([]genesys.Language{
+		{ID: "l-en", Name: "English", State: "active"},
+		{ID: "l-fr", Name: "French"}, // no state: listed, so usable
+		{ID: "l-de", Name: "German", State: "deleted"},
+		{ID: "", Name: "Nameless id"},
+	})
+	tests := []struct {
+		name, lookup string
+		byID         bool
+		want         string
+		wantOK       bool
+	}{
+		{"id of English", "English", false, "l-en", true},
+		{"id of French without state", "French", false, "l-fr", true},
+		{"deleted German has no id", "German", false, "", false},
+		{"name of l-en", "l-en", true, "English", true},
+		{"deleted l-de has no name", "l-de", true, "", false},
+		{"a skill name is not a language", "english", false, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got string
+			var ok bool
+			if tc.byID {
+				got, ok = n.Name(drift.KindLanguage, tc.lookup)
+			} else {
+				got, ok = n.ID(drift.KindLanguage, tc.lookup)
+			}
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("lookup %q: got %q %v, want %q %v", tc.lookup, got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+	if got := n.Len(drift.KindLanguage); got != 2 {
+		t.Errorf("got %d languages, want 2 (deleted and id-less ones skipped)", got)
+	}
+	if got := n.Len(drift.KindSkill); got != 0 {
+		t.Errorf("languages leaked into skills: got %d skills, want 0", got)
+	}
 }
 
 // liveQueue is a queue as Genesys returns it, with server fields, unmodelled
@@ -186,14 +229,20 @@ func TestCanonicalETagStability(t *testing.T) {
 
 func TestCanonicalUnresolvedAndErrors(t *testing.T) {
 	n := testNames()
-	raw := mustDecode(`{"name":"W","defaultSkills":[{"id":"sk-old"},{"id":"sk-en"}],"defaultQueue":{"id":"q-gone"},"division":{"id":"div-x","name":"Embedded"}}`)
+	raw := mustDecode(`{"name":"W","defaultSkills":[{"id":"sk-old"},{"id":"sk-en"}],"defaultQueue":{"id":"q-gone"},"division":{"id":"div-x","name":"Embedded"},
+		"defaultLanguage":{"id":"lang-xx","selfUri":"/api/v2/routing/languages/lang-xx"}}`)
 	got, err := drift.CanonicalWorktype(raw, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A deleted skill and an unknown queue keep their ids; an embedded name is used.
-	if !drift.Equal(got["defaultSkills"], []any{"English", "id:sk-old"}) || got["defaultQueue"] != "id:q-gone" || got["division"] != "Embedded" {
-		t.Errorf("unresolved references: got defaultSkills %v, defaultQueue %v, division %v", got["defaultSkills"], got["defaultQueue"], got["division"])
+	// A deleted skill or language and an unknown queue keep their ids; an embedded name is used.
+	if !drift.Equal(got["defaultSkills"], []any{"English", "id:sk-old"}) || got["defaultQueue"] != "id:q-gone" || got["division"] != "Embedded" || got["defaultLanguage"] != "id:lang-xx" {
+		t.Errorf("unresolved references: got defaultSkills %v, defaultQueue %v, division %v, defaultLanguage %v",
+			got["defaultSkills"], got["defaultQueue"], got["division"], got["defaultLanguage"])
+	}
+	raw["defaultLanguage"] = map[string]any{"id": "lang-en", "selfUri": "/api/v2/routing/languages/lang-en"}
+	if got, err := drift.CanonicalWorktype(raw, n); err != nil || got["defaultLanguage"] != "english" {
+		t.Errorf("defaultLanguage {id: lang-en}: got %v (%v), want the listed name english", got["defaultLanguage"], err)
 	}
 
 	bad := []struct{ kind, raw, path string }{
@@ -239,8 +288,11 @@ func ExampleCanonicalWorktype() {
 		[]genesys.Skill{{ID: "11", Name: "French"}, {ID: "12", Name: "English"}},
 		[]genesys.Queue{{ID: "21", Name: "Claims"}},
 		[]genesys.Workbin{{ID: "31", Name: "Claims Work"}})
+	names.AddLanguages([]genesys.Language{{ID: "41", Name: "English", State: "active"}})
+	// Genesys returns defaultLanguage as {id, selfUri}: the name comes from the languages list.
 	live := mustDecode(`{"id": "w1", "name": "Claim", "dateModified": "2026-01-01T00:00:00Z",
 		"defaultWorkbin": {"id": "31"}, "defaultQueue": {"id": "21", "name": "Claims"},
+		"defaultLanguage": {"id": "41", "selfUri": "/api/v2/routing/languages/41"},
 		"defaultSkills": [{"id": "11"}, {"id": "12"}], "defaultPriority": 2500000,
 		"statuses": [{"id": "s1", "name": "Open"}], "selfUri": "/api/v2/taskmanagement/worktypes/w1"}`)
 	doc, err := drift.CanonicalWorktype(live, names)
@@ -252,7 +304,7 @@ func ExampleCanonicalWorktype() {
 	etag, _ := drift.ETag(doc)
 	fmt.Println(etag[:7])
 	// Output:
-	// {"assignmentEnabled":false,"defaultPriority":2500000,"defaultQueue":"Claims","defaultSkills":["English","French"],"defaultWorkbin":"Claims Work","name":"Claim","serviceLevelTarget":100}
+	// {"assignmentEnabled":false,"defaultLanguage":"English","defaultPriority":2500000,"defaultQueue":"Claims","defaultSkills":["English","French"],"defaultWorkbin":"Claims Work","name":"Claim","serviceLevelTarget":100}
 	// sha256:
 }
 

@@ -18,9 +18,10 @@ import (
 )
 
 // LiveReader is what ReadLive needs from a Genesys client (*genesys.Client
-// satisfies it): the five list endpoints, nothing per entity.
+// satisfies it): the six list endpoints, nothing per entity.
 type LiveReader interface {
 	ListDivisions(ctx context.Context) ([]genesys.Division, error)
+	ListLanguages(ctx context.Context) ([]genesys.Language, error)
 	ListSkills(ctx context.Context) ([]genesys.Skill, error)
 	ListQueues(ctx context.Context) ([]genesys.Queue, error)
 	ListWorkbins(ctx context.Context) ([]genesys.Workbin, error)
@@ -104,9 +105,11 @@ func (l *Live) Sorted(kind string) []*Entity {
 	return out
 }
 
-// ReadLive reads the whole org with list endpoints only: divisions, skills,
-// queues, workbins and worktypes, the five lists concurrently (each client
-// list pages concurrently inside the client's one request budget). No entity
+// ReadLive reads the whole org with list endpoints only: divisions, routing
+// languages, skills, queues, workbins and worktypes, the six lists
+// concurrently (each client list pages concurrently inside the client's one
+// request budget). Languages are read only to name worktypes' defaultLanguage,
+// which Genesys returns as {id, selfUri}. No entity
 // is fetched on its own: the list payloads carry every field the canonical
 // form uses. (Evidence: the queue list returns full Queue entities, SDK
 // QueueEntityListing.entities []Queue, and the Genesys Terraform provider
@@ -115,9 +118,12 @@ func (l *Live) Sorted(kind string) []*Entity {
 // form needs only the ids. No field is known to be missing from a list
 // payload, so nothing is fetched per entity, and nothing is fetched twice.)
 //
-// progress, if not nil, is called after each list completes with (done, 5),
-// and then with (entities canonicalised, total entities) every 256 entities
-// and at the end. It may be called from several goroutines, one call at a time.
+// progress, if not nil, is called after each of five list steps completes with
+// (done, 5): divisions and languages, two small lists of objects that are only
+// referenced, count as one step, so callers that show five list steps stay
+// right. Then it is called with (entities canonicalised, total entities) every
+// 256 entities and at the end. It may be called from several goroutines, one
+// call at a time.
 //
 // Deleted skills (state "deleted") are left out. When two entities of a kind
 // share a name (Genesys forbids it, case-insensitively), the one with the
@@ -136,6 +142,7 @@ func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int))
 	}
 	var (
 		divisions []genesys.Division
+		languages []genesys.Language
 		skills    []genesys.Skill
 		queues    []genesys.Queue
 		workbins  []genesys.Workbin
@@ -151,7 +158,13 @@ func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int))
 			return nil
 		})
 	}
-	list("divisions", func(ctx context.Context) (err error) { divisions, err = r.ListDivisions(ctx); return })
+	// Divisions and languages are one progress step (see above).
+	list("divisions and languages", func(ctx context.Context) error {
+		lg, lctx := errgroup.WithContext(ctx)
+		lg.Go(func() (err error) { divisions, err = r.ListDivisions(lctx); return })
+		lg.Go(func() (err error) { languages, err = r.ListLanguages(lctx); return })
+		return lg.Wait()
+	})
 	list("skills", func(ctx context.Context) (err error) { skills, err = r.ListSkills(ctx); return })
 	list("queues", func(ctx context.Context) (err error) { queues, err = r.ListQueues(ctx); return })
 	list("workbins", func(ctx context.Context) (err error) { workbins, err = r.ListWorkbins(ctx); return })
@@ -160,8 +173,10 @@ func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int))
 		return nil, err
 	}
 
+	names := NewNames(divisions, skills, queues, workbins)
+	names.AddLanguages(languages)
 	l := &Live{
-		Names:     NewNames(divisions, skills, queues, workbins),
+		Names:     names,
 		Skills:    make(map[string]*Entity, len(skills)),
 		Queues:    make(map[string]*Entity, len(queues)),
 		Worktypes: make(map[string]*Entity, len(worktypes)),

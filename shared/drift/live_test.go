@@ -2,6 +2,7 @@ package drift_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -150,5 +151,125 @@ func TestReadLiveDeterministic(t *testing.T) {
 	a, b := export(), export()
 	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("two exports of an unchanged org differ (-first +second):\n%s", diff)
+	}
+}
+
+// A worktype's defaultLanguage comes back from Genesys as {id, selfUri}; ReadLive lists
+// the routing languages so the canonical form names it, a config naming a language plans
+// and applies, and the org then plans clean.
+func TestReadLiveNamesLanguages(t *testing.T) {
+	ctx := context.Background()
+	gen := sim.GenerateOptions{Queues: 10, Skills: 8, Worktypes: 12, Languages: 7, Seed: 4}
+	s, c := simOrg(t, gen)
+	f := sim.Generate(gen)
+	language := map[string]string{} // id -> name
+	for _, l := range f.Languages {
+		language[l["id"].(string)] = l["name"].(string)
+	}
+	live, err := drift.ReadLive(ctx, c, nil)
+	if err != nil {
+		t.Fatalf("ReadLive: %v", err)
+	}
+	if got := s.Calls()["GET /api/v2/routing/languages"]; got != 1 {
+		t.Errorf("ReadLive listed languages %d times, want 1", got)
+	}
+	if len(live.Warnings) != 0 {
+		t.Errorf("Warnings = %q, want none", live.Warnings)
+	}
+	var target string // a worktype whose language is not English
+	withLanguage := 0
+	for _, wt := range f.Worktypes {
+		name := wt["name"].(string)
+		e := live.Worktypes[name]
+		if e == nil {
+			t.Fatalf("worktype %q not read", name)
+		}
+		ref, _ := wt["defaultLanguage"].(map[string]any)
+		if ref == nil {
+			if _, ok := e.Canonical["defaultLanguage"]; ok {
+				t.Errorf("worktype %q: got defaultLanguage %v, want none", name, e.Canonical["defaultLanguage"])
+			}
+			if target == "" {
+				target = name
+			}
+			continue
+		}
+		withLanguage++
+		if got, want := e.Canonical["defaultLanguage"], language[ref["id"].(string)]; got != want {
+			t.Errorf("worktype %q: got defaultLanguage %v, want %q (the listed name of %s)", name, got, want, ref["id"])
+		}
+		if target == "" && e.Canonical["defaultLanguage"] != "English" {
+			target = name
+		}
+	}
+	if withLanguage == 0 || target == "" {
+		t.Fatalf("generated org has %d worktypes with a language and target %q; want some with and one without English", withLanguage, target)
+	}
+
+	// The exported config names languages, and plans clean against the org.
+	cfg, err := live.Config("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	english := "English"
+	for i := range cfg.Worktypes {
+		if l := cfg.Worktypes[i].DefaultLanguage; l != nil && strings.HasPrefix(*l, drift.IDPrefix) {
+			t.Errorf("exported worktype %q has defaultLanguage %q, want a name", cfg.Worktypes[i].Name, *l)
+		}
+		if cfg.Worktypes[i].Name == target {
+			cfg.Worktypes[i].DefaultLanguage = &english
+		}
+	}
+	d, err := routing.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := drift.PlanLive(d, live, drift.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 1 || plan.Changes[0].Name != target || len(plan.Changes[0].Differences) != 1 ||
+		plan.Changes[0].Differences[0].Path != "defaultLanguage" || plan.Changes[0].Differences[0].Desired != "English" {
+		t.Fatalf("plan with %q's defaultLanguage set to English: got %+v, want one update of defaultLanguage to English", target, plan.Changes)
+	}
+
+	// The change's body carries the language's id; Genesys accepts it; the org then plans clean.
+	ch := plan.Changes[0]
+	patch, err := drift.WorktypePatch(ch.Desired, live.Names)
+	if err != nil {
+		t.Fatalf("WorktypePatch: %v", err)
+	}
+	englishID, _ := s.IDByName("language", "English")
+	if patch["defaultLanguageId"] != englishID {
+		t.Errorf("patch defaultLanguageId = %v, want English's id %s", patch["defaultLanguageId"], englishID)
+	}
+	if _, err := c.PatchWorktype(ctx, ch.ID, patch); err != nil {
+		t.Fatalf("PatchWorktype: %v", err)
+	}
+	live2, err := drift.ReadLive(ctx, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err = drift.PlanLive(d, live2, drift.PlanOptions{}); err != nil || plan.HasChanges() {
+		t.Errorf("plan after applying: got %+v (%v), want no changes", plan.Changes, err)
+	}
+}
+
+// failingLanguages is a LiveReader whose languages list fails.
+type failingLanguages struct {
+	*genesys.Client
+	err error
+}
+
+func (f failingLanguages) ListLanguages(context.Context) ([]genesys.Language, error) {
+	return nil, f.err
+}
+
+func TestReadLiveLanguagesError(t *testing.T) {
+	_, c := simOrg(t, sim.GenerateOptions{Queues: 2, Worktypes: 2, Seed: 1})
+	boom := errors.New("languages unavailable")
+	_, err := drift.ReadLive(context.Background(), failingLanguages{c, boom}, nil)
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "languages") {
+		t.Errorf("ReadLive with a failing languages list: got %v, want an error wrapping it that names languages", err)
 	}
 }

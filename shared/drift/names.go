@@ -7,7 +7,8 @@ import (
 )
 
 // Kinds of org objects. Skills, queues and worktypes are managed; divisions,
-// workbins and languages are only referenced by name.
+// workbins, routing languages and member groups are only referenced by name:
+// routekeeper never creates them.
 const (
 	KindSkill    = "skill"
 	KindQueue    = "queue"
@@ -21,9 +22,8 @@ const (
 )
 
 // IDPrefix marks a reference whose id has no known name in the org: the
-// canonical form writes it as IDPrefix+id (for example a worktype's
-// defaultLanguage, a member group, or a skill deleted since it was
-// referenced), so the reference stays visible, stable and comparable instead
+// canonical form writes it as IDPrefix+id (for example a member group, a
+// language or skill deleted since it was referenced), so the reference stays visible, stable and comparable instead
 // of disappearing. The request-body builders (QueueBody, WorktypePatch, ...)
 // accept the same form back, so such a reference round-trips and a config
 // may use it for an object it cannot name.
@@ -41,7 +41,8 @@ type Names struct {
 }
 
 // NewNames indexes the names of the org's divisions, skills, queues and
-// workbins, the objects canonical documents reference by name.
+// workbins, the objects canonical documents reference by name. Add routing
+// languages with AddLanguages.
 func NewNames(divisions []genesys.Division, skills []genesys.Skill, queues []genesys.Queue, workbins []genesys.Workbin) *Names {
 	n := &Names{byID: map[string]map[string]string{}, byName: map[string]map[string]string{}}
 	for _, d := range divisions {
@@ -62,8 +63,22 @@ func NewNames(divisions []genesys.Division, skills []genesys.Skill, queues []gen
 	return n
 }
 
+// AddLanguages indexes the org's routing languages (GET
+// /api/v2/routing/languages), so a worktype's defaultLanguage, which Genesys
+// returns as {id, selfUri} without a name, canonicalises to the language's
+// name and a name in a config resolves to its id. Deleted languages are
+// skipped, as deleted skills are.
+func (n *Names) AddLanguages(languages []genesys.Language) {
+	for _, l := range languages {
+		if l.State == "deleted" {
+			continue
+		}
+		n.Add(KindLanguage, l.ID, l.Name)
+	}
+}
+
 // Add records that the object of kind with id is called name (for example a
-// routing language read elsewhere). Empty ids or names are ignored.
+// member group read elsewhere). Empty ids or names are ignored.
 func (n *Names) Add(kind, id, name string) {
 	if id == "" || name == "" {
 		return
