@@ -42,7 +42,7 @@ func benchApplyBudget(b *testing.B, unpaced, fakeClock bool) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f := sim.Generate(sim.GenerateOptions{Queues: n, Skills: 20, Worktypes: 5, Seed: 3})
-		env := applytest.New(b, applytest.Options{Fixture: &f, RequestsPerMinute: budget, ClientUnpaced: unpaced, Memory: true, FakeClock: fakeClock})
+		env := applytest.New(b, applytest.Options{Fixture: &f, RequestsPerMinute: budget, ClientUnpaced: unpaced, Memory: true, FakeClock: fakeClock, RealSleep: !fakeClock})
 		reqs := planAll(b, env, f)
 		env.Sim.ResetCalls()
 		now := time.Now
