@@ -14,7 +14,7 @@
 //     compared with the request's baseEtag; on a difference the change is three-way
 //     merged and written only if the edits are disjoint;
 //   - never lost: a failure that may pass (429, 5xx, timeouts, a request held by another
-//     invocation, a reference not created yet) returns a *RetryError and is counted on the
+//     invocation, a skill or queue not created yet) returns a *RetryError and is counted on the
 //     record (store.RecordAttempt) so SQS delivers the message again (and moves it to the
 //     dead-letter queue after maxReceiveCount, with the reason on the record);
 //   - every request ends in a recorded terminal state (APPLIED, NOOP, CONFLICT, REJECTED)
@@ -65,20 +65,25 @@
 // Update of a missing entity -> CONFLICT (theirs deleted it); nothing is created.
 //
 // Errors. Genesys 400/404/413 on a write and changes Genesys refuses for good end as
-// REJECTED with the message. 401/403 (credentials or role), 409 (Genesys answers transient
-// conflicts on worktypes), 429, 5xx, transport errors, context deadlines and unresolved
-// references after a names refresh are retryable. Anything unclassified is retryable too:
+// REJECTED with the message. A reference that still does not resolve after a names
+// refresh is REJECTED when it names an object routekeeper never creates (a routing
+// language, division, workbin or member group: the config names something the org does
+// not have, and no pending change can add it), and retryable when it names a skill or
+// queue (another change request, in its own message group, may create it).
+// 401/403 (credentials or role), 409 (Genesys answers transient conflicts on worktypes),
+// 429, 5xx, transport errors and context deadlines are retryable. Anything unclassified is
+// retryable too:
 // retrying a permanent failure costs maxReceiveCount deliveries and ends in the DLQ with
 // the reason recorded, while rejecting a transient one would lose the change.
 //
 // # Names cache
 //
 // Canonical documents reference other objects by name. The engine keeps the org's id<->name
-// maps (drift.Names: divisions, skills, queues, workbins; plus worktype ids by name) per
-// process for Options.NamesTTL (default 5 minutes), and refreshes them at most once per
-// request on a miss: an entity not found by name, a reference that does not resolve,
-// or an ETag that differs from baseEtag (a stale name would change the canonical form).
-// Entities the engine creates are added at once.
+// maps (drift.Names: divisions, routing languages, skills, queues, workbins; plus worktype
+// ids by name) per process for Options.NamesTTL (default 5 minutes), and refreshes them at
+// most once per request on a miss: an entity not found by name, a reference that does not
+// resolve, or an ETag that differs from baseEtag (a stale name would change the canonical
+// form). Entities the engine creates are added at once.
 //
 // Apply calls run one at a time per Engine (a mutex): a FIFO batch is sequential anyway,
 // and the names cache is then never read while it changes.

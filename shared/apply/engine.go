@@ -21,6 +21,7 @@ import (
 // it; it also satisfies drift's LiveReader).
 type Genesys interface {
 	ListDivisions(ctx context.Context) ([]genesys.Division, error)
+	ListLanguages(ctx context.Context) ([]genesys.Language, error)
 	ListSkills(ctx context.Context) ([]genesys.Skill, error)
 	ListQueues(ctx context.Context) ([]genesys.Queue, error)
 	ListWorkbins(ctx context.Context) ([]genesys.Workbin, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -375,5 +376,100 @@ func TestEnvironmentGuard(t *testing.T) {
 	res := applyOK(t, env, req)
 	if res.Status != store.StatusRejected || !strings.Contains(res.Reason, `"prod"`) || env.Sim.TotalCalls() != 0 {
 		t.Errorf("got %s %q after %d calls, want REJECTED naming prod without calling Genesys", res.Status, res.Reason, env.Sim.TotalCalls())
+	}
+}
+
+// TestLanguagesAndUnresolvedReferences: a worktype's defaultLanguage is applied by name
+// (the names cache lists routing languages), and a reference that still does not resolve
+// after a names refresh is REJECTED when routekeeper never creates that kind of object,
+// retried when it is a skill or queue another change may create.
+func TestLanguagesAndUnresolvedReferences(t *testing.T) {
+	f, _, wName, _ := fixture()
+	env := applytest.New(t, applytest.Options{Fixture: &f, Memory: true})
+	mem := env.Store.(*apply.MemoryStore)
+	wid := env.ID(t, drift.KindWorktype, wName)
+	const listLanguages = "GET /api/v2/routing/languages"
+
+	// A language the org has: APPLIED, stored as its id, read back as its name.
+	english := env.ID(t, drift.KindLanguage, "English")
+	if err := env.Sim.EditWorktype(wid, func(w map[string]any) { delete(w, "defaultLanguage") }); err != nil {
+		t.Fatal(err)
+	}
+	res := applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"English"}`)))
+	if res.Status != store.StatusApplied || !slices.Equal(res.Written, []string{"defaultLanguage"}) {
+		t.Fatalf("set defaultLanguage English: got %s written %v (%s), want APPLIED writing defaultLanguage", res.Status, res.Written, res.Reason)
+	}
+	if got := env.Raw(t, drift.KindWorktype, wid)["defaultLanguage"]; !cmp.Equal(got, map[string]any{"id": english, "selfUri": "/api/v2/routing/languages/" + english}) {
+		t.Errorf("worktype defaultLanguage in Genesys: got %v, want a reference to English %s", got, english)
+	}
+	canon, etag := env.Live(t, drift.KindWorktype, wid)
+	if canon["defaultLanguage"] != "English" || res.ETag != etag {
+		t.Errorf("after apply: live defaultLanguage %v ETag %s, want English and the result's ETag %s", canon["defaultLanguage"], etag, res.ETag)
+	}
+	again := applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"English"}`)))
+	if again.Status != store.StatusNoop {
+		t.Errorf("the same language again: got %s (%s), want NOOP", again.Status, again.Reason)
+	}
+
+	tests := []struct {
+		name, desired string
+		wantRetry     bool
+		wantReason    []string
+	}{
+		{name: "unknown language", desired: `"defaultLanguage":"Klingon"`,
+			wantReason: []string{`language "Klingon" does not exist`, "never creates a language", "retrying cannot help"}},
+		{name: "unknown workbin", desired: `"defaultWorkbin":"Nowhere Bin"`,
+			wantReason: []string{`workbin "Nowhere Bin" does not exist`, "never creates a workbin"}},
+		{name: "queue not created yet", desired: `"defaultQueue":"Queue Not Yet"`, wantRetry: true},
+		{name: "skill not created yet", desired: `"defaultSkills":["Skill Not Yet"]`, wantRetry: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`",`+tc.desired+`}`))
+			env.Sim.ResetCalls()
+			res, err := env.Engine.Apply(context.Background(), req)
+			calls := env.Sim.Calls()
+			if calls[patchWorktype] != 0 {
+				t.Errorf("got %d worktype PATCHes, want none", calls[patchWorktype])
+			}
+			if calls[listLanguages] != 1 {
+				t.Errorf("got %d language lists, want 1 (one names refresh)", calls[listLanguages])
+			}
+			c, gerr := mem.GetChange(context.Background(), req.ChangeID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if tc.wantRetry {
+				if !errors.Is(err, apply.ErrRetry) || c.Attempts != 1 || !errors.Is(err, drift.ErrUnresolved) {
+					t.Errorf("got %v (record %s, %d attempts), want a retry of an unresolved reference recorded once", err, c.Status, c.Attempts)
+				}
+				return
+			}
+			if err != nil || res.Status != store.StatusRejected || c.Status != store.StatusRejected {
+				t.Fatalf("got %v, status %s, record %s; want REJECTED and recorded", err, res.Status, c.Status)
+			}
+			for _, want := range tc.wantReason {
+				if !strings.Contains(res.Reason, want) {
+					t.Errorf("reason %q does not say %q", res.Reason, want)
+				}
+			}
+		})
+	}
+
+	// A language added in Genesys after the names were cached resolves through the refresh.
+	welsh := map[string]any{"id": "3b0c7f52-8a1e-4c1b-9d3f-5e2a6b7c8d90", "name": "Welsh"}
+	f.Languages = append(f.Languages, welsh)
+	current, _ := env.Sim.Worktype(wid)
+	for i, w := range f.Worktypes {
+		if w["id"] == wid {
+			f.Worktypes[i] = current
+		}
+	}
+	if err := env.Sim.Load(f); err != nil {
+		t.Fatal(err)
+	}
+	res = applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"Welsh"}`)))
+	if res.Status != store.StatusApplied {
+		t.Errorf("a language created after the names were cached: got %s (%s), want APPLIED", res.Status, res.Reason)
 	}
 }

@@ -31,24 +31,28 @@ func (e *Engine) cachedNames(ctx context.Context) (*drift.Names, error) {
 	return e.loadNames(ctx)
 }
 
-// loadNames lists divisions, skills, queues and workbins (concurrently, inside the
-// client's one budget) and replaces the cache.
+// loadNames lists divisions, routing languages, skills, queues and workbins
+// (concurrently, inside the client's one budget) and replaces the cache.
 func (e *Engine) loadNames(ctx context.Context) (*drift.Names, error) {
 	var (
 		divs   []genesys.Division
+		langs  []genesys.Language
 		skills []genesys.Skill
 		queues []genesys.Queue
 		bins   []genesys.Workbin
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { divs, err = e.g.ListDivisions(gctx); return })
+	g.Go(func() (err error) { langs, err = e.g.ListLanguages(gctx); return })
 	g.Go(func() (err error) { skills, err = e.g.ListSkills(gctx); return })
 	g.Go(func() (err error) { queues, err = e.g.ListQueues(gctx); return })
 	g.Go(func() (err error) { bins, err = e.g.ListWorkbins(gctx); return })
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("read the org's names: %w", err)
 	}
-	e.names = namesCache{names: drift.NewNames(divs, skills, queues, bins), loaded: true, loadedAt: e.opts.Now().UnixNano()}
+	names := drift.NewNames(divs, skills, queues, bins)
+	names.AddLanguages(langs)
+	e.names = namesCache{names: names, loaded: true, loadedAt: e.opts.Now().UnixNano()}
 	return e.names.names, nil
 }
 
@@ -364,18 +368,38 @@ func (o *op) write(ctx context.Context, l *live, managed map[string]any) (*live,
 }
 
 // withNames runs build, refreshing the names once and running it again when a reference
-// does not resolve. A reference still unresolved after that is retryable: the object it
-// names may be created by another pending change.
+// does not resolve. A reference still unresolved after that, with names read from the org
+// during this request, is decided by what it names:
+//
+//   - a routing language, division, workbin or member group: REJECTED. routekeeper never
+//     creates those, so no pending change can make the name resolve; retrying would only
+//     walk the message to the dead-letter queue.
+//   - a skill or queue: retryable. The config may create it in a change of another
+//     message group (one per entity) that the queue delivers later.
 func (o *op) withNames(ctx context.Context, build func() error) error {
 	err := build()
+	if !errors.Is(err, drift.ErrUnresolved) {
+		return err
+	}
+	// Not refreshed now means refreshed earlier in this request: the names are as fresh.
+	if did, rerr := o.refresh(ctx); rerr != nil {
+		return rerr
+	} else if did {
+		err = build()
+	}
 	if errors.Is(err, drift.ErrUnresolved) {
-		if did, rerr := o.refresh(ctx); rerr != nil {
-			return rerr
-		} else if did {
-			err = build()
+		var re *drift.ReferenceError
+		if errors.As(err, &re) && !createdByRoutekeeper(re.Kind) {
+			return &permanentError{fmt.Errorf("%w (names re-read from the org; routekeeper never creates a %s, so retrying cannot help: add it in Genesys or fix the config, then plan again)", err, re.Kind)}
 		}
 	}
 	return err
+}
+
+// createdByRoutekeeper reports whether objects of kind can appear through another change
+// request: the managed kinds a spec references (worktypes are never referenced).
+func createdByRoutekeeper(kind string) bool {
+	return kind == drift.KindSkill || kind == drift.KindQueue || kind == drift.KindWorktype
 }
 
 // create creates the entity unless one of that name exists. A miss in the names cache is

@@ -196,12 +196,15 @@ func (e *Env) Names(t testing.TB) *drift.Names {
 	skills, err2 := e.Client.ListSkills(ctx)
 	queues, err3 := e.Client.ListQueues(ctx)
 	bins, err4 := e.Client.ListWorkbins(ctx)
-	for _, err := range []error{err1, err2, err3, err4} {
+	langs, err5 := e.Client.ListLanguages(ctx)
+	for _, err := range []error{err1, err2, err3, err4, err5} {
 		if err != nil {
 			t.Fatalf("read names: %v", err)
 		}
 	}
-	return drift.NewNames(divs, skills, queues, bins)
+	n := drift.NewNames(divs, skills, queues, bins)
+	n.AddLanguages(langs)
+	return n
 }
 
 // Live returns the canonical form and ETag of an entity as Genesys has it now.
