@@ -126,38 +126,22 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	// Known gap (reported): Genesys returns a worktype's defaultLanguage as {id} only and
-	// routekeeper does not list routing languages yet, so a language given by name can be
-	// neither compared nor applied; apply retries such a change until it dead-letters.
-	// The demo says so and leaves that one line out rather than pretend it works.
-	const languageLine = "    defaultLanguage: English\n"
-	if bytes.Count(src, []byte(languageLine)) != 1 {
-		return fmt.Errorf("demo: %s no longer holds %q once; update the demo", stack.ExampleConfig, strings.TrimSpace(languageLine))
-	}
-	config := filepath.Join(work, "prod.yaml")
-	src = bytes.Replace(src, []byte(languageLine), nil, 1)
-	if err := os.WriteFile(config, src, 0o644); err != nil {
-		return err
-	}
-	d.say("NOTE: routekeeper cannot resolve routing language names yet (Genesys returns a worktype's")
-	d.say("defaultLanguage as an id, and the languages list is not read), so the demo plans and applies")
-	d.say(rel(config) + ": the example without Motor Claim's `defaultLanguage: English`.")
-	d.say("")
-	if _, err := d.run(ctx, []int{0, 2}, "plan", "-f", rel(config)); err != nil {
+	config := stack.ExampleConfig
+	if _, err := d.run(ctx, []int{0, 2}, "plan", "-f", config); err != nil {
 		return err
 	}
 
 	d.section("4. Apply it through SQS and the apply Lambda")
 	d.say("apply plans again, stores the live state each change was planned against, and sends one")
 	d.say("change request per entity to the FIFO queue (MessageGroupId = entity, dedup id = changeId).")
-	if _, err := d.run(ctx, []int{0}, "apply", "-f", rel(config), "--queue-url", "$CHANGE_QUEUE_URL", "--table", "$TABLE_NAME"); err != nil {
+	if _, err := d.run(ctx, []int{0}, "apply", "-f", config, "--queue-url", "$CHANGE_QUEUE_URL", "--table", "$TABLE_NAME"); err != nil {
 		return err
 	}
 	if err := d.drain(ctx, poller); err != nil {
 		return err
 	}
 	d.say("Planning again shows the org now matches the config:")
-	if _, err := d.run(ctx, []int{0}, "plan", "-f", rel(config)); err != nil {
+	if _, err := d.run(ctx, []int{0}, "plan", "-f", config); err != nil {
 		return err
 	}
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
+	"github.com/routekeeper/routekeeper/shared/drift"
 )
 
 // The demo runs to the end with the real CLI: it applies the example through SQS and the
@@ -41,6 +42,13 @@ func TestDemoRunsToTheEnd(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The example is applied as written, worktype defaultLanguage included: no workaround,
+	// and no reference the CLI could not name.
+	for _, unwanted := range []string{"NOTE:", "worktype/Motor Claim", drift.IDPrefix} {
+		if strings.Contains(out.String(), unwanted) {
+			t.Errorf("demo output has %q:\n%s", unwanted, out.String())
 		}
 	}
 }

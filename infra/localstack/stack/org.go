@@ -34,11 +34,11 @@ const (
 	ChangedWorktype = "Claim"
 )
 
-// Language and member-group names the example config refers to. Genesys has them before
-// routekeeper runs; the simulator does not serve their endpoints, so SeedOrg gives them
-// fixed ids.
+// Member-group names the example config refers to. Genesys has them before routekeeper
+// runs; the simulator does not serve their endpoints (routekeeper does not list them
+// either: Genesys embeds their names), so SeedOrg gives them fixed ids. Routing languages
+// are in the seeded org itself (backgroundOrg) and named by the languages list.
 var orgNamedRefs = []struct{ kind, name string }{
-	{drift.KindLanguage, "English"},
 	{drift.KindGroup, "Claims Team"},
 }
 
@@ -131,8 +131,9 @@ func SeedOrg(ctx context.Context, s *sim.Server, c *genesys.Client) error {
 }
 
 // backgroundOrg returns the fixture loaded before the managed entities are created: a
-// generated org (unmanaged queues, skills, worktypes a real org has besides what one
-// config manages) plus the divisions and workbins the config refers to.
+// generated org (unmanaged queues, skills, worktypes and routing languages a real org has
+// besides what one config manages) plus the divisions, workbins and languages the config
+// refers to.
 func backgroundOrg(cfg *routing.Config) sim.Fixture {
 	f := sim.Generate(sim.GenerateOptions{Queues: 24, Skills: 16, Worktypes: 6, Divisions: 3, Seed: 42})
 	declared := map[string]bool{}
@@ -182,6 +183,22 @@ func backgroundOrg(cfg *routing.Config) sim.Fixture {
 		if w.DefaultWorkbin != nil && w.Division != nil {
 			binDivision[*w.DefaultWorkbin] = divisions[strings.ToLower(*w.Division)]
 		}
+	}
+	haveLanguage := map[string]bool{}
+	for _, l := range f.Languages {
+		haveLanguage[strings.ToLower(fmt.Sprint(l["name"]))] = true
+	}
+	for _, w := range cfg.Worktypes {
+		if w.DefaultLanguage == nil || haveLanguage[strings.ToLower(*w.DefaultLanguage)] {
+			continue
+		}
+		name := *w.DefaultLanguage
+		id := fixedID("language", name)
+		f.Languages = append(f.Languages, map[string]any{
+			"id": id, "name": name, "state": "active", "version": "1",
+			"dateModified": "2025-03-03T09:00:00.000Z", "selfUri": "/api/v2/routing/languages/" + id,
+		})
+		haveLanguage[strings.ToLower(name)] = true
 	}
 	haveBin := map[string]bool{}
 	for _, w := range f.Workbins {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,16 +77,20 @@ func TestSeededOrgPlansTheDocumentedChanges(t *testing.T) {
 		{Kind: "skill", Name: MissingSkill, Action: "create", Fields: []string{"name"}},
 		{Kind: "queue", Name: ChangedQueue, Action: "update", Fields: []string{"acwSettings.wrapupPrompt", "description"}},
 		{Kind: "worktype", Name: ChangedWorktype, Action: "update", Fields: []string{"defaultPriority"}},
-		// Known gap: Genesys returns a worktype's defaultLanguage as {id} only (SDK
-		// Languagereference) and routekeeper does not list /api/v2/routing/languages yet, so
-		// the live form holds "id:<uuid>" where the config says "English" and the plan always
-		// shows this update. When languages are listed, drop this line.
-		{Kind: "worktype", Name: "Motor Claim", Action: "update", Fields: []string{"defaultLanguage"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan of %s against the seeded org (-want +got):\n%s\nwarnings: %v", ExampleConfig, diff, live.Warnings)
 	}
 	if len(plan.Unmanaged) == 0 {
 		t.Errorf("seeded org has no unmanaged entities; want a generated background besides the config's entities")
+	}
+	// Genesys returns a worktype's defaultLanguage as {id, selfUri}; the languages list names it.
+	if w := live.Worktypes["Motor Claim"]; w == nil || w.Canonical["defaultLanguage"] != "English" {
+		t.Errorf("live worktype Motor Claim: got %+v, want defaultLanguage English", w)
+	}
+	for _, w := range live.Warnings {
+		if strings.Contains(w, "language") {
+			t.Errorf("warning about a language: %s", w)
+		}
 	}
 }
