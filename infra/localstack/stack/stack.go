@@ -142,9 +142,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 func (s *Stack) Stop() error {
 	var errs []error
 	if s.srv != nil {
+		// Graceful first; a connection still busy after the grace period (a function's
+		// client mid-request on a loaded machine) is cut: the stack is going away either way.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := s.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop Genesys simulator: %w", err))
+			if cerr := s.srv.Close(); cerr != nil {
+				errs = append(errs, fmt.Errorf("stop Genesys simulator: %w (graceful shutdown: %v)", cerr, err))
+			}
 		}
 		cancel()
 		if err := <-s.srvDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
