@@ -191,14 +191,14 @@ func TestPublishApplyStatus(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second) // the index is eventually consistent
 	for {
-		code, stdout, _ = execute(t, "status", "--env", "dev")
+		code, stdout, _ = execute(t, "status", "--environment", "dev")
 		if code == 0 && strings.Contains(stdout, id) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	if !strings.Contains(stdout, id) || !strings.Contains(stdout, "APPLIED") {
-		t.Errorf("status --env dev lacks %s APPLIED:\n%s", id, stdout)
+		t.Errorf("status --environment dev lacks %s APPLIED:\n%s", id, stdout)
 	}
 	if code, _, stderr := execute(t, "status", "chg-does-not-exist"); code != 1 || !strings.Contains(stderr, "no change request") {
 		t.Errorf("status of an unknown id: exit %d, %q; want 1 and a message", code, stderr)

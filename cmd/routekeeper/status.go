@@ -21,21 +21,21 @@ func newStatusCmd() *cobra.Command {
 	var table, env, format string
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "status [CHANGE_ID] [--table NAME] [--env ENV]",
+		Use:   "status [CHANGE_ID] [--table NAME] [--environment ENV]",
 		Short: "Show change requests: status, attempts, last error, conflicts",
 		Long: `status reads change-request records from the routekeeper table.
 
 With CHANGE_ID it shows that request: status (INPROGRESS, FAILED, APPLIED, NOOP, CONFLICT,
 REJECTED), entity, operation, attempts and last error of failed attempts, and its result:
 the fields written, or for a CONFLICT every field with its base, ours and theirs value.
-Without it, it lists the newest --limit requests of the environment --env (default
+Without it, it lists the newest --limit requests of the environment --environment (default
 $ROUTEKEEPER_ENVIRONMENT). A FAILED request whose message reached the dead-letter queue
 stays FAILED with its last error.
 
 The table is --table or $TABLE_NAME; AWS configuration comes from the standard chain.
 
 Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
-		Example: `  routekeeper status --env prod
+		Example: `  routekeeper status --environment prod
   routekeeper status chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f --format json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,7 +47,8 @@ Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
 		},
 	}
 	cmd.Flags().StringVar(&table, "table", "", "routekeeper table name (default $TABLE_NAME)")
-	cmd.Flags().StringVar(&env, "env", "", "routing environment whose requests to list (default $ROUTEKEEPER_ENVIRONMENT)")
+	// --environment, as on export: --env names a Genesys credentials profile everywhere else.
+	cmd.Flags().StringVar(&env, "environment", "", "routing environment whose requests to list (default $ROUTEKEEPER_ENVIRONMENT)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many requests to list, newest first")
 	cmd.SetFlagErrorFunc(usageError)
@@ -92,7 +93,7 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 	}
 	env = firstNonEmpty(env, getenv("ROUTEKEEPER_ENVIRONMENT"))
 	if id == "" && env == "" {
-		return exitCode(2, errors.New("pass a CHANGE_ID, or --env ENV (or ROUTEKEEPER_ENVIRONMENT) to list an environment's requests"))
+		return exitCode(2, errors.New("pass a CHANGE_ID, or --environment ENV (or ROUTEKEEPER_ENVIRONMENT) to list an environment's requests"))
 	}
 	if limit <= 0 {
 		return exitCode(2, fmt.Errorf("--limit %d: want a positive number", limit))

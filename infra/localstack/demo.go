@@ -177,7 +177,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	d.say("plan (ETag), merged, found both sides changed description, and wrote nothing.")
 
 	d.section("6. Status")
-	if _, err := d.run(ctx, []int{0}, "status", "--env", stack.ExampleEnvironment); err != nil {
+	if _, err := d.run(ctx, []int{0}, "status", "--environment", stack.ExampleEnvironment); err != nil {
 		return err
 	}
 
