@@ -377,7 +377,11 @@ func (c *Client) waitBudget(ctx context.Context, req request) error {
 		at = at.Add(r.DelayFrom(at))
 	}
 	wait := at.Sub(now)
-	if wait > 0 && c.pastDeadline(ctx, wait) {
+	// A pause longer than MaxRetryWait (a 429 with a long Retry-After) is not
+	// slept through by later calls either: they return the wait, like the
+	// call that met the 429. Pacing waits are the caller's own concurrency
+	// and are bounded only by the deadline.
+	if wait > 0 && (c.pastDeadline(ctx, wait) || c.pauseUntil.Sub(now) > c.maxRetryWait) {
 		if r != nil {
 			r.CancelAt(now)
 		}

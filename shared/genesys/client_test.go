@@ -442,3 +442,45 @@ func TestErrorTextAndRedaction(t *testing.T) {
 		t.Errorf("logs do not carry the correlation id: %s", logs.String())
 	}
 }
+
+// TestLongPauseIsNotSleptByLaterCalls: a 429 whose Retry-After exceeds
+// MaxRetryWait pauses the whole client, and a later call without a deadline
+// must return at once with the wait (not sleep through the pause).
+func TestLongPauseIsNotSleptByLaterCalls(t *testing.T) {
+	var n atomic.Int64
+	org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "3600")
+			writeError(w, http.StatusTooManyRequests, "too.many.requests.retry.after", "Rate limit exceeded", "corr-429")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"id": "q1"})
+	}}
+	c, clock := newTestClient(t, org)
+	if _, err := c.GetQueue(t.Context(), "q1"); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("first call: got %v, want ErrRateLimited", err)
+	}
+	clock.Advance(10 * time.Second)
+	_, err := c.GetQueue(t.Context(), "q1")
+	be, ok := errors.AsType[*BudgetError](err)
+	if !ok {
+		t.Fatalf("second call: got %v (%T), want *BudgetError", err, err)
+	}
+	if want := 3590 * time.Second; be.Wait != want {
+		t.Errorf("got wait %s, want %s", be.Wait, want)
+	}
+	if d, ok := RetryAfter(err); !ok || d != 3590*time.Second {
+		t.Errorf("RetryAfter(err) = %s, %v; want 3590s, true", d, ok)
+	}
+	if s := clock.Sleeps(); len(s) != 0 {
+		t.Errorf("slept %v, want no sleep", s)
+	}
+	if got := org.apiCalls.Load(); got != 1 {
+		t.Errorf("got %d requests, want 1 (the paused call must not be sent)", got)
+	}
+	// Once the pause is over the client works again.
+	clock.Advance(3590 * time.Second)
+	if _, err := c.GetQueue(t.Context(), "q1"); err != nil {
+		t.Fatalf("after the pause: %v", err)
+	}
+}

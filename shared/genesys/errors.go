@@ -88,14 +88,15 @@ func (e *APIError) Is(target error) bool {
 
 // BudgetError reports that the client's own request budget (Config.RequestsPerMinute,
 // or a pause a 429 imposed on the whole client) could not grant a request
-// before the context deadline. Nothing was sent. Wait is how long it would have taken.
+// before the context deadline, or the pause is longer than Config.MaxRetryWait.
+// Nothing was sent. Wait is how long it would have taken.
 type BudgetError struct {
 	Method, Path string
 	Wait         time.Duration
 }
 
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("genesys: %s %s: request budget needs %s, more than the context deadline allows; retry later", e.Method, e.Path, e.Wait)
+	return fmt.Sprintf("genesys: %s %s: request budget needs %s, more than the context deadline or MaxRetryWait allows; retry later", e.Method, e.Path, e.Wait)
 }
 
 // Is reports true for ErrRateLimited.
