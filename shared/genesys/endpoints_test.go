@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -574,5 +575,55 @@ func TestUtilizationRoundTrip(t *testing.T) {
 	want := `{"utilization":{"call":{"maximumCapacity":2,"interruptableMediaTypes":[],"includeNonAcd":false},"workitem":{"maximumCapacity":3,"futureFlag":true}},"labelUtilizations":{"l1":{"maximumCapacity":2,"interruptingLabelIds":["l2"],"labelName":"VIP"}},"maxInboundCalls":4}`
 	if !jsonEqual(t, []byte(want), put) {
 		t.Errorf("got PUT body %s, want %s", put, want)
+	}
+}
+
+// TestCursorQueryFollowsShortAndEmptyPages: the SDK documents that a query
+// page need not be filled and that an `after` in the response means more may
+// exist, so neither a short nor an empty page ends the listing; only a
+// missing (or repeated) cursor does.
+func TestCursorQueryFollowsShortAndEmptyPages(t *testing.T) {
+	pages := []struct {
+		ids   []string
+		after string
+	}{
+		{ids: []string{"w1", "w2"}, after: "c1"},
+		{ids: nil, after: "c2"},
+		{ids: []string{"w3"}, after: "c3"},
+		{ids: []string{"w4"}, after: ""},
+	}
+	var n atomic.Int64
+	org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		if want := []any{nil, "c1", "c2", "c3"}[i]; b["after"] != want {
+			writeError(w, 400, "bad.request", fmt.Sprintf("query %d: got after %v, want %v", i+1, b["after"], want), "corr-after")
+			return
+		}
+		ents := []any{}
+		for _, id := range pages[i].ids {
+			ents = append(ents, map[string]any{"id": id})
+		}
+		resp := map[string]any{"entities": ents}
+		if pages[i].after != "" {
+			resp["after"] = pages[i].after
+		}
+		writeJSON(w, 200, resp)
+	}}
+	c, _ := newTestClient(t, org)
+	got, err := c.ListWorktypes(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, w := range got {
+		ids = append(ids, w.ID)
+	}
+	if diff := cmp.Diff([]string{"w1", "w2", "w3", "w4"}, ids); diff != "" {
+		t.Errorf("worktype ids (-want +got):\n%s", diff)
+	}
+	if got := n.Load(); got != 4 {
+		t.Errorf("got %d queries, want 4", got)
 	}
 }

@@ -114,7 +114,11 @@ type cursorPage[T any] struct {
 const queryPageSize = 200
 
 // queryAfter POSTs body to a task-management query endpoint, following the
-// `after` cursor until the server returns none. Cursor pages are inherently sequential.
+// `after` cursor until the server returns none (or repeats one). A short or
+// even empty page does not end the listing: the SDK's query request says "It
+// is not guaranteed that the requested number of entities will be filled in a
+// single request. If an `after` key is returned ... more entities ... may
+// exist". Cursor pages are inherently sequential.
 func queryAfter[T any](ctx context.Context, c *Client, path string, body map[string]any) ([]T, error) {
 	var all []T
 	after := ""
@@ -136,7 +140,7 @@ func queryAfter[T any](ctx context.Context, c *Client, path string, body map[str
 			return nil, fmt.Errorf("query %s page %d: %w", path, n, err)
 		}
 		all = append(all, p.Entities...)
-		if p.After == "" || p.After == after || len(p.Entities) == 0 {
+		if p.After == "" || p.After == after {
 			return all, nil
 		}
 		after = p.After
