@@ -28,8 +28,9 @@
 //  2. Read the live entity: by the request's id hint, else by name through the names cache
 //     (see below); canonicalise it (drift.Canonical) and take its ETag.
 //  3. update: ETag equal to baseEtag -> write the desired fields. Different -> three-way
-//     merge, base = the last-known state in the store (only if its ETag is baseEtag, i.e.
-//     it is the document the change was planned against), ours = drift.Overlay(base,
+//     merge, base = the document the change was planned against: the store's snapshot
+//     of baseEtag (store.GetSnapshot; every observation is kept by ETag), else the
+//     last-known state if its ETag is baseEtag, ours = drift.Overlay(base,
 //     desired), theirs = live. Conflicts -> CONFLICT with base/ours/theirs per path and
 //     nothing written. No conflict -> write the merged values of the managed fields.
 //     Whatever is to be written, if live already holds it -> NOOP.
@@ -43,9 +44,11 @@
 //
 // # Decisions
 //
-// Unknown base. When the store holds no observation whose ETag is the request's baseEtag
-// (the entity was planned from another source, or a webhook recorded the concurrent edit
-// since), the merge runs with an empty base: every managed field that live holds with
+// Unknown base. A webhook or scan recording the concurrent edit between plan and apply
+// does not lose the base: it replaces the last-known state, but the planned document stays
+// stored as the snapshot of its ETag. When the store holds no observation with the
+// request's baseEtag at all (the entity was planned from another source, or the snapshot
+// expired), the merge runs with an empty base: every managed field that live holds with
 // another value than desired is a CONFLICT. That is the only answer that cannot write over
 // an unseen edit. `routekeeper apply` records the observations it planned against so the
 // base is normally known.

@@ -49,6 +49,11 @@ type Store interface {
 	Complete(ctx context.Context, changeID string, status store.Status, result json.RawMessage) error
 	RecordAttempt(ctx context.Context, changeID, errMsg string) error
 	GetObservation(ctx context.Context, k store.EntityKey) (store.Observation, error)
+	// GetSnapshot returns the observation of k with ETag etag, or store.ErrNotFound: the
+	// merge base of a request planned against etag, after newer observations replaced
+	// the last-known state.
+	GetSnapshot(ctx context.Context, k store.EntityKey, etag string) (store.Observation, error)
+	// PutObservation stores the last-known state and the snapshot of its ETag.
 	PutObservation(ctx context.Context, o store.Observation) error
 }
 

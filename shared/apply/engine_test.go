@@ -191,6 +191,39 @@ func TestConcurrentEdit(t *testing.T) {
 	}
 }
 
+// TestBaseAfterNewerObservation: a webhook records the out-of-band edit (a newer
+// last-known state) between plan and apply; the planned document is still found by its
+// ETag, so a disjoint edit merges instead of ending CONFLICT.
+func TestBaseAfterNewerObservation(t *testing.T) {
+	for _, memory := range []bool{false, true} {
+		name := "table on moto"
+		if memory {
+			name = "memory store"
+		}
+		t.Run(name, func(t *testing.T) {
+			env, qName, _, _ := newEnv(t, applytest.Options{Memory: memory})
+			qid := env.ID(t, drift.KindQueue, qName)
+			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
+			if err := env.Sim.EditQueue(qid, func(q map[string]any) { q["skillEvaluationMethod"] = "BEST" }); err != nil {
+				t.Fatal(err)
+			}
+			env.Observe(t, drift.KindQueue, qName, store.SourceWebhook)
+			k := store.EntityKey{Environment: env.Env, Kind: store.KindQueue, Name: qName}
+			if last, err := env.Store.GetObservation(context.Background(), k); err != nil || last.ETag == req.BaseEtag {
+				t.Fatalf("last-known state after the webhook: ETag %s (%v), want a newer one than the planned %s", last.ETag, err, req.BaseEtag)
+			}
+			res := applyOK(t, env, req)
+			if res.Status != store.StatusApplied || !res.Merged {
+				t.Fatalf("got %s merged=%v (%s, conflicts %+v), want APPLIED merged=true", res.Status, res.Merged, res.Reason, res.Conflicts)
+			}
+			raw := env.Raw(t, drift.KindQueue, qid)
+			if raw["description"] != "ours" || raw["skillEvaluationMethod"] != "BEST" {
+				t.Errorf("live description %v, skillEvaluationMethod %v; want ours and BEST (both edits)", raw["description"], raw["skillEvaluationMethod"])
+			}
+		})
+	}
+}
+
 // TestUnknownBase: without the planned-against state in the store, a changed entity is a
 // conflict on every differing field, never an overwrite.
 func TestUnknownBase(t *testing.T) {

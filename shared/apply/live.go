@@ -217,10 +217,18 @@ func (o *op) recanonicalise(ctx context.Context, l *live) error {
 	return o.canonicalise(l)
 }
 
-// base returns the document the request was planned against: the stored last-known
-// state if its ETag is the request's baseEtag, else nil.
+// base returns the document the request was planned against: the snapshot of its
+// baseEtag, else (a table written before snapshots existed) the stored last-known state if
+// its ETag is baseEtag, else nil.
 func (o *op) base(ctx context.Context) map[string]any {
-	obs, err := o.e.s.GetObservation(ctx, entityKey(o.req))
+	k := entityKey(o.req)
+	obs, err := o.e.s.GetSnapshot(ctx, k, o.req.BaseEtag)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			o.log.WarnContext(ctx, "could not read the snapshot of the base ETag; trying the last-known state", slog.String("error", err.Error()))
+		}
+		obs, err = o.e.s.GetObservation(ctx, k)
+	}
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			o.log.WarnContext(ctx, "could not read the last-known state; merging without a base", slog.String("error", err.Error()))

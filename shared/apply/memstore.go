@@ -22,6 +22,12 @@ type MemoryStore struct {
 	mu      sync.Mutex
 	changes map[string]*store.Change
 	obs     map[store.EntityKey]store.Observation
+	snaps   map[snapshotKey]store.Observation
+}
+
+type snapshotKey struct {
+	k    store.EntityKey
+	etag string
 }
 
 // NewMemoryStore returns an empty MemoryStore using clock now (nil: time.Now).
@@ -29,7 +35,8 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryStore{now: now, changes: map[string]*store.Change{}, obs: map[store.EntityKey]store.Observation{}}
+	return &MemoryStore{now: now, changes: map[string]*store.Change{}, obs: map[store.EntityKey]store.Observation{},
+		snaps: map[snapshotKey]store.Observation{}}
 }
 
 // Claim implements Store with store.Store's conditions.
@@ -121,11 +128,26 @@ func (m *MemoryStore) GetObservation(_ context.Context, k store.EntityKey) (stor
 	return o, nil
 }
 
-// PutObservation implements Store: an older observation than the stored one is refused
-// with store.ErrStale.
+// GetSnapshot implements Store.
+func (m *MemoryStore) GetSnapshot(_ context.Context, k store.EntityKey, etag string) (store.Observation, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.snaps[snapshotKey{k, etag}]
+	if !ok {
+		return store.Observation{}, fmt.Errorf("memory store: get snapshot of %s at %s: %w", k, etag, store.ErrNotFound)
+	}
+	o.Config = slices.Clone(o.Config)
+	return o, nil
+}
+
+// PutObservation implements Store: the snapshot of o's ETag is always stored; as
+// last-known state, an older observation than the stored one is refused with
+// store.ErrStale. Snapshots do not expire: nothing outlives the process.
 func (m *MemoryStore) PutObservation(_ context.Context, o store.Observation) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	o.Config = slices.Clone(o.Config)
+	m.snaps[snapshotKey{o.Key, o.ETag}] = o
 	if old, ok := m.obs[o.Key]; ok && old.ObservedAt.After(o.ObservedAt) {
 		return fmt.Errorf("memory store: put %s: %w", o.Key, store.ErrStale)
 	}

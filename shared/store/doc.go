@@ -14,6 +14,7 @@
 //	item                   pk                         sk                          gsi1pk / gsi1sk                          ttl
 //	last-known entity      ENV#<env>                  ENTITY#<kind>#<name>        -                                        -
 //	desired entity         ENV#<env>                  DESIRED#<kind>#<name>       -                                        -
+//	snapshot (by ETag)     ENV#<env>                  SNAP#<kind>#<name>#<etag>   -                                        last put + 30 days
 //	drift report           ENV#<env>                  DRIFT#<generatedAt>         -                                        caller's retention
 //	overflow state         ENV#<env>                  OVERFLOW#<worktype>         -                                        - (durable)
 //	change request         CHANGE#<changeId>          CHANGE                      CHANGES#<env> / <requestedAt>#<changeId> expiresAt
@@ -21,7 +22,10 @@
 //	webhook event id       EVENT#<eventId>            EVENT                       -                                        caller's window
 //
 // <kind> is queue, skill or worktype; <name> is the entity's Genesys name, last in the key
-// so it may contain any character, '#' included. Environments must not contain '#'.
+// so it may contain any character, '#' included. In a snapshot key <etag> follows the name;
+// it has a fixed shape (sha256:<64 hex digits>), so the key stays unambiguous, but a
+// snapshot is only ever read by its exact key: a prefix query for one name's snapshots
+// would also match names that continue with '#'. Environments must not contain '#'.
 // Times in keys and attributes are UTC with fixed-width nanoseconds
 // (2006-01-02T15:04:05.000000000Z), so string order is time order.
 //
@@ -40,6 +44,14 @@
 // # Concurrency
 //
 // Last-known state is written with a condition on observedAt, so an older observation (a
-// slow drift scan) never overwrites a newer one (a webhook). Change requests follow the AWS
+// slow drift scan) never overwrites a newer one (a webhook).
+//
+// Snapshots keep what last-known state forgets. Every observation is also written,
+// unconditionally and before the last-known item, as the snapshot of its ETag: canonical
+// JSON addressed by its own hash, so rewriting one only refreshes its TTL. A change request
+// names the ETag it was planned against (baseEtag); the apply engine reads that snapshot as
+// the base of its three-way merge, so a webhook that records an admin's edit between plan
+// and apply no longer hides the base. Snapshots expire SnapshotRetention after their last
+// write. Change requests follow the AWS
 // Lambda Powertools idempotency design; see [Store.Claim].
 package store

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,8 +59,13 @@ func (it observationItem) observation() Observation {
 }
 
 // PutObservation stores o as the entity's last-known state unless a newer observation is
-// stored already (then it returns an error wrapping ErrStale and writes nothing). An
-// observation with the same observedAt replaces the stored one, so retrying a put succeeds.
+// stored already (then it returns an error wrapping ErrStale and the last-known state is
+// left as it was). An observation with the same observedAt replaces the stored one, so
+// retrying a put succeeds.
+//
+// Either way it also stores o as the snapshot of its ETag (see [Store.GetSnapshot]), kept
+// for [SnapshotRetention]: the document a change request was planned against stays
+// findable after newer observations replace the last-known state.
 func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 	if err := o.Key.validate(); err != nil {
 		return err
@@ -87,6 +93,12 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 	if err != nil {
 		return fmt.Errorf("store: observation of %s: %w", o.Key, err)
 	}
+	// The snapshot first, unconditionally: even an observation older than the stored one
+	// (a plan recorded after a webhook) must leave its document findable by ETag, because
+	// it may be the base a change request was planned against.
+	if err := s.putSnapshot(ctx, o, item); err != nil {
+		return err
+	}
 	cond := expression.AttributeNotExists(expression.Name(attrPK)).
 		Or(expression.Name("observedAt").LessThanEqual(expression.Value(formatTime(o.ObservedAt))))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
@@ -110,6 +122,51 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 		return fmt.Errorf("store: put observation of %s: %w", o.Key, err)
 	}
 	return nil
+}
+
+// SnapshotRetention is how long a snapshot is kept after the last observation with its
+// ETag: as long as a change id is remembered (30 days), which is longer than a change
+// request can wait in the queue (4 days) plus the dead-letter queue (14 days), so a
+// redriven request still finds the state it was planned against.
+const SnapshotRetention = 30 * 24 * time.Hour
+
+type snapshotItem struct {
+	observationItem
+	TTL int64 `dynamodbav:"ttl"`
+}
+
+// putSnapshot stores o (item is its marshalled observation) under its ETag.
+func (s *Store) putSnapshot(ctx context.Context, o Observation, item map[string]types.AttributeValue) error {
+	snap := make(map[string]types.AttributeValue, len(item)+1)
+	for k, v := range item {
+		snap[k] = v
+	}
+	snap[attrSK] = &types.AttributeValueMemberS{Value: snapshotSK(o.Key, o.ETag)}
+	snap[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ttlAt(s.now().Add(SnapshotRetention)), 10)}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: snap}); err != nil {
+		return fmt.Errorf("store: put snapshot of %s at %s: %w", o.Key, o.ETag, err)
+	}
+	return nil
+}
+
+// GetSnapshot returns the observation of entity k whose ETag is etag (the latest such
+// observation stored by PutObservation within SnapshotRetention), or ErrNotFound. Unlike
+// GetObservation it finds a document after newer observations have replaced the
+// last-known state: it is how the apply engine finds the base of a three-way merge from
+// a request's baseEtag. A snapshot past its TTL that DynamoDB has not deleted yet is still
+// returned: its content is addressed by its ETag, so it cannot be out of date.
+func (s *Store) GetSnapshot(ctx context.Context, k EntityKey, etag string) (Observation, error) {
+	if err := k.validate(); err != nil {
+		return Observation{}, err
+	}
+	if !etagPattern.MatchString(etag) {
+		return Observation{}, fmt.Errorf("store: snapshot of %s: ETag %q: want sha256:<64 hex digits>", k, etag)
+	}
+	var it snapshotItem
+	if err := s.getItem(ctx, envPK(k.Environment), snapshotSK(k, etag), &it); err != nil {
+		return Observation{}, fmt.Errorf("store: get snapshot of %s at %s: %w", k, etag, err)
+	}
+	return it.observation(), nil
 }
 
 // GetObservation returns the last-known state of an entity, or ErrNotFound.

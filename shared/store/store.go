@@ -104,15 +104,19 @@ const (
 
 	prefixEntity   = "ENTITY#"
 	prefixDesired  = "DESIRED#"
+	prefixSnapshot = "SNAP#"
 	prefixDrift    = "DRIFT#"
 	prefixOverflow = "OVERFLOW#"
 	skChange       = "CHANGE"
 	skEvent        = "EVENT"
 )
 
-func envPK(env string) string                      { return "ENV#" + env }
-func entitySK(k EntityKey) string                  { return prefixEntity + string(k.Kind) + "#" + k.Name }
-func desiredSK(k EntityKey) string                 { return prefixDesired + string(k.Kind) + "#" + k.Name }
+func envPK(env string) string      { return "ENV#" + env }
+func entitySK(k EntityKey) string  { return prefixEntity + string(k.Kind) + "#" + k.Name }
+func desiredSK(k EntityKey) string { return prefixDesired + string(k.Kind) + "#" + k.Name }
+func snapshotSK(k EntityKey, etag string) string {
+	return prefixSnapshot + string(k.Kind) + "#" + k.Name + "#" + etag
+}
 func driftSK(at time.Time) string                  { return prefixDrift + formatTime(at) }
 func overflowSK(worktype string) string            { return prefixOverflow + worktype }
 func changePK(id string) string                    { return "CHANGE#" + id }

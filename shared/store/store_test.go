@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +127,62 @@ func TestObservationOrdering(t *testing.T) {
 	}
 	if _, err := f.s.GetObservation(ctx, EntityKey{"dev", KindWorktype, "nope"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("GetObservation(missing): got %v, want ErrNotFound", err)
+	}
+}
+
+// TestSnapshots: every observation stays findable by its ETag after newer ones replace the
+// last-known state, a stale observation included (a plan recorded after a webhook).
+func TestSnapshots(t *testing.T) {
+	f := newFixture(t)
+	k := EntityKey{Environment: "dev", Kind: KindQueue, Name: "Claims #2"}
+	obs := func(tag byte, at time.Duration, src Source) Observation {
+		return Observation{Key: k, ETag: etag(tag), Config: json.RawMessage(`{"name":"Claims #2","v":"` + string(tag) + `"}`),
+			GenesysID: "q-2", ObservedAt: t0.Add(at), Source: src}
+	}
+	planned, webhook, latePlan := obs('a', time.Second, SourcePlan), obs('b', 2*time.Second, SourceWebhook), obs('c', 0, SourcePlan)
+	for _, o := range []Observation{planned, webhook} {
+		if err := f.s.PutObservation(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.s.PutObservation(ctx, latePlan); !errors.Is(err, ErrStale) {
+		t.Fatalf("PutObservation(older plan): got %v, want ErrStale", err)
+	}
+	for _, want := range []Observation{planned, webhook, latePlan} {
+		got, err := f.s.GetSnapshot(ctx, k, want.ETag)
+		if err != nil {
+			t.Fatalf("GetSnapshot(%s): %v", want.ETag, err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("GetSnapshot(%s) (-want +got):\n%s", want.ETag, d)
+		}
+	}
+	if last, _ := f.s.GetObservation(ctx, k); last.ETag != webhook.ETag {
+		t.Errorf("last-known ETag got %s, want %s (snapshots must not change it)", last.ETag, webhook.ETag)
+	}
+	if got := numAttr(f.rawItem(t, envPK("dev"), snapshotSK(k, planned.ETag)), attrTTL); got != strconv.FormatInt(t0.Add(SnapshotRetention).Unix(), 10) {
+		t.Errorf("snapshot ttl got %s, want now + SnapshotRetention (%d)", got, t0.Add(SnapshotRetention).Unix())
+	}
+	// Snapshots are not last-known state: listing still gives one observation per entity.
+	if list, err := f.s.ListObservations(ctx, "dev"); err != nil || len(list) != 1 {
+		t.Errorf("ListObservations(dev): got %d observations (%v), want 1", len(list), err)
+	}
+	for _, tc := range []struct {
+		name string
+		k    EntityKey
+		etag string
+		want error
+	}{
+		{"unknown ETag", k, etag('d'), ErrNotFound},
+		{"other entity", EntityKey{"dev", KindQueue, "Claims"}, planned.ETag, ErrNotFound},
+		{"other environment", EntityKey{"prod", KindQueue, "Claims #2"}, planned.ETag, ErrNotFound},
+	} {
+		if _, err := f.s.GetSnapshot(ctx, tc.k, tc.etag); !errors.Is(err, tc.want) {
+			t.Errorf("%s: GetSnapshot got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := f.s.GetSnapshot(ctx, k, "md5:abc"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("GetSnapshot(bad ETag): got %v, want a validation error", err)
 	}
 }
 

@@ -283,6 +283,26 @@ func (e *Env) Plan(t testing.TB, op changes.Operation, kind, name string, desire
 	return req
 }
 
+// Observe records the entity's live state now as its last-known observation from source
+// (e.g. store.SourceWebhook, as the webhook function does after an admin edit), newer than
+// any observation recorded before.
+func (e *Env) Observe(t testing.TB, kind, name string, source store.Source) {
+	t.Helper()
+	gid := e.ID(t, kind, name)
+	canon, etag := e.Live(t, kind, gid)
+	cfg, err := drift.CanonicalJSON(canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.Store.PutObservation(context.Background(), store.Observation{
+		Key:  store.EntityKey{Environment: e.Env, Kind: store.Kind(kind), Name: name},
+		ETag: etag, Config: cfg, GenesysID: gid, ObservedAt: time.Now().UTC().Add(time.Second), Source: source,
+	})
+	if err != nil {
+		t.Fatalf("record %s observation of %s %s: %v", source, kind, name, err)
+	}
+}
+
 // Obj decodes a JSON object literal with numbers as json.Number, failing t on error.
 func Obj(t testing.TB, s string) map[string]any {
 	t.Helper()
