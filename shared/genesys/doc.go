@@ -44,8 +44,11 @@
 //     full replace, so GET-edit-PUT must not drop what routekeeper does not know.
 //   - Listing: pageNumber lists (queues, skills, languages, divisions) read
 //     pageCount from page 1 and fetch pages 2..N concurrently inside the
-//     budget; task-management queries (worktypes, workbins) follow the `after`
-//     cursor.
+//     budget. Offset paging can lose an entity that moves between two page
+//     requests, so a list whose total changes while it is read, or whose
+//     entities do not number its total, is read again (three readings at most,
+//     then an error). Task-management queries (worktypes, workbins) follow the
+//     `after` cursor until there is none; short and empty pages do not end them.
 //
 // Endpoints: routing queues (list/get/create/PUT/delete), skills
 // (list/get/create/delete), routing languages (list), authorization divisions

@@ -627,3 +627,107 @@ func TestCursorQueryFollowsShortAndEmptyPages(t *testing.T) {
 		t.Errorf("got %d queries, want 4", got)
 	}
 }
+
+// mutatingList serves ids pageNumber-paged like GET /api/v2/routing/queues,
+// with the envelope's pageSize capped at maxSize; change, when set, runs
+// once before the first request for a page other than 1 of each reading.
+type mutatingList struct {
+	mu      sync.Mutex
+	ids     []string
+	maxSize int
+	change  func(ids []string) []string
+	changes int // how many readings change (-1: every one)
+	changed int
+	done    bool // change already applied in the current reading
+	total   func(n int) int
+	bare    bool // envelope without total and pageCount
+	reqs    int
+}
+
+func (m *mutatingList) handle(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reqs++
+	size, _ := strconv.Atoi(r.URL.Query().Get("pageSize"))
+	num, _ := strconv.Atoi(r.URL.Query().Get("pageNumber"))
+	if m.maxSize > 0 && size > m.maxSize {
+		size = m.maxSize
+	}
+	if num == 1 {
+		m.done = false
+	} else if m.change != nil && !m.done && (m.changes < 0 || m.changed < m.changes) {
+		m.ids = m.change(m.ids)
+		m.changed++
+		m.done = true
+	}
+	lo := min((num-1)*size, len(m.ids))
+	hi := min(lo+size, len(m.ids))
+	ents := []any{}
+	for _, id := range m.ids[lo:hi] {
+		ents = append(ents, map[string]any{"id": id, "name": id})
+	}
+	total := len(m.ids)
+	if m.total != nil {
+		total = m.total(total)
+	}
+	page := map[string]any{"entities": ents, "pageSize": size, "pageNumber": num,
+		"total": total, "pageCount": (total + size - 1) / size}
+	if m.bare {
+		delete(page, "total")
+		delete(page, "pageCount")
+	}
+	writeJSON(w, 200, page)
+}
+
+func TestListSurvivesCappedAndChangingPages(t *testing.T) {
+	ids := func(s string) []string { return strings.Fields(s) }
+	tests := []struct {
+		name     string
+		list     *mutatingList
+		pageSize int
+		want     []string
+		wantErr  string
+		wantReqs int
+	}{
+		{name: "server caps pageSize, no total or pageCount", list: &mutatingList{ids: ids("a b c d e f g h i j"), maxSize: 3, bare: true},
+			pageSize: 5, want: ids("a b c d e f g h i j"), wantReqs: 4},
+		{name: "deleted from page 1 after it was read", pageSize: 2,
+			list: &mutatingList{ids: ids("a b c d e f"), changes: 1, change: func(s []string) []string { return s[1:] }},
+			want: ids("b c d e f"), wantReqs: 3 + 3},
+		{name: "renamed to sort first after page 1 was read", pageSize: 2,
+			list: &mutatingList{ids: ids("a b c d e f"), changes: 1, change: func(s []string) []string { return append([]string{"f"}, s[:5]...) }},
+			want: ids("f a b c d e"), wantReqs: 3 + 3},
+		{name: "keeps changing", pageSize: 2,
+			list:    &mutatingList{ids: ids("a b c d e f"), changes: -1, change: func(s []string) []string { return append(s, fmt.Sprint("n", len(s))) }},
+			wantErr: "changed while it was being read", wantReqs: 3 + 4 + 4}, // 6, 7, 8 entities
+		{name: "total never matches the entities, alike twice", pageSize: 2,
+			list: &mutatingList{ids: ids("a b c d"), total: func(n int) int { return n + 1 }},
+			want: ids("a b c d"), wantReqs: 3 + 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			org := &fakeOrg{handler: tc.list.handle}
+			c, _ := newTestClient(t, org, func(cfg *Config) { cfg.PageSize = tc.pageSize; cfg.PageConcurrency = 1 })
+			got, err := c.ListQueues(t.Context())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var gotIDs []string
+				for _, q := range got {
+					gotIDs = append(gotIDs, q.ID)
+				}
+				if diff := cmp.Diff(tc.want, gotIDs); diff != "" {
+					t.Errorf("queue ids (-want +got):\n%s", diff)
+				}
+			}
+			if tc.list.reqs != tc.wantReqs {
+				t.Errorf("got %d requests, want %d", tc.list.reqs, tc.wantReqs)
+			}
+		})
+	}
+}
