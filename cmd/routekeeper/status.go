@@ -59,7 +59,8 @@ Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
 type changeView struct {
 	ChangeID    string        `json:"changeId"`
 	Status      store.Status  `json:"status"`
-	Entity      string        `json:"entity"`
+	Environment string        `json:"environment"`
+	Entity      string        `json:"entity"` // "" for an invalid message that names no entity
 	Operation   string        `json:"operation"`
 	RequestedBy string        `json:"requestedBy,omitempty"`
 	RequestedAt time.Time     `json:"requestedAt"`
@@ -70,9 +71,12 @@ type changeView struct {
 }
 
 func viewOf(c *store.Change) changeView {
-	v := changeView{ChangeID: c.ID, Status: c.Status, Entity: c.Info.Entity.String(), Operation: c.Info.Operation,
+	v := changeView{ChangeID: c.ID, Status: c.Status, Environment: c.Info.Entity.Environment, Operation: c.Info.Operation,
 		RequestedBy: c.Info.RequestedBy, RequestedAt: c.Info.RequestedAt, UpdatedAt: c.UpdatedAt,
 		Attempts: c.Attempts, LastError: c.LastError}
+	if c.Info.HasEntity() {
+		v.Entity = c.Info.Entity.String()
+	}
 	if len(c.Result) > 0 {
 		var r apply.Result
 		if json.Unmarshal(c.Result, &r) == nil {
@@ -137,9 +141,17 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 	fmt.Fprintln(tw, "REQUESTED\tSTATUS\tOPERATION\tENTITY\tATTEMPTS\tCHANGE ID\tDETAIL")
 	for _, v := range views {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.Status, v.Operation,
-			v.Entity, v.Attempts, v.ChangeID, oneLine(detail(v), 100))
+			entityText(v), v.Attempts, v.ChangeID, oneLine(detail(v), 100))
 	}
 	return tw.Flush()
+}
+
+// entityText names the request's entity, or says that the message named none.
+func entityText(v changeView) string {
+	if v.Entity == "" {
+		return "(none: invalid message in " + v.Environment + ")"
+	}
+	return v.Entity
 }
 
 // detail is the most useful single fact about a request.
@@ -168,7 +180,7 @@ func detail(v changeView) string {
 func writeChangeDetail(w io.Writer, v changeView) {
 	fmt.Fprintf(w, "change %s\n", v.ChangeID)
 	fmt.Fprintf(w, "  status:     %s\n", v.Status)
-	fmt.Fprintf(w, "  entity:     %s\n", v.Entity)
+	fmt.Fprintf(w, "  entity:     %s\n", entityText(v))
 	fmt.Fprintf(w, "  operation:  %s\n", v.Operation)
 	if v.RequestedBy != "" {
 		fmt.Fprintf(w, "  requested:  %s by %s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.RequestedBy)

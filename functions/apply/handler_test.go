@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,16 @@ func TestHandleBatch(t *testing.T) {
 	bad := w.record(t, "sqs-m4")
 	if bad.Status != store.StatusRejected || !strings.Contains(string(bad.Result), "invalid") {
 		t.Errorf("malformed message: %s %s, want REJECTED with the reason", bad.Status, bad.Result)
+	}
+	if want := (store.EntityKey{Environment: applytest.Environment}); bad.Info.Entity != want {
+		t.Errorf("malformed message: entity %+v, want %+v (no entity, listed under the environment)", bad.Info.Entity, want)
+	}
+	listed, err := w.env.Table.ListChanges(context.Background(), applytest.Environment, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(listed, func(c *store.Change) bool { return c.ID == "sqs-m4" }) {
+		t.Errorf("ListChanges(%s) does not list the malformed message sqs-m4", applytest.Environment)
 	}
 	if c := w.record(t, "chg-bad"); c.Status != store.StatusRejected || c.Info.Entity.Name != "Q" {
 		t.Errorf("invalid message: %s entity %v, want REJECTED under its entity", c.Status, c.Info.Entity)

@@ -119,7 +119,7 @@ func New(g Genesys, s Store, opts Options) *Engine {
 // and returned to replays.
 type Result struct {
 	ChangeID  string            `json:"changeId"`
-	Entity    string            `json:"entity"` // entity key, e.g. prod/queue/Claims Tasks
+	Entity    string            `json:"entity"` // entity key, e.g. prod/queue/Claims Tasks; "" for an invalid message that names none
 	Operation changes.Operation `json:"operation,omitempty"`
 	Status    store.Status      `json:"status"`
 	EntityID  string            `json:"entityId,omitempty"`
@@ -312,7 +312,9 @@ type RejectInput struct {
 	ID string
 	// Environment lists the record under that environment (the function's).
 	Environment string
-	// Kind and Name of the entity if they could be read; placeholders otherwise.
+	// Kind and Name of the entity if both could be read (a kind routekeeper manages and a
+	// non-empty name); otherwise the record has no entity and is only listed under
+	// Environment.
 	Kind store.Kind
 	Name string
 	// Body is the raw message; its SHA-256 is the record's payload hash.
@@ -328,23 +330,18 @@ type RejectInput struct {
 func (e *Engine) Reject(ctx context.Context, in RejectInput) (Result, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	kind, name := in.Kind, in.Name
-	switch kind {
+	key := store.EntityKey{Environment: in.Environment}
+	res := Result{ChangeID: in.ID, Status: store.StatusRejected, Reason: in.Reason.Error(), CompletedAt: e.opts.Now().UTC()}
+	switch in.Kind {
 	case store.KindQueue, store.KindSkill, store.KindWorktype:
-	default:
-		// The store lists records per entity kind; an unreadable message has none.
-		kind = store.KindQueue
-		name = ""
+		if in.Name != "" {
+			key.Kind, key.Name = in.Kind, in.Name
+			res.Entity = key.String()
+		}
 	}
-	if name == "" {
-		name = "(unreadable message " + in.ID + ")"
-	}
-	key := store.EntityKey{Environment: in.Environment, Kind: kind, Name: name}
-	res := Result{ChangeID: in.ID, Entity: key.String(), Status: store.StatusRejected,
-		Reason: in.Reason.Error(), CompletedAt: e.opts.Now().UTC()}
 	sum := sha256.Sum256(in.Body)
 	hash := "sha256:" + hex.EncodeToString(sum[:])
-	_, err := e.s.Claim(ctx, in.ID, hash, e.opts.RecordExpiry, e.lockFor(ctx), store.ChangeInfo{Entity: key, Operation: "invalid"})
+	_, err := e.s.Claim(ctx, in.ID, hash, e.opts.RecordExpiry, e.lockFor(ctx), store.ChangeInfo{Entity: key, Operation: store.OperationInvalid})
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrAlreadyCompleted), errors.Is(err, store.ErrPayloadMismatch):

@@ -40,10 +40,30 @@ func (s Status) Terminal() bool {
 
 // ChangeInfo describes a change request for `routekeeper status`.
 type ChangeInfo struct {
-	Entity      EntityKey // its Environment lists the change under that environment
-	Operation   string    // create | update | delete
+	// Entity is the target; its Environment lists the change under that environment.
+	// Only a record of an invalid message (Operation OperationInvalid) may leave Kind and
+	// Name empty: a message too broken to name its entity still has an environment.
+	Entity      EntityKey
+	Operation   string // create | update | delete, or OperationInvalid
 	RequestedBy string
 	RequestedAt time.Time // the request's createdAt; zero: the store's clock at first claim
+}
+
+// OperationInvalid is the operation of the record of a message that is not a valid change
+// request (it ends REJECTED). Such a record may have no entity.
+const OperationInvalid = "invalid"
+
+// HasEntity reports whether the record names an entity (kind and name).
+func (i ChangeInfo) HasEntity() bool { return i.Entity.Kind != "" || i.Entity.Name != "" }
+
+func (i ChangeInfo) validate() error {
+	if i.HasEntity() {
+		return i.Entity.validate()
+	}
+	if i.Operation != OperationInvalid {
+		return fmt.Errorf("store: change of %s with operation %q has no entity kind and name: only the record of an invalid message (operation %q) may have none", i.Entity.Environment, i.Operation, OperationInvalid)
+	}
+	return validEnv(i.Entity.Environment)
 }
 
 // Change is the record of one change request.
@@ -67,8 +87,8 @@ type changeItem struct {
 	GSI1SK           string `dynamodbav:"gsi1sk"`
 	ChangeID         string `dynamodbav:"changeId"`
 	Environment      string `dynamodbav:"environment"`
-	Kind             Kind   `dynamodbav:"kind"`
-	Name             string `dynamodbav:"name"`
+	Kind             Kind   `dynamodbav:"kind,omitempty"` // absent: an invalid message without entity
+	Name             string `dynamodbav:"name,omitempty"`
 	Operation        string `dynamodbav:"operation"`
 	RequestedBy      string `dynamodbav:"requestedBy"`
 	RequestedAt      string `dynamodbav:"requestedAt"`
@@ -133,7 +153,7 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 	if expiry <= 0 || inProgressExpiry <= 0 {
 		return nil, fmt.Errorf("store: claim change %s: expiry %v and in-progress expiry %v must be positive", changeID, expiry, inProgressExpiry)
 	}
-	if err := info.Entity.validate(); err != nil {
+	if err := info.validate(); err != nil {
 		return nil, fmt.Errorf("store: claim change %s: %w", changeID, err)
 	}
 	now := s.now()
@@ -158,8 +178,6 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 		Set(name(attrTTL), val(expiresAt)).
 		Set(name("inProgressExpiry"), val(now.Add(inProgressExpiry).UnixMilli())).
 		Set(name("environment"), val(info.Entity.Environment)).
-		Set(name("kind"), val(info.Entity.Kind)).
-		Set(name("name"), val(info.Entity.Name)).
 		Set(name("operation"), val(info.Operation)).
 		Set(name("requestedBy"), val(info.RequestedBy)).
 		Set(name("requestedAt"), name("requestedAt").IfNotExists(val(formatTime(requestedAt)))).
@@ -168,6 +186,11 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 		Set(name("attempts"), name("attempts").IfNotExists(val(0))).
 		Set(name("updatedAt"), val(formatTime(now))).
 		Remove(name("result"))
+	if info.HasEntity() {
+		upd = upd.Set(name("kind"), val(info.Entity.Kind)).Set(name("name"), val(info.Entity.Name))
+	} else {
+		upd = upd.Remove(name("kind")).Remove(name("name"))
+	}
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
 	if err != nil {
 		return nil, err

@@ -29,6 +29,10 @@
 // Times in keys and attributes are UTC with fixed-width nanoseconds
 // (2006-01-02T15:04:05.000000000Z), so string order is time order.
 //
+// A change request's entity (environment, kind, name) is stored as attributes, not in its
+// keys. The record of a message too broken to name its entity (operation "invalid",
+// REJECTED) has an environment but no kind and name; gsi1 lists it like any other.
+//
 // Everything about one environment's configuration shares the partition ENV#<env>: a drift
 // scan reads last-known and desired state with two queries on one partition. Change requests
 // and webhook event ids are looked up by id, so each is its own partition.

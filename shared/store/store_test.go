@@ -473,6 +473,45 @@ func TestClaim(t *testing.T) {
 	}
 }
 
+// TestClaimWithoutEntity: the record of an invalid message may have no entity, and is
+// still listed under its environment; any other record must name its entity.
+func TestClaimWithoutEntity(t *testing.T) {
+	f := newFixture(t)
+	env := EntityKey{Environment: "dev"}
+	if _, err := f.s.Claim(ctx, "sqs-m1", "sha256:x", time.Hour, time.Minute, ChangeInfo{Entity: env, Operation: OperationInvalid}); err != nil {
+		t.Fatalf("Claim(invalid message without entity): %v", err)
+	}
+	if err := f.s.Complete(ctx, "sqs-m1", StatusRejected, json.RawMessage(`{"reason":"not JSON"}`)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.s.GetChange(ctx, "sqs-m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Info.Entity != env || c.Info.HasEntity() || c.Status != StatusRejected {
+		t.Errorf("record: entity %+v (has entity %v), status %s; want %+v without entity, REJECTED", c.Info.Entity, c.Info.HasEntity(), c.Status, env)
+	}
+	if item := f.rawItem(t, changePK("sqs-m1"), skChange); item["kind"] != nil || item["name"] != nil {
+		t.Errorf("stored kind %v, name %v; want both absent", item["kind"], item["name"])
+	}
+	list, err := f.s.ListChanges(ctx, "dev", 10)
+	if err != nil || len(list) != 1 || list[0].ID != "sqs-m1" {
+		t.Errorf("ListChanges(dev): got %d records (%v), want sqs-m1", len(list), err)
+	}
+	for _, tc := range []struct {
+		name string
+		info ChangeInfo
+	}{
+		{"update without entity", ChangeInfo{Entity: env, Operation: "update"}},
+		{"invalid without environment", ChangeInfo{Operation: OperationInvalid}},
+		{"name without kind", ChangeInfo{Entity: EntityKey{Environment: "dev", Name: "Q"}, Operation: OperationInvalid}},
+	} {
+		if _, err := f.s.Claim(ctx, "chg-"+strings.ReplaceAll(tc.name, " ", "-"), "sha256:x", time.Hour, time.Minute, tc.info); err == nil {
+			t.Errorf("%s: Claim got no error, want a validation error", tc.name)
+		}
+	}
+}
+
 func TestCompleteAndRecordAttempt(t *testing.T) {
 	f := newFixture(t)
 	mustClaim(t, f, "c1", "h1", time.Hour, time.Minute)

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routekeeper/routekeeper/shared/store"
+)
+
+// TestStatusView: a record names its entity, or (an invalid message) says it names none
+// and which environment it was listed under.
+func TestStatusView(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name       string
+		entity     store.EntityKey
+		op         string
+		wantEntity string // changeView.Entity
+		wantText   string // in the detail view
+	}{
+		{"entity", store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: "Claims"}, "update", "prod/queue/Claims", "entity:     prod/queue/Claims"},
+		{"invalid message without entity", store.EntityKey{Environment: "prod"}, store.OperationInvalid, "", "entity:     (none: invalid message in prod)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &store.Change{ID: "c1", Info: store.ChangeInfo{Entity: tc.entity, Operation: tc.op, RequestedAt: at},
+				Status: store.StatusRejected, Result: json.RawMessage(`{"changeId":"c1","status":"REJECTED","reason":"bad"}`), UpdatedAt: at}
+			v := viewOf(c)
+			if v.Entity != tc.wantEntity || v.Environment != "prod" {
+				t.Errorf("viewOf: entity %q, environment %q; want %q, prod", v.Entity, v.Environment, tc.wantEntity)
+			}
+			var b bytes.Buffer
+			writeChangeDetail(&b, v)
+			if !strings.Contains(b.String(), tc.wantText) {
+				t.Errorf("detail view got:\n%s\nwant a line %q", b.String(), tc.wantText)
+			}
+		})
+	}
+}
