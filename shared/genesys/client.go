@@ -264,7 +264,20 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			slog.String("correlationId", corr))
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			if readErr != nil {
-				return fmt.Errorf("genesys: %s %s: read response: %w [correlation id %s]", req.method, req.path, readErr, corr)
+				// The connection dropped mid-body: a transport failure, but
+				// the request did reach the server, so only an idempotent
+				// one is resent.
+				if ctx.Err() != nil {
+					return fmt.Errorf("genesys: %s %s: read response: %w", req.method, req.path, ctx.Err())
+				}
+				err := fmt.Errorf("genesys: %s %s: read response: %s [correlation id %s]", req.method, req.path, c.redact(readErr.Error(), tok.AccessToken), corr)
+				if !req.idempotent || attempt >= c.maxAttempts {
+					return err
+				}
+				if werr := c.retryWait(ctx, req, attempt, c.backoff(attempt), err); werr != nil {
+					return werr
+				}
+				continue
 			}
 			if out == nil || len(bytes.TrimSpace(body)) == 0 {
 				return nil

@@ -484,3 +484,46 @@ func TestLongPauseIsNotSleptByLaterCalls(t *testing.T) {
 		t.Fatalf("after the pause: %v", err)
 	}
 }
+
+// TestResponseCutMidBody: a connection dropped after the status line but
+// before the body ends is a transport failure like any other: a GET is
+// resent, a create (which did reach the server) is not.
+func TestResponseCutMidBody(t *testing.T) {
+	tests := []struct {
+		name      string
+		call      func(ctx context.Context, c *Client) error
+		wantCalls int64
+		wantErr   bool
+	}{
+		{name: "GET is resent", call: func(ctx context.Context, c *Client) error { _, err := c.GetQueue(ctx, "q1"); return err }, wantCalls: 2},
+		{name: "create is not resent", call: func(ctx context.Context, c *Client) error {
+			_, err := c.CreateQueue(ctx, map[string]any{"name": "New"})
+			return err
+		}, wantCalls: 1, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int64
+			org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					conn, buf, err := http.NewResponseController(w).Hijack()
+					if err == nil {
+						buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+						buf.Flush()
+						conn.Close()
+					}
+					return
+				}
+				writeJSON(w, 200, map[string]any{"id": "q1"})
+			}}
+			c, _ := newTestClient(t, org)
+			err := tc.call(t.Context(), c)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tc.wantErr)
+			}
+			if got := n.Load(); got != tc.wantCalls {
+				t.Errorf("got %d calls, want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
