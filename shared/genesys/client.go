@@ -239,7 +239,14 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 		}
 		tok, err := c.token(ctx, "")
 		if err != nil {
-			return err
+			wait, retryable := c.tokenRetry(ctx, err, attempt)
+			if !retryable || attempt >= c.maxAttempts {
+				return err
+			}
+			if werr := c.retryWait(ctx, req, attempt, wait, err); werr != nil {
+				return werr
+			}
+			continue
 		}
 		resp, err := c.send(ctx, req, tok.AccessToken)
 		if err != nil {
@@ -543,6 +550,28 @@ func (c *Client) token(ctx context.Context, stale string) (*oauth2.Token, error)
 	return t, nil
 }
 
+// tokenRetry reports whether a failed token request is worth another
+// attempt under the same policy as an API request, and after what wait: the
+// login host answers 429 and 5xx too, and a Lambda should not fail a run on a
+// transient one. Rejected credentials (400/401) and a done ctx are final.
+func (c *Client) tokenRetry(ctx context.Context, err error, attempt int) (time.Duration, bool) {
+	ae, ok := errors.AsType[*AuthError](err)
+	if !ok || ctx.Err() != nil {
+		return 0, false
+	}
+	switch {
+	case ae.StatusCode == http.StatusTooManyRequests,
+		ae.StatusCode >= 500 && ae.StatusCode != http.StatusNotImplemented:
+		if ae.retryAfter > 0 {
+			return ae.retryAfter, true
+		}
+		return c.backoff(attempt), true
+	case ae.StatusCode == 0 && ae.Err != nil:
+		return c.backoff(attempt), true
+	}
+	return 0, false
+}
+
 // authError converts an oauth2 error, whose text embeds the token endpoint's
 // response body, into an *AuthError without the body.
 func (c *Client) authError(ctx context.Context, err error) error {
@@ -551,6 +580,7 @@ func (c *Client) authError(ctx context.Context, err error) error {
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
 			e.CorrelationID = re.Response.Header.Get("ININ-Correlation-Id")
+			e.retryAfter, _ = retryAfter(re.Response.Header, c.now())
 		}
 		e.Code = c.redact(re.ErrorCode, "")
 		e.Description = c.redact(re.ErrorDescription, "")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -523,6 +524,61 @@ func TestResponseCutMidBody(t *testing.T) {
 			}
 			if got := n.Load(); got != tc.wantCalls {
 				t.Errorf("got %d calls, want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+// TestTokenEndpointTransientFailuresAreRetried: a 503 or 429 from the login
+// host is as transient as one from the API and is retried under the same
+// policy (Retry-After honoured); a 401 invalid_client is not.
+func TestTokenEndpointTransientFailuresAreRetried(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		wantErr    error
+		wantSleeps []time.Duration
+		wantTokens int64
+	}{
+		{name: "503 then token", status: 503, wantSleeps: []time.Duration{250 * time.Millisecond}, wantTokens: 2},
+		{name: "429 with Retry-After then token", status: 429, retryAfter: "4", wantSleeps: []time.Duration{4 * time.Second}, wantTokens: 2},
+		{name: "401 is final", status: 401, wantErr: ErrUnauthorized, wantTokens: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"id": "q1"}) }}
+			var failed atomic.Bool
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/oauth/token" && !failed.Swap(true) {
+					org.tokenCalls.Add(1)
+					if tc.retryAfter != "" {
+						w.Header().Set("Retry-After", tc.retryAfter)
+					}
+					writeJSON(w, tc.status, map[string]any{"error": "temporarily_unavailable", "description": "try again", "error_description": "try again"})
+					return
+				}
+				org.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			clock := newFakeClock()
+			c, err := New(Config{APIURL: srv.URL, LoginURL: srv.URL, ClientID: testClientID, ClientSecret: testClientSecret,
+				RequestsPerMinute: -1, Now: clock.Now, Sleep: clock.Sleep, Jitter: func(time.Duration) time.Duration { return 0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.GetQueue(t.Context(), "q1")
+			if tc.wantErr == nil && err != nil {
+				t.Fatalf("GetQueue: %v", err)
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("got %v, want %v", err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.wantSleeps, clock.Sleeps()); diff != "" {
+				t.Errorf("sleeps (-want +got):\n%s", diff)
+			}
+			if got := org.tokenCalls.Load(); got != tc.wantTokens {
+				t.Errorf("got %d token requests, want %d", got, tc.wantTokens)
 			}
 		})
 	}

@@ -26,6 +26,8 @@
 //     errors back off exponentially from 500 ms with jitter (capped at 30 s);
 //     at most Config.MaxAttempts attempts; a create (POST) is resent after a
 //     transport error only when the request cannot have reached the server.
+//     A token request that meets a 429, 5xx or transport error is retried
+//     under the same policy (rejected credentials are final).
 //     No wait passes the context deadline or Config.MaxRetryWait: the call
 //     returns at once with the wait in the error (APIError.RetryAfter,
 //     BudgetError.Wait, or RetryAfter(err)), so a Lambda can requeue instead of

@@ -112,6 +112,8 @@ type AuthError struct {
 	Description   string // OAuth "error_description"
 	CorrelationID string
 	Err           error // transport error when no response arrived (already redacted)
+
+	retryAfter time.Duration // the token endpoint's Retry-After, if any
 }
 
 func (e *AuthError) Error() string {
