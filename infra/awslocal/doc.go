@@ -3,11 +3,13 @@
 // dead-letter queue and redrive policy, event bus, Genesys credentials secret) created on it
 // from that single definition, never from a second copy.
 //
-// It owns the mapping from the SAM template to local resources: logical IDs become names
+// It is the one place that reads template.yaml and resolves it: logical IDs become names
 // prefixed per test or per stack (so tests sharing one moto are isolated), intrinsic
 // functions (Ref, Fn::GetAtt, Fn::Sub) are resolved to the local values, and the
 // environment variables the template gives every function (Globals.Function.Environment)
-// come back resolved in [Resources.Env].
+// come back resolved in [Resources.Env]. [ReadTemplate] gives the rest of the template
+// resolved the same way (its functions, their SQS event sources, the queues), for the
+// local stack (infra/localstack/stack) to run.
 //
 // Tests use one moto per test binary:
 //

@@ -20,11 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/awslabs/goformation/v7"
-	"github.com/awslabs/goformation/v7/cloudformation"
 	cfnddb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	cfnsqs "github.com/awslabs/goformation/v7/cloudformation/sqs"
-	"github.com/awslabs/goformation/v7/intrinsics"
 )
 
 // Logical IDs of template.yaml that routekeeper's code depends on. CreateResources fails
@@ -58,6 +55,11 @@ type Resources struct {
 	// template defaults: GENESYS_API_URL is the real Genesys URL, so a caller that runs a
 	// function against the simulator sets it (and GENESYS_LOGIN_URL) to the simulator's URL.
 	Env map[string]string
+
+	// What CreateResources resolved (every Ref and Fn::GetAtt value, the stack name), so
+	// ReadTemplate resolves the rest of the template to the same values.
+	stackName  string
+	refs, atts map[string]string
 }
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
@@ -86,10 +88,9 @@ func CreateResources(ctx context.Context, cfg aws.Config, templatePath, prefix s
 		sqs:    sqs.NewFromConfig(cfg),
 		eb:     eventbridge.NewFromConfig(cfg),
 		sm:     secretsmanager.NewFromConfig(cfg),
-		refs:   map[string]string{},
-		atts:   map[string]string{},
-		params: map[string]string{},
+		r:      newResolver(),
 	}
+	c.r.stackName = prefix
 	return c.run(ctx)
 }
 
@@ -103,10 +104,7 @@ type creator struct {
 	sqs          *sqs.Client
 	eb           *eventbridge.Client
 	sm           *secretsmanager.Client
-
-	refs   map[string]string // logical ID -> value of Ref
-	atts   map[string]string // "LogicalID.Attribute" -> value of Fn::GetAtt
-	params map[string]string // parameter overrides
+	r            *resolver // learns each resource's Ref and Fn::GetAtt values as it is created
 }
 
 func (c *creator) run(ctx context.Context) (*Resources, error) {
@@ -115,11 +113,11 @@ func (c *creator) run(ctx context.Context) (*Resources, error) {
 		return nil, err
 	}
 	for _, id := range []string{LogicalTable, LogicalChangeQueue, LogicalDLQ, LogicalEventBus} {
-		if _, ok := tpl.Resources[id]; !ok {
+		if _, ok := tpl.CFN.Resources[id]; !ok {
 			return nil, fmt.Errorf("awslocal: %s: resource %s missing; routekeeper's code depends on this logical ID", c.path, id)
 		}
 	}
-	if _, ok := tpl.Parameters[ParamCredentialsARN]; !ok {
+	if _, ok := tpl.CFN.Parameters[ParamCredentialsARN]; !ok {
 		return nil, fmt.Errorf("awslocal: %s: parameter %s missing", c.path, ParamCredentialsARN)
 	}
 
@@ -127,21 +125,21 @@ func (c *creator) run(ctx context.Context) (*Resources, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.params[ParamCredentialsARN] = secretARN
+	c.r.params[ParamCredentialsARN] = secretARN
 
-	for _, id := range slices.Sorted(maps.Keys(tpl.GetAllDynamoDBTableResources())) {
-		if err := c.createTable(ctx, id, tpl.GetAllDynamoDBTableResources()[id]); err != nil {
+	for _, id := range slices.Sorted(maps.Keys(tpl.CFN.GetAllDynamoDBTableResources())) {
+		if err := c.createTable(ctx, id, tpl.CFN.GetAllDynamoDBTableResources()[id]); err != nil {
 			return nil, err
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(tpl.GetAllEventsEventBusResources())) {
+	for _, id := range slices.Sorted(maps.Keys(tpl.CFN.GetAllEventsEventBusResources())) {
 		if err := c.createBus(ctx, id); err != nil {
 			return nil, err
 		}
 	}
 	// Queues: a queue whose properties still refer to an uncreated resource (a redrive
 	// policy naming its DLQ) waits for a later round.
-	pending := tpl.GetAllSQSQueueResources()
+	pending := tpl.CFN.GetAllSQSQueueResources()
 	for len(pending) > 0 {
 		progressed := false
 		for _, id := range slices.Sorted(maps.Keys(pending)) {
@@ -149,7 +147,7 @@ func (c *creator) run(ctx context.Context) (*Resources, error) {
 			if err != nil {
 				return nil, err
 			}
-			q := tpl.GetAllSQSQueueResources()[id]
+			q := tpl.CFN.GetAllSQSQueueResources()[id]
 			if unresolved(q) != "" {
 				continue
 			}
@@ -169,28 +167,25 @@ func (c *creator) run(ctx context.Context) (*Resources, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := map[string]string{}
-	if g, err := tpl.GetServerlessGlobalFunction(); err == nil && g.Environment != nil {
-		for k, v := range g.Environment.Variables {
-			if strings.Contains(v, unresolvedMark) {
-				return nil, fmt.Errorf("awslocal: %s: Globals.Function.Environment.Variables.%s = %q: refers to something awslocal cannot create", c.path, k, v)
-			}
-			env[k] = v
+	for _, k := range slices.Sorted(maps.Keys(tpl.GlobalEnv)) {
+		if v := tpl.GlobalEnv[k]; strings.Contains(v, unresolvedMark) {
+			return nil, fmt.Errorf("awslocal: %s: Globals.Function.Environment.Variables.%s = %q: refers to something awslocal cannot create", c.path, k, v)
 		}
 	}
 	return &Resources{
-		TableName:      c.refs[LogicalTable],
-		ChangeQueueURL: c.refs[LogicalChangeQueue],
-		ChangeQueueARN: c.atts[LogicalChangeQueue+".Arn"],
-		DLQURL:         c.refs[LogicalDLQ],
-		DLQARN:         c.atts[LogicalDLQ+".Arn"],
-		BusName:        c.refs[LogicalEventBus],
+		TableName:      c.r.refs[LogicalTable],
+		ChangeQueueURL: c.r.refs[LogicalChangeQueue],
+		ChangeQueueARN: c.r.atts[LogicalChangeQueue+".Arn"],
+		DLQURL:         c.r.refs[LogicalDLQ],
+		DLQARN:         c.r.atts[LogicalDLQ+".Arn"],
+		BusName:        c.r.refs[LogicalEventBus],
 		SecretARN:      secretARN,
-		Env:            env,
+		Env:            maps.Clone(tpl.GlobalEnv),
+		stackName:      c.prefix,
+		refs:           maps.Clone(c.r.refs),
+		atts:           maps.Clone(c.r.atts),
 	}, nil
 }
-
-const unresolvedMark = "<awslocal:unresolved "
 
 func unresolved(q *cfnsqs.Queue) string {
 	b, _ := json.Marshal(q.RedrivePolicy)
@@ -205,103 +200,7 @@ func unresolved(q *cfnsqs.Queue) string {
 
 // parse reads the template with Ref, Fn::GetAtt and Fn::Sub resolved against the local
 // values known so far; anything not yet known becomes an "<awslocal:unresolved ...>" mark.
-func (c *creator) parse() (*cloudformation.Template, error) {
-	opts := &intrinsics.ProcessorOptions{
-		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
-			"Ref":        func(_ string, in, tpl any) any { return c.ref(in, tpl) },
-			"Fn::GetAtt": func(_ string, in, _ any) any { return c.getAtt(in) },
-			"Fn::Sub":    func(_ string, in, tpl any) any { return c.sub(in, tpl) },
-		},
-	}
-	tpl, err := goformation.ParseYAMLWithOptions(c.data, opts)
-	if err != nil {
-		return nil, fmt.Errorf("awslocal: parse %s: %w", c.path, err)
-	}
-	return tpl, nil
-}
-
-func (c *creator) ref(in, tpl any) any {
-	name, ok := in.(string)
-	if !ok {
-		return unresolvedMark + fmt.Sprintf("Ref %v>", in)
-	}
-	switch name {
-	case "AWS::Region":
-		return Region
-	case "AWS::AccountId":
-		return AccountID
-	case "AWS::Partition":
-		return "aws"
-	case "AWS::URLSuffix":
-		return "amazonaws.com"
-	case "AWS::StackName":
-		return c.prefix
-	case "AWS::NoValue":
-		return nil
-	}
-	if v, ok := c.refs[name]; ok {
-		return v
-	}
-	if v, ok := c.params[name]; ok {
-		return v
-	}
-	if root, ok := tpl.(map[string]any); ok {
-		if params, ok := root["Parameters"].(map[string]any); ok {
-			if p, ok := params[name].(map[string]any); ok {
-				if def, ok := p["Default"]; ok {
-					return fmt.Sprint(def)
-				}
-				return unresolvedMark + "Ref " + name + " (parameter without Default)>"
-			}
-		}
-	}
-	return unresolvedMark + "Ref " + name + ">"
-}
-
-func (c *creator) getAtt(in any) any {
-	var parts []string
-	switch v := in.(type) {
-	case []any:
-		for _, p := range v {
-			parts = append(parts, fmt.Sprint(p))
-		}
-	case string: // "Logical.Attr" short form
-		parts = strings.SplitN(v, ".", 2)
-	}
-	key := strings.Join(parts, ".")
-	if v, ok := c.atts[key]; ok {
-		return v
-	}
-	return unresolvedMark + "Fn::GetAtt " + key + ">"
-}
-
-var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
-
-func (c *creator) sub(in, tpl any) any {
-	var src string
-	vars := map[string]any{}
-	switch v := in.(type) {
-	case string:
-		src = v
-	case []any:
-		if len(v) == 2 {
-			src, _ = v[0].(string)
-			if m, ok := v[1].(map[string]any); ok {
-				vars = m
-			}
-		}
-	}
-	return subVar.ReplaceAllStringFunc(src, func(m string) string {
-		name := m[2 : len(m)-1]
-		if v, ok := vars[name]; ok {
-			return fmt.Sprint(v)
-		}
-		if strings.Contains(name, ".") {
-			return fmt.Sprint(c.getAtt(name))
-		}
-		return fmt.Sprint(c.ref(name, tpl))
-	})
-}
+func (c *creator) parse() (*Template, error) { return c.r.read(c.path, c.data) }
 
 func (c *creator) name(logicalID string) string { return c.prefix + "-" + logicalID }
 
@@ -396,8 +295,8 @@ func (c *creator) createTable(ctx context.Context, id string, t *cfnddb.Table) e
 			return fmt.Errorf("awslocal: enable point-in-time recovery on table %s: %w", name, err)
 		}
 	}
-	c.refs[id] = name
-	c.atts[id+".Arn"] = aws.ToString(out.TableDescription.TableArn)
+	c.r.refs[id] = name
+	c.r.atts[id+".Arn"] = aws.ToString(out.TableDescription.TableArn)
 	return nil
 }
 
@@ -474,10 +373,10 @@ func (c *creator) createQueue(ctx context.Context, id string, q *cfnsqs.Queue) e
 	if err != nil {
 		return fmt.Errorf("awslocal: read ARN of queue %s: %w", name, err)
 	}
-	c.refs[id] = aws.ToString(out.QueueUrl)
-	c.atts[id+".Arn"] = got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-	c.atts[id+".QueueUrl"] = aws.ToString(out.QueueUrl)
-	c.atts[id+".QueueName"] = name
+	c.r.refs[id] = aws.ToString(out.QueueUrl)
+	c.r.atts[id+".Arn"] = got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	c.r.atts[id+".QueueUrl"] = aws.ToString(out.QueueUrl)
+	c.r.atts[id+".QueueName"] = name
 	return nil
 }
 
@@ -506,8 +405,8 @@ func (c *creator) createBus(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("awslocal: create event bus %s (%s): %w", name, id, err)
 	}
-	c.refs[id] = name
-	c.atts[id+".Name"] = name
-	c.atts[id+".Arn"] = aws.ToString(out.EventBusArn)
+	c.r.refs[id] = name
+	c.r.atts[id+".Name"] = name
+	c.r.atts[id+".Arn"] = aws.ToString(out.EventBusArn)
 	return nil
 }

@@ -3,9 +3,9 @@
 //
 // It owns:
 //
-//   - reading the functions of template.yaml (ReadTemplate): each function's folder,
-//     timeout, memory, environment and SQS event-source settings, so the local stack runs
-//     what the template declares rather than a second copy;
+//   - running the functions of template.yaml as it declares them (Stack.Template, read
+//     and resolved by awslocal.ReadTemplate): each function's folder, timeout, memory,
+//     environment and SQS event-source settings, never a second copy;
 //   - starting and stopping the stack (Start, Stack.Stop): moto with the template's
 //     resources (infra/awslocal) and the Genesys simulator (infra/genesyssim/sim) on
 //     loopback, seeded with the org of the example config (SeedOrg);

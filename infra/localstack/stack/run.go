@@ -93,16 +93,16 @@ func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, l
 	}
 	var out []*lambdarun.Poller
 	for _, e := range f.SQSEvents {
-		url, err := s.queueURL(e.QueueARN)
-		if err != nil {
-			return nil, fmt.Errorf("%s.Events.%s: %w", f.LogicalID, e.Name, err)
+		q, ok := s.Template.QueueByARN(e.QueueARN)
+		if !ok {
+			return nil, fmt.Errorf("%s.Events.%s: queue %s is not an AWS::SQS::Queue of %s", f.LogicalID, e.Name, e.QueueARN, s.Template.Path)
 		}
 		if !e.ReportBatchItemFailures {
 			// The poller always honours batchItemFailures; without the setting Lambda
 			// ignores them and retries the whole batch. routekeeper never wants that.
 			return nil, fmt.Errorf("%s.Events.%s: FunctionResponseTypes lacks ReportBatchItemFailures; the local poller (and routekeeper's functions) rely on partial batch responses", f.LogicalID, e.Name)
 		}
-		p, err := lambdarun.NewPoller(ctx, sqs.NewFromConfig(s.AWS), url, fn, lambdarun.PollerOptions{
+		p, err := lambdarun.NewPoller(ctx, sqs.NewFromConfig(s.AWS), q.URL, fn, lambdarun.PollerOptions{
 			BatchSize: e.BatchSize,
 			Logger:    logger,
 		})
@@ -112,14 +112,4 @@ func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, l
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func (s *Stack) queueURL(arn string) (string, error) {
-	switch arn {
-	case s.Resources.ChangeQueueARN:
-		return s.Resources.ChangeQueueURL, nil
-	case s.Resources.DLQARN:
-		return s.Resources.DLQURL, nil
-	}
-	return "", fmt.Errorf("queue %s is not one the local stack created (%s, %s)", arn, s.Resources.ChangeQueueARN, s.Resources.DLQARN)
 }

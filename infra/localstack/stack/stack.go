@@ -43,7 +43,7 @@ type Options struct {
 type Stack struct {
 	AWS       aws.Config
 	Resources *awslocal.Resources
-	Template  *Template
+	Template  *awslocal.Template
 	// Environment is the routing environment the functions manage (template parameter
 	// Environment).
 	Environment string
@@ -107,7 +107,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		params["Environment"] = ExampleEnvironment
 	}
 	s.Environment = params["Environment"]
-	if s.Template, err = ReadTemplate(path, s.Resources, params); err != nil {
+	if s.Template, err = awslocal.ReadTemplate(path, s.Resources, params); err != nil {
 		return nil, err
 	}
 
@@ -181,7 +181,7 @@ func (s *Stack) AWSEnv() map[string]string {
 // template's Globals, f's own variables, the simulator as
 // GENESYS_API_URL and GENESYS_LOGIN_URL (the credentials come from the local secret, as
 // in AWS), and the local AWS endpoint.
-func (s *Stack) FunctionEnv(f *Function) map[string]string {
+func (s *Stack) FunctionEnv(f *awslocal.Function) map[string]string {
 	env := maps.Clone(s.Template.GlobalEnv)
 	maps.Copy(env, f.Env)
 	env["GENESYS_API_URL"] = s.SimURL

@@ -16,16 +16,18 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/routekeeper/routekeeper/infra/awslocal"
 )
 
 // readRepoTemplate reads the repository's template.yaml without local resources.
-func readRepoTemplate(t *testing.T) (*Template, string) {
+func readRepoTemplate(t *testing.T) (*awslocal.Template, string) {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl, err := ReadTemplate(filepath.Join(root, "template.yaml"), nil, nil)
+	tpl, err := awslocal.ReadTemplate(filepath.Join(root, "template.yaml"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,6 @@ func TestEveryFunctionHasEvents(t *testing.T) {
 // SQS event sources keep the settings routekeeper's functions rely on.
 func TestSQSEventSettings(t *testing.T) {
 	tpl, _ := readRepoTemplate(t)
-	queueID := regexp.MustCompile(`^<GetAtt ([A-Za-z0-9]+)\.Arn>$`)
 	n := 0
 	for _, f := range tpl.Functions {
 		for _, e := range f.SQSEvents {
@@ -289,21 +290,16 @@ func TestSQSEventSettings(t *testing.T) {
 			if !e.ReportBatchItemFailures {
 				t.Errorf("%s: FunctionResponseTypes lacks ReportBatchItemFailures: a failed change would make the whole batch retry", where)
 			}
-			m := queueID.FindStringSubmatch(e.QueueARN)
-			if m == nil {
-				t.Errorf("%s: Queue = %q, want !GetAtt <Queue>.Arn of a queue in the template", where, e.QueueARN)
-				continue
-			}
-			q, ok := tpl.Queues[m[1]]
+			q, ok := tpl.QueueByARN(e.QueueARN)
 			if !ok {
-				t.Errorf("%s: queue %s is not an AWS::SQS::Queue of the template", where, m[1])
+				t.Errorf("%s: Queue = %q, want !GetAtt <Queue>.Arn of an AWS::SQS::Queue in the template", where, e.QueueARN)
 				continue
 			}
 			if q.FIFO && (e.BatchSize < 1 || e.BatchSize > 10) {
 				t.Errorf("%s: BatchSize %d, want 1..10 for a FIFO queue", where, e.BatchSize)
 			}
 			if min := 6 * f.Timeout; q.VisibilityTimeout < min {
-				t.Errorf("%s: %s.VisibilityTimeout = %s, want at least 6 x the function timeout %s = %s", where, m[1], q.VisibilityTimeout, f.Timeout, min)
+				t.Errorf("%s: %s.VisibilityTimeout = %s, want at least 6 x the function timeout %s = %s", where, q.LogicalID, q.VisibilityTimeout, f.Timeout, min)
 			}
 		}
 	}

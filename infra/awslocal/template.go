@@ -1,0 +1,411 @@
+package awslocal
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/intrinsics"
+)
+
+// Template is template.yaml read once with goformation, its intrinsic functions (Ref,
+// Fn::GetAtt, Fn::Sub) resolved to local values: the whole template as goformation's typed
+// model (CFN) and the view of it the local stack runs (functions, their SQS event sources,
+// queues, the Globals environment).
+//
+// goformation's typed AWS::Serverless::Function lacks properties routekeeper relies on
+// (FunctionResponseTypes, ScalingConfig, LoggingConfig), so Functions are decoded from the
+// same processed JSON as CFN rather than from CFN.
+type Template struct {
+	Path string
+	// CFN is the template as goformation models it, intrinsic functions resolved.
+	CFN *cloudformation.Template
+	// GlobalEnv is Globals.Function.Environment.Variables.
+	GlobalEnv map[string]string
+	// Functions are the AWS::Serverless::Function resources by logical ID.
+	Functions map[string]*Function
+	// Queues are the AWS::SQS::Queue resources by logical ID.
+	Queues map[string]Queue
+}
+
+// Function is one AWS::Serverless::Function of the template, as the local stack runs it.
+type Function struct {
+	LogicalID string // e.g. ApplyFunction
+	// Dir is the function's folder under functions/ (ApplyFunction -> "apply"): the logical
+	// ID without the "Function" suffix, lower-cased. ReadTemplate rejects a function whose
+	// logical ID does not end in "Function".
+	Dir         string
+	Timeout     time.Duration // Globals and the function's own Timeout merged
+	MemoryMB    int
+	BuildByMake bool   // Metadata.BuildMethod is makefile
+	CodeURI     string // "." for the makefile builder at the repository root
+	// Env holds the function's own Environment.Variables (not the Globals).
+	Env       map[string]string
+	SQSEvents []SQSEvent
+	// EventTypes lists the Type of every event source (SQS, ScheduleV2, ...), by event name.
+	EventTypes map[string]string
+}
+
+// SQSEvent is an SQS event source of a function: what the event source mapping does.
+type SQSEvent struct {
+	Name string // the key under Events
+	// QueueARN is the Queue property resolved; Template.QueueByARN finds its queue (also
+	// when the template was read without local resources and the value is a placeholder).
+	QueueARN string
+	// BatchSize is the mapping's batch size (SAM's default 10 when unset).
+	BatchSize int
+	// ReportBatchItemFailures is true when FunctionResponseTypes lists it: the function
+	// answers with events.SQSEventResponse and only the named messages are retried.
+	ReportBatchItemFailures bool
+	// MaximumConcurrency from ScalingConfig; 0 when unset.
+	MaximumConcurrency int
+}
+
+// Queue is an AWS::SQS::Queue of the template.
+type Queue struct {
+	LogicalID         string
+	FIFO              bool
+	VisibilityTimeout time.Duration // SQS default 30 s when unset
+	// ARN and URL are Fn::GetAtt <id>.Arn and Ref <id> resolved: the local values when the
+	// template was read with the resources, placeholders otherwise.
+	ARN, URL string
+}
+
+// Function returns the function whose folder under functions/ is dir.
+func (t *Template) Function(dir string) (*Function, bool) {
+	for _, f := range t.Functions {
+		if f.Dir == dir {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// Dirs returns the function folders the template declares, sorted.
+func (t *Template) Dirs() []string {
+	var out []string
+	for _, f := range t.Functions {
+		out = append(out, f.Dir)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// QueueByARN returns the template's queue whose Fn::GetAtt Arn resolves to arn, as an SQS
+// event's Queue property does.
+func (t *Template) QueueByARN(arn string) (Queue, bool) {
+	for _, id := range slices.Sorted(maps.Keys(t.Queues)) {
+		if q := t.Queues[id]; q.ARN == arn {
+			return q, true
+		}
+	}
+	return Queue{}, false
+}
+
+// Defaults of AWS SAM, Lambda and SQS when the template sets nothing.
+const (
+	defaultTimeout           = 3 * time.Second
+	defaultMemoryMB          = 128
+	defaultBatchSize         = 10
+	defaultVisibilityTimeout = 30 * time.Second
+)
+
+// ReadTemplate reads the SAM template at path. With res (the resources CreateResources made
+// from the same template), Ref, Fn::GetAtt and Fn::Sub resolve to the local names, URLs
+// and ARNs, exactly as CreateResources resolved them; with nil they become
+// "<awslocal:unresolved ...>" placeholders, enough to check names and settings. params
+// override parameter defaults, as `sam deploy --parameter-overrides` does.
+func ReadTemplate(path string, res *Resources, params map[string]string) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("awslocal: read template: %w", err)
+	}
+	return resolverFor(res, params).read(path, data)
+}
+
+// resolver gives intrinsic functions their local values. It is the one resolver of the
+// local stack: CreateResources fills it as it creates resources, ReadTemplate rebuilds it
+// from the Resources that CreateResources returned.
+type resolver struct {
+	stackName string            // AWS::StackName; "" leaves it unresolved
+	refs      map[string]string // logical ID -> value of Ref
+	atts      map[string]string // "LogicalID.Attribute" -> value of Fn::GetAtt
+	params    map[string]string // parameter values that override the template's defaults
+}
+
+func newResolver() *resolver {
+	return &resolver{refs: map[string]string{}, atts: map[string]string{}, params: map[string]string{}}
+}
+
+// resolverFor rebuilds the resolver CreateResources ended with. The exported fields of res
+// come first, so a Resources assembled by hand resolves too.
+func resolverFor(res *Resources, params map[string]string) *resolver {
+	r := newResolver()
+	if res != nil {
+		set := func(m map[string]string, k, v string) {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		set(r.refs, LogicalTable, res.TableName)
+		for id, q := range map[string]struct{ url, arn string }{
+			LogicalChangeQueue: {res.ChangeQueueURL, res.ChangeQueueARN},
+			LogicalDLQ:         {res.DLQURL, res.DLQARN},
+		} {
+			set(r.refs, id, q.url)
+			set(r.atts, id+".Arn", q.arn)
+			set(r.atts, id+".QueueUrl", q.url)
+			if q.url != "" {
+				set(r.atts, id+".QueueName", q.url[strings.LastIndex(q.url, "/")+1:])
+			}
+		}
+		set(r.refs, LogicalEventBus, res.BusName)
+		set(r.atts, LogicalEventBus+".Name", res.BusName)
+		set(r.params, ParamCredentialsARN, res.SecretARN)
+		maps.Copy(r.refs, res.refs)
+		maps.Copy(r.atts, res.atts)
+		r.stackName = res.stackName
+	}
+	maps.Copy(r.params, params)
+	return r
+}
+
+const unresolvedMark = "<awslocal:unresolved "
+
+func (r *resolver) options() *intrinsics.ProcessorOptions {
+	return &intrinsics.ProcessorOptions{
+		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Ref":        func(_ string, in, tpl any) any { return r.ref(in, tpl) },
+			"Fn::GetAtt": func(_ string, in, _ any) any { return r.getAtt(in) },
+			"Fn::Sub":    func(_ string, in, tpl any) any { return r.sub(in, tpl) },
+		},
+	}
+}
+
+func (r *resolver) ref(in, tpl any) any {
+	name, ok := in.(string)
+	if !ok {
+		return unresolvedMark + fmt.Sprintf("Ref %v>", in)
+	}
+	switch name {
+	case "AWS::Region":
+		return Region
+	case "AWS::AccountId":
+		return AccountID
+	case "AWS::Partition":
+		return "aws"
+	case "AWS::URLSuffix":
+		return "amazonaws.com"
+	case "AWS::NoValue":
+		return nil
+	case "AWS::StackName":
+		if r.stackName != "" {
+			return r.stackName
+		}
+	}
+	if v, ok := r.refs[name]; ok {
+		return v
+	}
+	if v, ok := r.params[name]; ok {
+		return v
+	}
+	if root, ok := tpl.(map[string]any); ok {
+		if params, ok := root["Parameters"].(map[string]any); ok {
+			if p, ok := params[name].(map[string]any); ok {
+				if def, ok := p["Default"]; ok {
+					return fmt.Sprint(def)
+				}
+				return unresolvedMark + "Ref " + name + " (parameter without Default)>"
+			}
+		}
+	}
+	return unresolvedMark + "Ref " + name + ">"
+}
+
+func (r *resolver) getAtt(in any) any {
+	var key string
+	switch v := in.(type) {
+	case []any:
+		var parts []string
+		for _, p := range v {
+			parts = append(parts, fmt.Sprint(p))
+		}
+		key = strings.Join(parts, ".")
+	case string: // "Logical.Attr" short form
+		key = v
+	}
+	if v, ok := r.atts[key]; ok {
+		return v
+	}
+	return unresolvedMark + "Fn::GetAtt " + key + ">"
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+func (r *resolver) sub(in, tpl any) any {
+	var src string
+	vars := map[string]any{}
+	switch v := in.(type) {
+	case string:
+		src = v
+	case []any:
+		if len(v) == 2 {
+			src, _ = v[0].(string)
+			if m, ok := v[1].(map[string]any); ok {
+				vars = m
+			}
+		}
+	}
+	return subVar.ReplaceAllStringFunc(src, func(m string) string {
+		name := m[2 : len(m)-1]
+		if v, ok := vars[name]; ok {
+			return fmt.Sprint(v)
+		}
+		if strings.Contains(name, ".") {
+			return fmt.Sprint(r.getAtt(name))
+		}
+		return fmt.Sprint(r.ref(name, tpl))
+	})
+}
+
+// read resolves the template's intrinsic functions with what r knows and decodes the
+// result twice: into goformation's model and into the local stack's view.
+func (r *resolver) read(path string, data []byte) (*Template, error) {
+	processed, err := intrinsics.ProcessYAML(data, r.options())
+	if err != nil {
+		return nil, fmt.Errorf("awslocal: parse %s: %w", path, err)
+	}
+	cfn := &cloudformation.Template{}
+	if err := json.Unmarshal(processed, cfn); err != nil {
+		return nil, fmt.Errorf("awslocal: parse %s: %w", path, err)
+	}
+	var doc samDoc
+	if err := json.Unmarshal(processed, &doc); err != nil {
+		return nil, fmt.Errorf("awslocal: parse %s: %w", path, err)
+	}
+	t := &Template{Path: path, CFN: cfn, GlobalEnv: doc.Globals.Function.Environment.Variables,
+		Functions: map[string]*Function{}, Queues: map[string]Queue{}}
+	if t.GlobalEnv == nil {
+		t.GlobalEnv = map[string]string{}
+	}
+	for _, id := range slices.Sorted(maps.Keys(doc.Resources)) {
+		rsc := doc.Resources[id]
+		switch rsc.Type {
+		case "AWS::SQS::Queue":
+			var p struct {
+				FifoQueue         bool
+				VisibilityTimeout *int
+			}
+			if err := json.Unmarshal(rsc.Properties, &p); err != nil {
+				return nil, fmt.Errorf("awslocal: %s: %s.Properties: %w", path, id, err)
+			}
+			q := Queue{LogicalID: id, FIFO: p.FifoQueue, VisibilityTimeout: defaultVisibilityTimeout,
+				ARN: fmt.Sprint(r.getAtt(id + ".Arn")), URL: fmt.Sprint(r.ref(id, nil))}
+			if p.VisibilityTimeout != nil {
+				q.VisibilityTimeout = time.Duration(*p.VisibilityTimeout) * time.Second
+			}
+			t.Queues[id] = q
+		case "AWS::Serverless::Function":
+			f, err := readFunction(path, id, rsc.Properties, rsc.Metadata.BuildMethod, doc)
+			if err != nil {
+				return nil, err
+			}
+			t.Functions[id] = f
+		}
+	}
+	return t, nil
+}
+
+func readFunction(path, id string, props json.RawMessage, buildMethod string, doc samDoc) (*Function, error) {
+	var p samFunction
+	if err := json.Unmarshal(props, &p); err != nil {
+		return nil, fmt.Errorf("awslocal: %s: %s.Properties: %w", path, id, err)
+	}
+	if !strings.HasSuffix(id, "Function") || id == "Function" {
+		return nil, fmt.Errorf("awslocal: %s: function %s: name functions <Folder>Function (ApplyFunction builds functions/apply) so the local stack and the Makefile can find the code", path, id)
+	}
+	f := &Function{
+		LogicalID:   id,
+		Dir:         strings.ToLower(strings.TrimSuffix(id, "Function")),
+		Timeout:     defaultTimeout,
+		MemoryMB:    defaultMemoryMB,
+		BuildByMake: buildMethod == "makefile",
+		CodeURI:     p.CodeUri,
+		Env:         p.Environment.Variables,
+		EventTypes:  map[string]string{},
+	}
+	if f.Env == nil {
+		f.Env = map[string]string{}
+	}
+	for _, n := range []*int{doc.Globals.Function.Timeout, p.Timeout} {
+		if n != nil {
+			f.Timeout = time.Duration(*n) * time.Second
+		}
+	}
+	for _, n := range []*int{doc.Globals.Function.MemorySize, p.MemorySize} {
+		if n != nil {
+			f.MemoryMB = *n
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Events)) {
+		ev := p.Events[name]
+		f.EventTypes[name] = ev.Type
+		if ev.Type != "SQS" {
+			continue
+		}
+		var sp samSQSProperties
+		if err := json.Unmarshal(ev.Properties, &sp); err != nil {
+			return nil, fmt.Errorf("awslocal: %s: %s.Events.%s: %w", path, id, name, err)
+		}
+		e := SQSEvent{Name: name, QueueARN: sp.Queue, BatchSize: defaultBatchSize,
+			ReportBatchItemFailures: slices.Contains(sp.FunctionResponseTypes, "ReportBatchItemFailures")}
+		if sp.BatchSize != nil {
+			e.BatchSize = *sp.BatchSize
+		}
+		if sp.ScalingConfig != nil {
+			e.MaximumConcurrency = sp.ScalingConfig.MaximumConcurrency
+		}
+		f.SQSEvents = append(f.SQSEvents, e)
+	}
+	return f, nil
+}
+
+// The view of the processed template that ReadTemplate decodes.
+type samDoc struct {
+	Globals struct {
+		Function struct {
+			Timeout     *int
+			MemorySize  *int
+			Environment struct{ Variables map[string]string }
+		}
+	}
+	Resources map[string]struct {
+		Type       string
+		Properties json.RawMessage
+		Metadata   struct{ BuildMethod string }
+	}
+}
+
+type samFunction struct {
+	CodeUri     string
+	Timeout     *int
+	MemorySize  *int
+	Environment struct{ Variables map[string]string }
+	Events      map[string]struct {
+		Type       string
+		Properties json.RawMessage
+	}
+}
+
+type samSQSProperties struct {
+	Queue                 string
+	BatchSize             *int
+	FunctionResponseTypes []string
+	ScalingConfig         *struct{ MaximumConcurrency int }
+}
