@@ -424,20 +424,30 @@ func merge(files []File, frags []fragment) (*Config, []Diagnostic) {
 				cfg.src.items[key] = append(cfg.src.items[key], origin{doc: fr.doc, at: path{key, i}})
 			}
 		}
-		cfg.Divisions = append(cfg.Divisions, f.Divisions...)
+		cfg.Divisions = concat(cfg.Divisions, f.Divisions)
 		add("divisions", len(f.Divisions))
-		cfg.Workbins = append(cfg.Workbins, f.Workbins...)
+		cfg.Workbins = concat(cfg.Workbins, f.Workbins)
 		add("workbins", len(f.Workbins))
-		cfg.Skills = append(cfg.Skills, f.Skills...)
+		cfg.Skills = concat(cfg.Skills, f.Skills)
 		add("skills", len(f.Skills))
-		cfg.Queues = append(cfg.Queues, f.Queues...)
+		cfg.Queues = concat(cfg.Queues, f.Queues)
 		add("queues", len(f.Queues))
-		cfg.Worktypes = append(cfg.Worktypes, f.Worktypes...)
+		cfg.Worktypes = concat(cfg.Worktypes, f.Worktypes)
 		add("worktypes", len(f.Worktypes))
-		cfg.AssignmentRules = append(cfg.AssignmentRules, f.AssignmentRules...)
+		cfg.AssignmentRules = concat(cfg.AssignmentRules, f.AssignmentRules)
 		add("assignmentRules", len(f.AssignmentRules))
 	}
 	return cfg, diags
+}
+
+// concat appends src to dst keeping presence: a list a file declares empty ("workbins: []")
+// stays present (non-nil) in the merged config, since an empty divisions or workbins list
+// means "no reference of that kind resolves", not "unchecked".
+func concat[T any](dst, src []T) []T {
+	if dst == nil && src != nil {
+		dst = make([]T, 0, len(src))
+	}
+	return append(dst, src...)
 }
 
 // diag builds a diagnostic for p, a path in the merged config, translating it to the

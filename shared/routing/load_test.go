@@ -336,6 +336,15 @@ func TestParse(t *testing.T) {
 			{mark: "A", path: "queues[0].division", rule: RuleReference, msg: "division \"Claims\" is not declared in this config: declare it under divisions"},
 			{mark: "B", path: "worktypes[0].defaultWorkbin", rule: RuleReference, msg: "workbin \"Claim Bin\""},
 		}},
+		{name: "empty divisions and workbins lists are present: nothing resolves", text: doc(map[string]string{
+			"divisions": "divisions: []",
+			"workbins":  "workbins: []",
+			"queues":    "queues:\n  - name: Claims Tasks\n    division: Home #A",
+			"worktypes": "worktypes:\n  - name: Claim\n    defaultWorkbin: Claims Bin #B",
+		}), want: []want{
+			{mark: "A", path: "queues[0].division", rule: RuleReference, msg: "division \"Home\""},
+			{mark: "B", path: "worktypes[0].defaultWorkbin", rule: RuleReference, msg: "workbin \"Claims Bin\""},
+		}},
 
 		// ----- acw
 		{name: "acw timeout with a prompt that has no timeout", text: doc(map[string]string{"queues": "queues:\n  - name: Q\n    acwSettings:\n      wrapupPrompt: OPTIONAL\n      timeoutMs: 60000 #A\n  - name: R\n    acwSettings: {timeoutMs: 60000} #B"}),
