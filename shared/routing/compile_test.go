@@ -3,7 +3,9 @@ package routing
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -246,5 +248,60 @@ func BenchmarkLoadProd(b *testing.B) {
 		if _, err := Parse("prod.yaml", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestMarshalYAMLChunked checks that MarshalYAML, which emits one top-level list element
+// at a time, writes exactly what encoding the whole config as one YAML tree writes, for
+// the examples, an org-sized config and names that need quoting or block scalars.
+func TestMarshalYAMLChunked(t *testing.T) {
+	odd := &Config{APIVersion: APIVersion, Divisions: []string{}, Workbins: []string{"a: b", "# x"}}
+	for _, n := range []string{" lead", "trail ", "a: b", "a #b", "null", "123", "1e3", "yes", "~", "- x", "@x", "*x", "&x",
+		"!x", "{x", "[x", "a\tb", "a\nb", "a\n", "é", "a\u2028b", "\ufeffbom", "0x10", "1_000", ".nan", "1:20", "<<", `a"b`, `a\b`,
+		"?x", "|x", ">x", "'x", "x:", "---", "...", "a\rb", "\x01ctl", "\u0085nel", "2001-12-14", "+1", "\t"} {
+		odd.Queues = append(odd.Queues, Queue{Name: fmt.Sprintf("q%02d", len(odd.Queues)), Description: ptr(n), RoutingRules: []RoutingRule{}})
+		if strings.TrimSpace(n) == n { // other names are invalid (RuleName): only descriptions may hold them
+			odd.Skills = append(odd.Skills, Skill{Name: n})
+		}
+	}
+	configs := map[string]*Config{"odd names": odd, "large": largeConfig(300, 50, 20), "empty": {APIVersion: APIVersion}}
+	for _, p := range []string{"../../examples/routing/prod.yaml", "../../examples/routing/staging"} {
+		cfg, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		configs[p] = cfg
+	}
+	for name, cfg := range configs {
+		t.Run(name, func(t *testing.T) {
+			raw, err := json.Marshal(Canonical(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			tree, err := jsonToNode(dec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := encodeYAML(&want, tree); err != nil {
+				t.Fatal(err)
+			}
+			got, err := MarshalYAML(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.String(), string(got)); diff != "" {
+				t.Errorf("MarshalYAML differs from one-tree encoding (-want +got):\n%s", diff)
+			}
+			back, err := Parse("x.yaml", got)
+			if err != nil {
+				t.Fatalf("Parse(MarshalYAML(cfg)): %v", err)
+			}
+			if diff := cmp.Diff(Canonical(cfg), Canonical(back), cmp.AllowUnexported(Config{}), cmpIgnoreSource); diff != "" {
+				t.Errorf("round trip changed the config (-before +after):\n%s", diff)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -77,6 +78,12 @@ func MarshalJSON(cfg *Config) ([]byte, error) {
 // by two spaces, fields in the order of the Go types. Equal configs give byte-identical
 // output, and Parse reads it back to an equal config. Callers that want an editor
 // modeline write "# yaml-language-server: $schema=..." before it.
+//
+// The output is emitted one top-level list element at a time rather than as one YAML
+// node tree: yaml.v3's emitter keeps every event of a document queued until the
+// document ends, so one tree for an org of 5,000 queues cost over a gigabyte of
+// allocations. A block sequence element is rendered independently of its siblings, so
+// the pieces concatenate to exactly what one tree gives (TestMarshalYAMLChunked).
 func MarshalYAML(cfg *Config) ([]byte, error) {
 	raw, err := json.Marshal(Canonical(cfg))
 	if err != nil {
@@ -84,20 +91,84 @@ func MarshalYAML(cfg *Config) ([]byte, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	node, err := jsonToNode(dec)
-	if err != nil {
-		return nil, fmt.Errorf("marshal config: %w", err)
-	}
 	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(node); err != nil {
-		return nil, fmt.Errorf("marshal config: %w", err)
-	}
-	if err := enc.Close(); err != nil {
+	buf.Grow(len(raw))
+	if err := writeYAMLChunks(&buf, dec); err != nil {
 		return nil, fmt.Errorf("marshal config: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// writeYAMLChunks writes the JSON object read from dec as a YAML mapping: each top-level
+// member separately and, for a non-empty array member, each element separately.
+func writeYAMLChunks(buf *bytes.Buffer, dec *json.Decoder) error {
+	if tok, err := dec.Token(); err != nil {
+		return err
+	} else if tok != json.Delim('{') {
+		return fmt.Errorf("top level is %v, want an object", tok)
+	}
+	var chunk bytes.Buffer
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, ok := kt.(string)
+		if !ok {
+			return fmt.Errorf("object key %v is not a string", kt)
+		}
+		keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok != json.Delim('[') || !dec.More() {
+			v, err := tokenToNode(dec, tok)
+			if err != nil {
+				return err
+			}
+			if err := encodeYAML(buf, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{keyNode, v}}); err != nil {
+				return err
+			}
+			continue
+		}
+		// key:\n  - element ... one element per document, the "key:" line written once.
+		head := key + ":\n"
+		for first := true; dec.More(); first = false {
+			e, err := jsonToNode(dec)
+			if err != nil {
+				return err
+			}
+			chunk.Reset()
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{e}}
+			if err := encodeYAML(&chunk, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{keyNode, seq}}); err != nil {
+				return err
+			}
+			body, ok := bytes.CutPrefix(chunk.Bytes(), []byte(head))
+			if !ok {
+				return fmt.Errorf("key %q is not written as a plain %q line", key, head)
+			}
+			if first {
+				buf.WriteString(head)
+			}
+			buf.Write(body)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	return err
+}
+
+// encodeYAML writes n as one YAML document (no "---"), indented by two spaces.
+func encodeYAML(w io.Writer, n *yaml.Node) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 // yaml11Bool holds the strings YAML 1.1 reads as booleans (compared lower-case).
@@ -109,6 +180,11 @@ func jsonToNode(dec *json.Decoder) (*yaml.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tokenToNode(dec, tok)
+}
+
+// tokenToNode is jsonToNode for a value whose first token, tok, was already read.
+func tokenToNode(dec *json.Decoder, tok json.Token) (*yaml.Node, error) {
 	switch t := tok.(type) {
 	case json.Delim:
 		switch t {
