@@ -218,7 +218,12 @@ type LabelUtilization struct {
 	raw members
 }
 
-// Code below: the same four small methods per model, written out so each type reads on its own.
+// Code below: the same four small methods per model. The repetition is what Go
+// requires, not an oversight: json.Marshaler/Unmarshaler must be methods of
+// each type, a generic type cannot carry them for a named struct, and a method
+// promoted from an embedded helper would see only the helper, not the model's
+// fields. Each body is one call into decodeObject/encodeObject/unknown/setUnknown,
+// where the logic lives once.
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
 func (r *Ref) UnmarshalJSON(b []byte) error {

@@ -27,6 +27,29 @@ func requireID(kind, id string) error {
 	return nil
 }
 
+// send sends one request (body JSON-encoded unless nil) under the client's
+// policy and decodes the 2xx answer into a new T. Every single-entity call
+// goes through it; lists page with listPages and queryAfter.
+func send[T any](ctx context.Context, c *Client, method, path string, body any) (*T, error) {
+	req, err := newRequest(method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := c.do(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// getByID is GET base/{id} after checking that id is not empty.
+func getByID[T any](ctx context.Context, c *Client, kind, base, id string) (*T, error) {
+	if err := requireID(kind, id); err != nil {
+		return nil, err
+	}
+	return send[T](ctx, c, http.MethodGet, entityPath(base, id), nil)
+}
+
 // ListQueues returns every routing queue (GET /api/v2/routing/queues, all pages).
 func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
 	return listPages(ctx, c, queuesPath, nil, func(q *Queue) string { return q.ID })
@@ -34,14 +57,7 @@ func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
 
 // GetQueue returns one queue (GET /api/v2/routing/queues/{queueId}); ErrNotFound if it does not exist.
 func (c *Client) GetQueue(ctx context.Context, id string) (*Queue, error) {
-	if err := requireID("queue", id); err != nil {
-		return nil, err
-	}
-	var q Queue
-	if err := c.do(ctx, request{method: http.MethodGet, path: entityPath(queuesPath, id), idempotent: true}, &q); err != nil {
-		return nil, err
-	}
-	return &q, nil
+	return getByID[Queue](ctx, c, "queue", queuesPath, id)
 }
 
 // GetQueueRaw returns one queue as the raw JSON object the server sent
@@ -49,14 +65,11 @@ func (c *Client) GetQueue(ctx context.Context, id string) (*Queue, error) {
 // UpdateQueueRaw: a queue PUT is a full replace, and this way every member
 // routekeeper does not model is sent back unchanged.
 func (c *Client) GetQueueRaw(ctx context.Context, id string) (map[string]any, error) {
-	if err := requireID("queue", id); err != nil {
+	raw, err := getByID[json.RawMessage](ctx, c, "queue", queuesPath, id)
+	if err != nil {
 		return nil, err
 	}
-	var raw json.RawMessage
-	if err := c.do(ctx, request{method: http.MethodGet, path: entityPath(queuesPath, id), idempotent: true}, &raw); err != nil {
-		return nil, err
-	}
-	return decodeRawObject(raw)
+	return decodeRawObject(*raw)
 }
 
 func decodeRawObject(raw []byte) (map[string]any, error) {
@@ -73,15 +86,7 @@ func decodeRawObject(raw []byte) (map[string]any, error) {
 // CreateQueueRequest: a *Queue or a map[string]any with at least "name".
 // A create is never resent after a transport error that may have reached the server.
 func (c *Client) CreateQueue(ctx context.Context, body any) (*Queue, error) {
-	req, err := newRequest(http.MethodPost, queuesPath, body)
-	if err != nil {
-		return nil, err
-	}
-	var q Queue
-	if err := c.do(ctx, req, &q); err != nil {
-		return nil, err
-	}
-	return &q, nil
+	return send[Queue](ctx, c, http.MethodPost, queuesPath, body)
 }
 
 // UpdateQueue replaces queue q.ID with q (PUT /api/v2/routing/queues/{queueId}).
@@ -107,15 +112,7 @@ func (c *Client) putQueue(ctx context.Context, id string, body any) (*Queue, err
 	if err := requireID("queue", id); err != nil {
 		return nil, err
 	}
-	req, err := newRequest(http.MethodPut, entityPath(queuesPath, id), body)
-	if err != nil {
-		return nil, err
-	}
-	var q Queue
-	if err := c.do(ctx, req, &q); err != nil {
-		return nil, err
-	}
-	return &q, nil
+	return send[Queue](ctx, c, http.MethodPut, entityPath(queuesPath, id), body)
 }
 
 // DeleteQueue deletes a queue (DELETE /api/v2/routing/queues/{queueId}?forceDelete=).
@@ -135,14 +132,7 @@ func (c *Client) ListSkills(ctx context.Context) ([]Skill, error) {
 
 // GetSkill returns one skill (GET /api/v2/routing/skills/{skillId}).
 func (c *Client) GetSkill(ctx context.Context, id string) (*Skill, error) {
-	if err := requireID("skill", id); err != nil {
-		return nil, err
-	}
-	var s Skill
-	if err := c.do(ctx, request{method: http.MethodGet, path: entityPath(skillsPath, id), idempotent: true}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return getByID[Skill](ctx, c, "skill", skillsPath, id)
 }
 
 // CreateSkill creates a skill (POST /api/v2/routing/skills, CreateRoutingSkill{name}).
@@ -150,15 +140,7 @@ func (c *Client) CreateSkill(ctx context.Context, name string) (*Skill, error) {
 	if name == "" {
 		return nil, fmt.Errorf("genesys: CreateSkill: name is empty")
 	}
-	req, err := newRequest(http.MethodPost, skillsPath, map[string]string{"name": name})
-	if err != nil {
-		return nil, err
-	}
-	var s Skill
-	if err := c.do(ctx, req, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return send[Skill](ctx, c, http.MethodPost, skillsPath, map[string]string{"name": name})
 }
 
 // DeleteSkill deletes a skill (DELETE /api/v2/routing/skills/{skillId}).
@@ -188,11 +170,7 @@ func (c *Client) ListLanguages(ctx context.Context) ([]Language, error) {
 
 // GetUtilization returns the organization's utilization (GET /api/v2/routing/utilization).
 func (c *Client) GetUtilization(ctx context.Context) (*Utilization, error) {
-	var u Utilization
-	if err := c.do(ctx, request{method: http.MethodGet, path: utilizationPath, idempotent: true}, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return send[Utilization](ctx, c, http.MethodGet, utilizationPath, nil)
 }
 
 // UpdateUtilization replaces the organization's utilization (PUT
@@ -202,13 +180,5 @@ func (c *Client) UpdateUtilization(ctx context.Context, u *Utilization) (*Utiliz
 	if u == nil {
 		return nil, fmt.Errorf("genesys: UpdateUtilization: utilization is nil")
 	}
-	req, err := newRequest(http.MethodPut, utilizationPath, u)
-	if err != nil {
-		return nil, err
-	}
-	var out Utilization
-	if err := c.do(ctx, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Utilization](ctx, c, http.MethodPut, utilizationPath, u)
 }

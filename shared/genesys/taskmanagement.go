@@ -23,29 +23,14 @@ func (c *Client) ListWorktypes(ctx context.Context) ([]Worktype, error) {
 
 // GetWorktype returns one worktype (GET /api/v2/taskmanagement/worktypes/{worktypeId}).
 func (c *Client) GetWorktype(ctx context.Context, id string) (*Worktype, error) {
-	if err := requireID("worktype", id); err != nil {
-		return nil, err
-	}
-	var w Worktype
-	if err := c.do(ctx, request{method: http.MethodGet, path: entityPath(worktypesPath, id), idempotent: true}, &w); err != nil {
-		return nil, err
-	}
-	return &w, nil
+	return getByID[Worktype](ctx, c, "worktype", worktypesPath, id)
 }
 
 // CreateWorktype creates a worktype (POST /api/v2/taskmanagement/worktypes).
 // body is a WorktypeCreate: "name" and "defaultWorkbinId" are required;
 // references are ids ("defaultQueueId", "defaultSkillIds", ...).
 func (c *Client) CreateWorktype(ctx context.Context, body map[string]any) (*Worktype, error) {
-	req, err := newRequest(http.MethodPost, worktypesPath, body)
-	if err != nil {
-		return nil, err
-	}
-	var w Worktype
-	if err := c.do(ctx, req, &w); err != nil {
-		return nil, err
-	}
-	return &w, nil
+	return send[Worktype](ctx, c, http.MethodPost, worktypesPath, body)
 }
 
 // PatchWorktype partially updates a worktype (PATCH
@@ -59,15 +44,7 @@ func (c *Client) PatchWorktype(ctx context.Context, id string, patch map[string]
 	if len(patch) == 0 {
 		return nil, fmt.Errorf("genesys: PatchWorktype %s: empty patch", id)
 	}
-	req, err := newRequest(http.MethodPatch, entityPath(worktypesPath, id), patch)
-	if err != nil {
-		return nil, err
-	}
-	var w Worktype
-	if err := c.do(ctx, req, &w); err != nil {
-		return nil, err
-	}
-	return &w, nil
+	return send[Worktype](ctx, c, http.MethodPatch, entityPath(worktypesPath, id), patch)
 }
 
 // DeleteWorktype deletes a worktype (DELETE /api/v2/taskmanagement/worktypes/{worktypeId}).
