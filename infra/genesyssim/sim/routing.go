@@ -11,43 +11,6 @@ import (
 
 // ---- queues ----
 
-func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, _ caller) {
-	q := r.URL.Query()
-	p, herr := parsePage(q)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	ids, divs := set(multi(q, "id")), set(multi(q, "divisionId"))
-	var byName func(string) bool
-	if n := q.Get("name"); n != "" {
-		byName = nameMatcher(n, false)
-	}
-	match := func(e map[string]any) bool {
-		if ids != nil && !ids[str(e, "id")] {
-			return false
-		}
-		if divs != nil && !divs[str(obj(e, "division"), "id")] {
-			return false
-		}
-		return byName == nil || byName(str(e, "name"))
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, page(s.queues, r.URL.Path, q, p, match))
-}
-
-func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, _ caller) {
-	id := r.PathValue("queueId")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if _, ok := s.queues.get(id); !ok {
-		writeHTTPError(w, notFound("Queue", id))
-		return
-	}
-	writeJSON(w, http.StatusOK, s.queues.encoded(id))
-}
-
 func (s *Server) createQueue(w http.ResponseWriter, r *http.Request, c caller) {
 	body, herr := readObject(w, r)
 	if herr != nil {
@@ -402,29 +365,6 @@ func divisionRef(d map[string]any) map[string]any {
 
 // ---- skills ----
 
-func (s *Server) listSkills(w http.ResponseWriter, r *http.Request, _ caller) {
-	q := r.URL.Query()
-	p, herr := parsePage(q)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	ids := set(multi(q, "id"))
-	var byName func(string) bool
-	if n := q.Get("name"); n != "" {
-		byName = nameMatcher(n, true)
-	}
-	match := func(e map[string]any) bool {
-		if ids != nil && !ids[str(e, "id")] {
-			return false
-		}
-		return byName == nil || byName(str(e, "name"))
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, page(s.skills, r.URL.Path, q, p, match))
-}
-
 // getSkill also answers for a deleted skill (state "deleted"), as Genesys does for a
 // while after DELETE (the Terraform provider's delete check accepts either 404 or that).
 func (s *Server) getSkill(w http.ResponseWriter, r *http.Request, _ caller) {
@@ -496,60 +436,10 @@ func nextVersion(v string) string {
 
 // ---- languages ----
 
-// listLanguages serves GET /api/v2/routing/languages: pageNumber/pageSize, sortOrder and
-// name, the SDK's GetRoutingLanguages parameters. The name filter matches exactly
-// (case-insensitive, * wildcards as for queues): UNVERIFIED, the SDK documents only
-// "Name". Deleted languages (a fixture's state "deleted") are not listed.
-func (s *Server) listLanguages(w http.ResponseWriter, r *http.Request, _ caller) {
-	q := r.URL.Query()
-	p, herr := parsePage(q)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	var match func(map[string]any) bool
-	if n := q.Get("name"); n != "" {
-		byName := nameMatcher(n, false)
-		match = func(e map[string]any) bool { return byName(str(e, "name")) }
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, page(s.languages, r.URL.Path, q, p, match))
-}
-
-// ---- divisions ----
-
-func (s *Server) listDivisions(w http.ResponseWriter, r *http.Request, _ caller) {
-	q := r.URL.Query()
-	p, herr := parsePage(q)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	ids := set(multi(q, "id"))
-	var byName func(string) bool
-	if n := q.Get("name"); n != "" {
-		byName = nameMatcher(n, false)
-	}
-	match := func(e map[string]any) bool {
-		if ids != nil && !ids[str(e, "id")] {
-			return false
-		}
-		return byName == nil || byName(str(e, "name"))
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, page(s.divisions, r.URL.Path, q, p, match))
-}
-
-func (s *Server) getDivision(w http.ResponseWriter, r *http.Request, _ caller) {
-	id := r.PathValue("divisionId")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.divisions.get(id)
-	if !ok {
-		writeHTTPError(w, notFound("Division", id))
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
-}
+// ---- languages and divisions ----
+//
+// Both are only listed and read (listHandler, getHandler in store.go). The routing
+// languages list takes the SDK's GetRoutingLanguages parameters (pageNumber/pageSize,
+// sortOrder, name); its name filter matching exactly (case-insensitive, * wildcards as
+// for queues) is UNVERIFIED, the SDK documents only "Name". Deleted languages (a
+// fixture's state "deleted") are not listed.

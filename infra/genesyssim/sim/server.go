@@ -151,30 +151,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) routes() {
 	s.mux.HandleFunc("POST /oauth/token", s.withLatency(s.handleToken))
 
-	s.api("GET /api/v2/routing/queues", s.listQueues)
+	s.api("GET /api/v2/routing/queues", s.listHandler(listSpec{kind: "queue", ids: true, divisions: true}))
 	s.api("POST /api/v2/routing/queues", s.createQueue)
-	s.api("GET /api/v2/routing/queues/{queueId}", s.getQueue)
+	s.api("GET /api/v2/routing/queues/{queueId}", s.getHandler("queue", "Queue", "queueId", nil))
 	s.api("PUT /api/v2/routing/queues/{queueId}", s.putQueue)
 	s.api("DELETE /api/v2/routing/queues/{queueId}", s.deleteQueue)
 
-	s.api("GET /api/v2/routing/skills", s.listSkills)
+	s.api("GET /api/v2/routing/skills", s.listHandler(listSpec{kind: "skill", namePrefix: true, ids: true}))
 	s.api("POST /api/v2/routing/skills", s.createSkill)
 	s.api("GET /api/v2/routing/skills/{skillId}", s.getSkill)
 	s.api("DELETE /api/v2/routing/skills/{skillId}", s.deleteSkill)
 
-	s.api("GET /api/v2/routing/languages", s.listLanguages)
+	s.api("GET /api/v2/routing/languages", s.listHandler(listSpec{kind: "language"}))
 
-	s.api("GET /api/v2/authorization/divisions", s.listDivisions)
-	s.api("GET /api/v2/authorization/divisions/{divisionId}", s.getDivision)
+	s.api("GET /api/v2/authorization/divisions", s.listHandler(listSpec{kind: "division", ids: true}))
+	s.api("GET /api/v2/authorization/divisions/{divisionId}", s.getHandler("division", "Division", "divisionId", nil))
 
 	s.api("POST /api/v2/taskmanagement/worktypes/query", s.queryWorktypes)
 	s.api("POST /api/v2/taskmanagement/worktypes", s.createWorktype)
-	s.api("GET /api/v2/taskmanagement/worktypes/{worktypeId}", s.getWorktype)
+	s.api("GET /api/v2/taskmanagement/worktypes/{worktypeId}", s.getHandler("worktype", "Worktype", "worktypeId", s.renderWorktype))
 	s.api("PATCH /api/v2/taskmanagement/worktypes/{worktypeId}", s.patchWorktype)
 	s.api("DELETE /api/v2/taskmanagement/worktypes/{worktypeId}", s.deleteWorktype)
 
 	s.api("POST /api/v2/taskmanagement/workbins/query", s.queryWorkbins)
-	s.api("GET /api/v2/taskmanagement/workbins/{workbinId}", s.getWorkbin)
+	s.api("GET /api/v2/taskmanagement/workbins/{workbinId}", s.getHandler("workbin", "Workbin", "workbinId", nil))
 
 	s.api("POST /api/v2/taskmanagement/workitems/query", s.queryWorkitems)
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -344,6 +345,74 @@ func page(c *collection, path string, q url.Values, p pageParams, match func(map
 		out["previousUri"] = uri(p.number - 1)
 	}
 	return out
+}
+
+// listSpec is what one pageNumber-paged list accepts besides pageNumber, pageSize and
+// sortOrder: a name filter ("starts with" for skills, exact with * wildcards for the
+// others), and optionally repeated id and divisionId filters.
+type listSpec struct {
+	kind       string // Server.collection key
+	namePrefix bool
+	ids        bool
+	divisions  bool
+}
+
+// listHandler serves GET of a pageNumber-paged list (queues, skills, languages,
+// divisions): one handler, the lists differ only in their filters.
+func (s *Server) listHandler(spec listSpec) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ caller) {
+		q := r.URL.Query()
+		p, herr := parsePage(q)
+		if herr != nil {
+			writeHTTPError(w, herr)
+			return
+		}
+		var ids, divs map[string]bool
+		if spec.ids {
+			ids = set(multi(q, "id"))
+		}
+		if spec.divisions {
+			divs = set(multi(q, "divisionId"))
+		}
+		var byName func(string) bool
+		if n := q.Get("name"); n != "" {
+			byName = nameMatcher(n, spec.namePrefix)
+		}
+		match := func(e map[string]any) bool {
+			if ids != nil && !ids[str(e, "id")] {
+				return false
+			}
+			if divs != nil && !divs[str(obj(e, "division"), "id")] {
+				return false
+			}
+			return byName == nil || byName(str(e, "name"))
+		}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		writeJSON(w, http.StatusOK, page(s.collection(spec.kind), r.URL.Path, q, p, match))
+	}
+}
+
+// getHandler serves GET .../{param} for an active entity of kind; label names the kind
+// in the 404 message. render, when set, shapes the response (e.g. the worktype's live
+// defaultQueue name); otherwise the stored entity's cached encoding is sent.
+func (s *Server) getHandler(kind, label, param string, render func(map[string]any) map[string]any) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ caller) {
+		id := r.PathValue(param)
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		c := s.collection(kind)
+		e, ok := c.get(id)
+		if !ok {
+			writeHTTPError(w, notFound(label, id))
+			return
+		}
+		if render != nil {
+			writeJSON(w, http.StatusOK, render(e))
+			return
+		}
+		writeJSON(w, http.StatusOK, c.encoded(id))
+	}
 }
 
 // nameMatcher implements the queue list name filter: case-insensitive, with leading and

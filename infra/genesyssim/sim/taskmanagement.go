@@ -30,18 +30,6 @@ const (
 	maxDurationSec = 365 * 24 * 3600
 )
 
-func (s *Server) getWorktype(w http.ResponseWriter, r *http.Request, _ caller) {
-	id := r.PathValue("worktypeId")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.worktypes.get(id)
-	if !ok {
-		writeHTTPError(w, notFound("Worktype", id))
-		return
-	}
-	writeJSON(w, http.StatusOK, s.renderWorktype(e))
-}
-
 // renderWorktype refreshes the expanded defaultQueue name. Call with s.mu held.
 func (s *Server) renderWorktype(e map[string]any) map[string]any {
 	dq := obj(e, "defaultQueue")
@@ -609,18 +597,6 @@ func (s *Server) queryWorkbins(w http.ResponseWriter, r *http.Request, _ caller)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) getWorkbin(w http.ResponseWriter, r *http.Request, _ caller) {
-	id := r.PathValue("workbinId")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.workbins.get(id)
-	if !ok {
-		writeHTTPError(w, notFound("Workbin", id))
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
 }
 
 // ---- workitems ----
