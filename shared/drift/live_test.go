@@ -273,3 +273,54 @@ func TestReadLiveLanguagesError(t *testing.T) {
 		t.Errorf("ReadLive with a failing languages list: got %v, want an error wrapping it that names languages", err)
 	}
 }
+
+// TestExportWithDeletedReferencesPlansClean: a live worktype and queue that still
+// reference a deleted skill and queue export as "id:<id>" references, and that export
+// validates and plans with no changes against the org it came from.
+func TestExportWithDeletedReferencesPlansClean(t *testing.T) {
+	n := testNames() // skill sk-old is deleted; q-gone was never listed
+	wt := map[string]any{"id": "wt-1", "name": "Claim", "defaultWorkbin": map[string]any{"id": "wb-claims"},
+		"defaultQueue": map[string]any{"id": "q-gone"}, "defaultSkills": []any{map[string]any{"id": "sk-old"}, map[string]any{"id": "sk-en"}}}
+	q := map[string]any{"id": "q-1", "name": "Claims", "bullseye": map[string]any{"rings": []any{
+		map[string]any{"actions": map[string]any{"skillsToRemove": []any{map[string]any{"id": "sk-old"}}}},
+		map[string]any{"expansionCriteria": []any{map[string]any{"type": "TIMEOUT_SECONDS", "threshold": 5}}},
+	}}}
+	live := &drift.Live{Names: n, Skills: map[string]*drift.Entity{}, Queues: map[string]*drift.Entity{}, Worktypes: map[string]*drift.Entity{}}
+	for _, e := range []struct {
+		kind string
+		raw  map[string]any
+	}{{drift.KindWorktype, wt}, {drift.KindQueue, q}, {drift.KindSkill, map[string]any{"id": "sk-en", "name": "English"}}} {
+		ent, err := drift.NewEntity(e.kind, e.raw, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live.Kind(e.kind)[ent.Name] = ent
+	}
+	live.Workbins = []string{"Claims Work"}
+	cfg, err := live.Config("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := *cfg.Worktypes[0].DefaultQueue, drift.IDPrefix+"q-gone"; got != want {
+		t.Errorf("defaultQueue = %q, want %q", got, want)
+	}
+	out, err := routing.MarshalYAML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := routing.Parse("export.yaml", out)
+	if err != nil {
+		t.Fatalf("export does not validate: %v\n%s", err, out)
+	}
+	d, err := routing.Compile(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := drift.PlanLive(d, live, drift.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.HasChanges() {
+		t.Errorf("plan of the export has changes: %+v", plan.Changes)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 // Kinds of org objects. Skills, queues and worktypes are managed; divisions,
@@ -27,7 +28,8 @@ const (
 // of disappearing. The request-body builders (QueueBody, WorktypePatch, ...)
 // accept the same form back, so such a reference round-trips and a config
 // may use it for an object it cannot name.
-const IDPrefix = "id:"
+// It is routing.IDPrefix: the config validator accepts the same form.
+const IDPrefix = routing.IDPrefix
 
 // Names maps org ids to names and back, per kind. It is built from the list
 // endpoints (NewNames) and is read-only afterwards except through Add, so it is

@@ -42,15 +42,21 @@ func newNames(kind string) *names {
 
 func (n *names) add(name string) { n.exact[name] = true; n.fold[strings.ToLower(name)] = name }
 
-// resolve returns "" if name resolves, else what is wrong and what to do.
+// resolve returns "" if name resolves, else what is wrong and what to do. A reference by
+// id (IDPrefix+id) cannot be checked offline and is accepted.
 func (n *names) resolve(name string) string {
-	if n.exact[name] {
+	if n.exact[name] || isIDReference(name) {
 		return ""
 	}
 	if d, ok := n.fold[strings.ToLower(name)]; ok {
 		return fmt.Sprintf("%s %q is not declared: did you mean %q? (names are case-sensitive)", n.kind, name, d)
 	}
 	return fmt.Sprintf("%s %q is not declared in this config: declare it under %s or fix the name", n.kind, name, n.listKey())
+}
+
+// isIDReference reports whether name is written as IDPrefix+id.
+func isIDReference(name string) bool {
+	return len(name) > len(IDPrefix) && strings.HasPrefix(name, IDPrefix)
 }
 
 func (n *names) listKey() string {
@@ -239,6 +245,12 @@ func (c *Config) semanticDiagnostics() []Diagnostic {
 		}
 		if msg := worktypes.resolve(r.Worktype); msg != "" {
 			k.add(RuleReference, p.with("worktype"), "%s", msg)
+			continue
+		}
+		if _, ok := wtIndex[r.Worktype]; !ok {
+			// An id reference resolves elsewhere, but a rule is applied to a worktype of
+			// this config.
+			k.add(RuleReference, p.with("worktype"), "worktype %q is not declared in this config: an assignment rule routes a worktype the config declares, by name", r.Worktype)
 			continue
 		}
 		if prev, dup := ruleFor[r.Worktype]; dup {

@@ -10,6 +10,12 @@ const (
 	MaxPriority = 25_000_000
 )
 
+// IDPrefix marks a reference written by id instead of by name, "id:<id>": export writes
+// it for a reference whose object the org no longer names (a deleted skill or queue, a
+// member group), and a config may use it for an object it cannot name. Such a reference
+// is not checked offline; apply resolves it to the id as written.
+const IDPrefix = "id:"
+
 // MaxSkills is the most skills a worktype (defaultSkillIds: "Maximum of 20 IDs") or an
 // assignment rule may name.
 const MaxSkills = 20

@@ -31,7 +31,10 @@
 // Field names mirror the Genesys Cloud Platform API (Queue, WorktypeUpdate), but every
 // reference to another object is by name, never by an org-specific id: a queue's
 // division, a worktype's defaultQueue, defaultSkills, defaultWorkbin and defaultLanguage,
-// bullseye skillsToRemove and conditional-group-routing queues.
+// bullseye skillsToRemove and conditional-group-routing queues. A reference may instead
+// be written by id as "id:<id>" (IDPrefix), for an object that has no name the config can
+// use (export writes it for a reference to a deleted skill or queue); such a reference is
+// not checked offline.
 //
 // # Only declared fields are managed
 //

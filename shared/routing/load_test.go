@@ -322,6 +322,18 @@ func TestParse(t *testing.T) {
 				{mark: "C", path: "assignmentRules[0].skills[1]", rule: RuleReference},
 				{mark: "D", path: "assignmentRules[0].overflowQueue", rule: RuleReference},
 			}},
+		{name: "references by id are not checked offline", text: doc(map[string]string{
+			"divisions": "divisions: [Home]",
+			"workbins":  "workbins: []",
+			"queues":    "queues:\n  - name: Claims Tasks\n    division: id:div-1\n    bullseye:\n      rings:\n        - actions: {skillsToRemove: [id:sk-1]}\n        - {}\n  - name: Claims Overflow",
+			"worktypes": "worktypes:\n  - name: Claim\n    defaultWorkbin: id:wb-1\n    defaultQueue: id:q-1\n    defaultSkills: [Claims, id:sk-2]\n  - name: Motor Claim",
+			"assignmentRules": "assignmentRules:\n  - {name: r, worktype: Motor Claim, queue: id:q-2, skills: [id:sk-3], maxCapacity: 3, overflowQueue: id:q-3}",
+		})},
+		{name: "an assignment rule's worktype is declared, not an id", text: doc(map[string]string{"assignmentRules": "assignmentRules:\n  - {name: r, worktype: id:wt-1, queue: Claims Tasks} #A\n  - {name: s, worktype: \"id:\", queue: Claims Tasks} #B"}),
+			want: []want{
+				{mark: "A", path: "assignmentRules[0].worktype", rule: RuleReference, msg: "an assignment rule routes a worktype the config declares"},
+				{mark: "B", path: "assignmentRules[1].worktype", rule: RuleReference, msg: "worktype \"id:\" is not declared in this config"},
+			}},
 		{name: "bullseye and conditional group routing references", text: doc(map[string]string{"queues": "queues:\n  - name: Claims Tasks\n    bullseye:\n      rings:\n        - expansionCriteria: [{type: TIMEOUT_SECONDS, threshold: 10}]\n        - actions: {skillsToRemove: [Claims, Ghost]} #A\n    conditionalGroupRouting:\n      rules:\n        - {queue: Elsewhere, metric: ServiceLevel, operator: LessThan, conditionValue: 0.5, groups: [{name: T, type: TEAM}]} #B"}),
 			want: []want{
 				{mark: "A", path: "queues[0].bullseye.rings[1].actions.skillsToRemove[1]", rule: RuleReference, msg: "skill \"Ghost\""},
