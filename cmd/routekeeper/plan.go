@@ -224,10 +224,13 @@ func unmanagedNames(p *drift.LivePlan, kind string, limit int) string {
 	return s
 }
 
+// lineBreaks turns line breaks into spaces: a Markdown table row is one line.
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
+
 // mdCell escapes a value for a Markdown table cell as inline code.
 func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\n", " ")
+	s = lineBreaks.Replace(s)
 	if strings.Contains(s, "`") {
 		return "`` " + s + " ``"
 	}
@@ -236,7 +239,7 @@ func mdCell(s string) string {
 
 // mdText escapes plain text for Markdown (names can hold *, _, | ...).
 func mdText(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`)
+	r := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", `\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`)
 	return r.Replace(s)
 }
 

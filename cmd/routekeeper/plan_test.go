@@ -192,3 +192,23 @@ func TestPlanExitCodes(t *testing.T) {
 		})
 	}
 }
+// TestMarkdownEscapesKeepTableRows: a name or value holding a line break must not end a
+// Markdown table row early (Genesys names and descriptions are free text).
+func TestMarkdownEscapesKeepTableRows(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func(string) string
+		in   string
+	}{
+		{"mdText newline", mdText, "Claims\nTasks"},
+		{"mdText carriage return", mdText, "Claims\r\nTasks"},
+		{"mdCell newline", mdCell, "a\nb"},
+		{"mdCell carriage return", mdCell, "a\r\nb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.f(tc.in); strings.ContainsAny(got, "\r\n") {
+				t.Errorf("%s(%q) = %q, want no line break", tc.name, tc.in, got)
+			}
+		})
+	}
+}
