@@ -11,19 +11,13 @@ import (
 
 // ---- queues ----
 
-func (s *Server) createQueue(w http.ResponseWriter, r *http.Request, c caller) {
-	body, herr := readObject(w, r)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// createQueue builds a queue from a CreateQueueRequest; sourceQueueId copies the
+// source's settings the body does not set (not its name, division or server fields).
+func (s *Server) createQueue(_, body map[string]any, c caller) (map[string]any, *httpError) {
 	if src := str(body, "sourceQueueId"); src != "" {
 		from, ok := s.queues.get(src)
 		if !ok {
-			writeHTTPError(w, badRequest("sourceQueueId %s does not name a queue", src))
-			return
+			return nil, badRequest("sourceQueueId %s does not name a queue", src)
 		}
 		for k, v := range from {
 			if _, set := body[k]; !set && k != "name" && !serverManaged[k] && k != "division" {
@@ -32,40 +26,13 @@ func (s *Server) createQueue(w http.ResponseWriter, r *http.Request, c caller) {
 		}
 	}
 	delete(body, "sourceQueueId")
-	e, herr := s.buildQueue(body, nil, c)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	s.queues.put(e)
-	s.emitLocked("queue", "Create", nil, e, c.userID, c.clientID)
-	writeJSON(w, http.StatusOK, e)
+	return s.buildQueue(body, nil, c)
 }
 
 // putQueue is a full replace: the stored queue becomes the body plus server-managed
 // fields; omitted settings are reset to defaults or removed, unknown fields are kept.
-func (s *Server) putQueue(w http.ResponseWriter, r *http.Request, c caller) {
-	id := r.PathValue("queueId")
-	body, herr := readObject(w, r)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.queues.get(id)
-	if !ok {
-		writeHTTPError(w, notFound("Queue", id))
-		return
-	}
-	e, herr := s.buildQueue(body, old, c)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	s.queues.put(e)
-	s.emitLocked("queue", "Update", old, e, c.userID, c.clientID)
-	writeJSON(w, http.StatusOK, e)
+func (s *Server) putQueue(old, body map[string]any, c caller) (map[string]any, *httpError) {
+	return s.buildQueue(body, old, c)
 }
 
 func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request, c caller) {
@@ -379,31 +346,19 @@ func (s *Server) getSkill(w http.ResponseWriter, r *http.Request, _ caller) {
 	writeJSON(w, http.StatusOK, e)
 }
 
-func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, c caller) {
-	body, herr := readObject(w, r)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
+func (s *Server) createSkill(_, body map[string]any, _ caller) (map[string]any, *httpError) {
 	name, ok := body["name"].(string)
 	if !ok || strings.TrimSpace(name) == "" {
-		writeHTTPError(w, badRequest("name is required and must be a non-empty string"))
-		return
+		return nil, badRequest("name is required and must be a non-empty string")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.skills.nameTaken(name, "") {
-		writeHTTPError(w, conflict("skill", name))
-		return
+		return nil, conflict("skill", name)
 	}
 	id := uuid.NewString()
-	e := map[string]any{
+	return map[string]any{
 		"id": id, "name": name, "dateModified": s.stamp(nil), "state": "active", "version": "1",
 		"selfUri": "/api/v2/routing/skills/" + id,
-	}
-	s.skills.put(e)
-	s.emitLocked("skill", "Create", nil, e, c.userID, c.clientID)
-	writeJSON(w, http.StatusOK, e)
+	}, nil
 }
 
 func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, c caller) {

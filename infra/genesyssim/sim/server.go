@@ -152,13 +152,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /oauth/token", s.withLatency(s.handleToken))
 
 	s.api("GET /api/v2/routing/queues", s.listHandler(listSpec{kind: "queue", ids: true, divisions: true}))
-	s.api("POST /api/v2/routing/queues", s.createQueue)
+	s.api("POST /api/v2/routing/queues", s.writeHandler("queue", "Queue", "", s.createQueue, nil))
 	s.api("GET /api/v2/routing/queues/{queueId}", s.getHandler("queue", "Queue", "queueId", nil))
-	s.api("PUT /api/v2/routing/queues/{queueId}", s.putQueue)
+	s.api("PUT /api/v2/routing/queues/{queueId}", s.writeHandler("queue", "Queue", "queueId", s.putQueue, nil))
 	s.api("DELETE /api/v2/routing/queues/{queueId}", s.deleteQueue)
 
 	s.api("GET /api/v2/routing/skills", s.listHandler(listSpec{kind: "skill", namePrefix: true, ids: true}))
-	s.api("POST /api/v2/routing/skills", s.createSkill)
+	s.api("POST /api/v2/routing/skills", s.writeHandler("skill", "Skill", "", s.createSkill, nil))
 	s.api("GET /api/v2/routing/skills/{skillId}", s.getSkill)
 	s.api("DELETE /api/v2/routing/skills/{skillId}", s.deleteSkill)
 
@@ -168,9 +168,9 @@ func (s *Server) routes() {
 	s.api("GET /api/v2/authorization/divisions/{divisionId}", s.getHandler("division", "Division", "divisionId", nil))
 
 	s.api("POST /api/v2/taskmanagement/worktypes/query", s.queryWorktypes)
-	s.api("POST /api/v2/taskmanagement/worktypes", s.createWorktype)
+	s.api("POST /api/v2/taskmanagement/worktypes", s.writeHandler("worktype", "Worktype", "", s.createWorktype, s.renderWorktype))
 	s.api("GET /api/v2/taskmanagement/worktypes/{worktypeId}", s.getHandler("worktype", "Worktype", "worktypeId", s.renderWorktype))
-	s.api("PATCH /api/v2/taskmanagement/worktypes/{worktypeId}", s.patchWorktype)
+	s.api("PATCH /api/v2/taskmanagement/worktypes/{worktypeId}", s.writeHandler("worktype", "Worktype", "worktypeId", s.patchWorktype, s.renderWorktype))
 	s.api("DELETE /api/v2/taskmanagement/worktypes/{worktypeId}", s.deleteWorktype)
 
 	s.api("POST /api/v2/taskmanagement/workbins/query", s.queryWorkbins)

@@ -415,6 +415,51 @@ func (s *Server) getHandler(kind, label, param string, render func(map[string]an
 	}
 }
 
+// builder turns the stored entity (nil on create) and a request body into the entity
+// to store (it may store body itself: each request decodes a fresh one). It runs under
+// the write lock.
+type builder func(old, body map[string]any, c caller) (map[string]any, *httpError)
+
+// writeHandler serves a create (param "") or an update (param names the id path
+// value) of one entity of kind: it reads the JSON object body, builds the entity under
+// the write lock, stores it, emits the audit event and answers 200 with the entity
+// (through render when set). Queue PUT, worktype PATCH and the three creates differ
+// only in their builder.
+func (s *Server) writeHandler(kind, label, param string, build builder, render func(map[string]any) map[string]any) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		body, herr := readObject(w, r)
+		if herr != nil {
+			writeHTTPError(w, herr)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		coll := s.collection(kind)
+		var old map[string]any
+		action := "Create"
+		if param != "" {
+			id := r.PathValue(param)
+			var ok bool
+			if old, ok = coll.get(id); !ok {
+				writeHTTPError(w, notFound(label, id))
+				return
+			}
+			action = "Update"
+		}
+		e, herr := build(old, body, c)
+		if herr != nil {
+			writeHTTPError(w, herr)
+			return
+		}
+		coll.put(e)
+		s.emitLocked(kind, action, old, e, c.userID, c.clientID)
+		if render != nil {
+			e = render(e)
+		}
+		writeJSON(w, http.StatusOK, e)
+	}
+}
+
 // nameMatcher implements the queue list name filter: case-insensitive, with leading and
 // trailing asterisks as wildcards; prefix implements the skills "starts with" filter.
 func nameMatcher(pattern string, prefix bool) func(string) bool {

@@ -52,26 +52,16 @@ func queueRef(q map[string]any) map[string]any {
 	return map[string]any{"id": str(q, "id"), "name": str(q, "name"), "selfUri": "/api/v2/routing/queues/" + str(q, "id")}
 }
 
-func (s *Server) createWorktype(w http.ResponseWriter, r *http.Request, c caller) {
-	body, herr := readObject(w, r)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
+func (s *Server) createWorktype(_, body map[string]any, c caller) (map[string]any, *httpError) {
 	if _, ok := body["name"]; !ok {
-		writeHTTPError(w, badRequest("name is required"))
-		return
+		return nil, badRequest("name is required")
 	}
 	if _, ok := body["defaultWorkbinId"]; !ok {
-		writeHTTPError(w, badRequest("defaultWorkbinId is required"))
-		return
+		return nil, badRequest("defaultWorkbinId is required")
 	}
 	if _, ok := body["defaultStatusId"]; ok {
-		writeHTTPError(w, badRequest("Unrecognized field \"defaultStatusId\": a new worktype has no statuses; set it with PATCH"))
-		return
+		return nil, badRequest("Unrecognized field \"defaultStatusId\": a new worktype has no statuses; set it with PATCH")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id := uuid.NewString()
 	now := s.stamp(nil)
 	e := map[string]any{
@@ -84,39 +74,20 @@ func (s *Server) createWorktype(w http.ResponseWriter, r *http.Request, c caller
 		"selfUri":            "/api/v2/taskmanagement/worktypes/" + id,
 	}
 	if herr := s.applyWorktype(e, body, true); herr != nil {
-		writeHTTPError(w, herr)
-		return
+		return nil, herr
 	}
-	s.worktypes.put(e)
-	s.emitLocked("worktype", "Create", nil, e, c.userID, c.clientID)
-	writeJSON(w, http.StatusOK, s.renderWorktype(e))
+	return e, nil
 }
 
 // patchWorktype is a partial update: only the keys sent change; an explicit null clears.
-func (s *Server) patchWorktype(w http.ResponseWriter, r *http.Request, c caller) {
-	id := r.PathValue("worktypeId")
-	body, herr := readObject(w, r)
-	if herr != nil {
-		writeHTTPError(w, herr)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.worktypes.get(id)
-	if !ok {
-		writeHTTPError(w, notFound("Worktype", id))
-		return
-	}
+func (s *Server) patchWorktype(old, body map[string]any, c caller) (map[string]any, *httpError) {
 	e := normObj(old)
 	if herr := s.applyWorktype(e, body, false); herr != nil {
-		writeHTTPError(w, herr)
-		return
+		return nil, herr
 	}
 	e["dateModified"] = s.stamp(old)
 	e["modifiedBy"] = map[string]any{"id": c.userID, "selfUri": "/api/v2/users/" + c.userID}
-	s.worktypes.put(e)
-	s.emitLocked("worktype", "Update", old, e, c.userID, c.clientID)
-	writeJSON(w, http.StatusOK, s.renderWorktype(e))
+	return e, nil
 }
 
 func (s *Server) deleteWorktype(w http.ResponseWriter, r *http.Request, c caller) {
