@@ -192,6 +192,7 @@ func TestPlanExitCodes(t *testing.T) {
 		})
 	}
 }
+
 // TestMarkdownEscapesKeepTableRows: a name or value holding a line break must not end a
 // Markdown table row early (Genesys names and descriptions are free text).
 func TestMarkdownEscapesKeepTableRows(t *testing.T) {
