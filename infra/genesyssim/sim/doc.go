@@ -122,5 +122,15 @@
 //     worktype create starts with no statuses. Routing languages are only listed (no
 //     get, create or delete); the real list's name-filter semantics, maximum pageSize and
 //     whether deleted languages stay listed are UNVERIFIED.
+//   - Worktype query filters: the SDK also names defaultDurationSeconds,
+//     defaultExpirationSeconds, defaultDueDurationSeconds, defaultPriority,
+//     defaultLanguageId, defaultTtlSeconds, assignmentEnabled, schemaId, schemaVersion
+//     and modifiedBy; the simulator filters only id, name, description, divisionId,
+//     defaultQueueId, defaultWorkbinId, dateCreated and dateModified (400 otherwise), and
+//     ignores the request's attributes. Query pages are always filled, while the SDK
+//     warns a real page may be short or empty with an after cursor (the client copes;
+//     no fault mode produces such pages yet).
+//   - /oauth/token is neither rate limited nor faulted beyond Latency, so the client's
+//     token-retry path is only exercised by httptest servers.
 //   - No If-Match/ETag support (Genesys documents none for these routes).
 package sim
