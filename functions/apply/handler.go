@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
@@ -24,6 +28,27 @@ type Applier interface {
 	Apply(ctx context.Context, req *changes.Request) (apply.Result, error)
 	Reject(ctx context.Context, in apply.RejectInput) (apply.Result, error)
 }
+
+// VisibilityChanger is the part of the SQS client the handler uses (*sqs.Client
+// satisfies it): it sets when a record returned as a failure is delivered again.
+type VisibilityChanger interface {
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+}
+
+// Visibility bounds. SQS accepts 0 to 12 hours; a Retry-After is clamped to at least one
+// second so a record is not redelivered before Genesys' pause is over.
+const (
+	MinRetryVisibility = time.Second
+	MaxVisibility      = 12 * time.Hour
+	// DeferredVisibility is the visibility of records returned only because the
+	// invocation ran out of time: long enough for this invocation to return, short enough
+	// that they come back at once instead of after the queue's visibility timeout.
+	DeferredVisibility = 2 * time.Second
+	// visibilityTimeout bounds the SQS call that sets visibility.
+	visibilityTimeout = 3 * time.Second
+	// maxVisibilityEntries is ChangeMessageVisibilityBatch's limit.
+	maxVisibilityEntries = 10
+)
 
 // DefaultMargin is the time left before the deadline below which no new record is
 // started: one record takes two Genesys calls and a few DynamoDB writes, and the client
@@ -42,6 +67,12 @@ type Handler struct {
 	// (nil => not emitted).
 	Calls func() genesys.Stats
 	Now   func() time.Time // nil => time.Now
+	// Queue and QueueURL (CHANGE_QUEUE_URL) set the visibility of records returned as
+	// failures: the wait Genesys asked for after a 429, DeferredVisibility for records the
+	// deadline cut off. Without them (nil or "") such records come back after the queue's
+	// visibility timeout (360 s). A failure to set it is logged; the records still go back.
+	Queue    VisibilityChanger
+	QueueURL string
 }
 
 // Handle applies the records in order. A record that must be retried is returned as a
@@ -50,6 +81,12 @@ type Handler struct {
 // back. Records not started because the deadline is near go back the same way. Invalid
 // records are recorded as REJECTED and acknowledged. The error is always nil: every
 // outcome is per record.
+//
+// Records that go back get a visibility timeout that says when to deliver them again
+// (see Queue): the Retry-After of a 429 (clamped to [MinRetryVisibility, MaxVisibility])
+// for the failed record and every later one, DeferredVisibility when the invocation ran out
+// of time. Other failures (5xx, a request held elsewhere) keep the queue's visibility
+// timeout as their backoff.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	now, log := h.Now, h.Logger
 	if now == nil {
@@ -77,9 +114,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		before = h.Calls()
 	}
 	var resp events.SQSEventResponse
-	failRest := func(from int) {
+	failRest := func(from int, visibility time.Duration) {
 		for _, r := range ev.Records[from:] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+		if visibility >= 0 {
+			h.setVisibility(ctx, log, ev.Records[from:], visibility)
 		}
 	}
 
@@ -88,7 +128,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			log.WarnContext(ctx, "not starting the remaining records", slog.String("reason", reason),
 				slog.Int("records", len(ev.Records)-i))
 			count("Deferred", len(ev.Records)-i)
-			failRest(i)
+			failRest(i, DeferredVisibility)
 			break
 		}
 		rlog := log.With(slog.String("messageId", rec.MessageId), slog.String("receiveCount", rec.Attributes["ApproximateReceiveCount"]))
@@ -97,7 +137,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			rlog.WarnContext(ctx, "record returned to the queue with the rest of the batch", slog.String("error", err.Error()),
 				slog.Int("records", len(ev.Records)-i))
 			count("Retried", len(ev.Records)-i)
-			failRest(i)
+			failRest(i, retryVisibility(ctx, err))
 			break
 		}
 		switch {
@@ -125,6 +165,66 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 	}
 	return resp, nil
+}
+
+// retryVisibility is when a record that failed with err (and the records after it) should
+// be delivered again: the wait Genesys asked for, DeferredVisibility if the invocation ran
+// out of time, or -1: leave the queue's visibility timeout.
+func retryVisibility(ctx context.Context, err error) time.Duration {
+	wait, ok := genesys.RetryAfter(err)
+	if re, isRetry := errors.AsType[*apply.RetryError](err); isRetry && re.RetryAfter > 0 {
+		wait, ok = re.RetryAfter, true
+	}
+	switch {
+	case ok && wait > 0:
+		return min(max(wait, MinRetryVisibility), MaxVisibility)
+	case ctx.Err() != nil:
+		return DeferredVisibility
+	}
+	return -1
+}
+
+// setVisibility makes recs visible again after d. Failing only logs: the records are
+// returned as batch item failures either way and come back after the queue's visibility
+// timeout at the latest.
+func (h *Handler) setVisibility(ctx context.Context, log *slog.Logger, recs []events.SQSMessage, d time.Duration) {
+	if h.Queue == nil || h.QueueURL == "" || len(recs) == 0 {
+		return
+	}
+	// The invocation's context may be done (that is why the records go back).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), visibilityTimeout)
+	defer cancel()
+	secs := int32((d + time.Second - 1) / time.Second)
+	var entries []sqstypes.ChangeMessageVisibilityBatchRequestEntry
+	byID := map[string]string{} // entry id -> message id
+	for i, r := range recs {
+		if r.ReceiptHandle == "" {
+			continue
+		}
+		id := "r" + strconv.Itoa(i)
+		byID[id] = r.MessageId
+		entries = append(entries, sqstypes.ChangeMessageVisibilityBatchRequestEntry{
+			Id: aws.String(id), ReceiptHandle: aws.String(r.ReceiptHandle), VisibilityTimeout: secs})
+	}
+	changed := 0
+	for start := 0; start < len(entries); start += maxVisibilityEntries {
+		batch := entries[start:min(start+maxVisibilityEntries, len(entries))]
+		out, err := h.Queue.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(h.QueueURL), Entries: batch})
+		if err != nil {
+			log.WarnContext(ctx, "could not set the visibility of returned records; they come back after the queue's visibility timeout",
+				slog.Int("records", len(batch)), slog.Duration("visibility", d), slog.String("error", err.Error()))
+			continue
+		}
+		for _, f := range out.Failed {
+			log.WarnContext(ctx, "could not set the visibility of a returned record; it comes back after the queue's visibility timeout",
+				slog.String("messageId", byID[aws.ToString(f.Id)]), slog.String("code", aws.ToString(f.Code)), slog.String("error", aws.ToString(f.Message)))
+		}
+		changed += len(out.Successful)
+	}
+	if changed > 0 {
+		log.InfoContext(ctx, "returned records will be delivered again after their visibility timeout",
+			slog.Int("records", changed), slog.Duration("visibility", time.Duration(secs)*time.Second))
+	}
 }
 
 // noTimeLeft says why no record may start now, or "".

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -40,12 +42,16 @@ type world struct {
 	queues  []string // queue names in the org
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, applytest.Options{}) }
+
+// newWorldWith builds the world with o (Fixture and Engine are the world's).
+func newWorldWith(t *testing.T, o applytest.Options) *world {
 	t.Helper()
 	f := sim.Generate(sim.GenerateOptions{Queues: 4, Skills: 4, Worktypes: 2, Seed: 1})
 	logs, metrics := &bytes.Buffer{}, &bytes.Buffer{}
 	logger := slog.New(newLogHandler(slog.NewJSONHandler(logs, nil)))
-	env := applytest.New(t, applytest.Options{Fixture: &f, Engine: apply.Options{Environment: applytest.Environment, Logger: logger}})
+	o.Fixture, o.Engine = &f, apply.Options{Environment: applytest.Environment, Logger: logger}
+	env := applytest.New(t, o)
 	w := &world{env: env, logs: logs, metrics: metrics,
 		h: &Handler{Engine: env.Engine, Environment: applytest.Environment, Logger: logger, Metrics: metrics, Calls: env.Client.Calls}}
 	for _, q := range f.Queues {
@@ -182,17 +188,20 @@ func TestHandleRetryable(t *testing.T) {
 		faults sim.Faults
 		ctx    func() (context.Context, context.CancelFunc)
 		errHas string
+		// pause: the client holds a 429's Retry-After for later calls too; the redelivery
+		// comes after it (the fake clock moves past it).
+		pause time.Duration
 	}{
 		{name: "5xx storm", faults: sim.Faults{ServerErrorRate: 1}, errHas: "503",
 			ctx: func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }},
 		{name: "429 beyond the remaining time", faults: sim.Faults{Force429: 100, RetryAfterSeconds: 300}, errHas: "429",
 			ctx: func() (context.Context, context.CancelFunc) {
 				return context.WithTimeout(context.Background(), 60*time.Second)
-			}},
+			}, pause: 300 * time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t)
+			w := newWorldWith(t, applytest.Options{FakeClock: true})
 			r1, r2, r3 := w.update(t, 0, "a"), w.update(t, 1, "b"), w.update(t, 2, "c")
 			// Warm the names cache so the fault hits the record's own calls.
 			names := &countingApplier{Applier: w.h.Engine}
@@ -222,6 +231,7 @@ func TestHandleRetryable(t *testing.T) {
 			}
 			// SQS redelivers both once the fault is gone: nothing was lost.
 			w.env.Sim.SetFaults(sim.Faults{})
+			w.env.Clock.Advance(tc.pause)
 			resp, _ = w.h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{message(t, "m2", r2), message(t, "m3", r3)}})
 			if len(resp.BatchItemFailures) != 0 {
 				t.Fatalf("redelivery failures %v, want none", failures(resp))
@@ -366,5 +376,145 @@ func TestEndToEndFIFO(t *testing.T) {
 	}
 	if got := w.env.Sim.Calls()[putQueue]; got != 2 {
 		t.Errorf("got %d PUTs, want 2", got)
+	}
+}
+
+// receive receives up to 10 messages of the queue as the event source mapping would.
+func receive(t *testing.T, client *sqs.Client, qurl string, wait int32) events.SQSEvent {
+	t.Helper()
+	out, err := client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(qurl), MaxNumberOfMessages: 10,
+		WaitTimeSeconds: wait, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	for _, m := range out.Messages {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+			Body: aws.ToString(m.Body), Attributes: m.Attributes})
+	}
+	return ev
+}
+
+// TestReturnedRecordVisibility: a record returned after a 429 whose Retry-After does not
+// fit before the deadline, or cut off by the deadline, is delivered again after the wait
+// Genesys asked for (or at once), not after the queue's 360 s visibility timeout; the
+// redelivery applies it.
+func TestReturnedRecordVisibility(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults sim.Faults
+		margin time.Duration
+		status store.Status // of the record after the first invocation ("": never claimed)
+	}{
+		{name: "429 with Retry-After 2s beyond the deadline", faults: sim.Faults{Force429: 1000, RetryAfterSeconds: 2},
+			margin: 500 * time.Millisecond, status: store.StatusFailed},
+		{name: "deferred by the deadline margin", margin: time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			client := sqs.NewFromConfig(w.env.AWS)
+			qurl := w.env.Resources.ChangeQueueURL
+			w.h.Queue, w.h.QueueURL, w.h.Margin = client, qurl, tc.margin
+			r := w.update(t, 1, "visibility")
+			if _, err := changes.NewPublisher(client, qurl, changes.PublisherOptions{}).Publish(context.Background(), []*changes.Request{r}); err != nil {
+				t.Fatal(err)
+			}
+			ev := receive(t, client, qurl, 1)
+			if len(ev.Records) != 1 {
+				t.Fatalf("received %d messages, want 1", len(ev.Records))
+			}
+			w.env.Sim.SetFaults(tc.faults)
+			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+			resp, _ := w.h.Handle(ctx, ev)
+			cancel()
+			if d := cmp.Diff([]string{ev.Records[0].MessageId}, failures(resp)); d != "" {
+				t.Fatalf("batch item failures (-want +got):\n%s", d)
+			}
+			if c, err := w.env.Table.GetChange(context.Background(), r.ChangeID); tc.status == "" && !errors.Is(err, store.ErrNotFound) ||
+				tc.status != "" && (err != nil || c.Status != tc.status) {
+				t.Fatalf("record after the first invocation: %v, %v; want status %q", c, err, tc.status)
+			}
+			w.env.Sim.SetFaults(sim.Faults{})
+
+			// Poll (long polls of 1 s) until it is delivered again; the queue's own
+			// visibility timeout is 360 s, far beyond this deadline.
+			deadline := time.Now().Add(30 * time.Second)
+			var again events.SQSEvent
+			for len(again.Records) == 0 && time.Now().Before(deadline) {
+				again = receive(t, client, qurl, 1)
+			}
+			if len(again.Records) != 1 || again.Records[0].MessageId != ev.Records[0].MessageId {
+				t.Fatalf("message not delivered again within 30 s (got %d records): its visibility was not set", len(again.Records))
+			}
+			if got := again.Records[0].Attributes["ApproximateReceiveCount"]; got != "2" {
+				t.Errorf("ApproximateReceiveCount = %s, want 2", got)
+			}
+			w.h.Margin = 0
+			resp, _ = w.h.Handle(context.Background(), again)
+			if len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("redelivery failures %v, want none", failures(resp))
+			}
+			if c := w.record(t, r.ChangeID); c.Status != store.StatusApplied {
+				t.Errorf("after redelivery: %s, want APPLIED", c.Status)
+			}
+		})
+	}
+}
+
+// failingQueue fails every visibility change.
+type failingQueue struct{ calls int }
+
+func (q *failingQueue) ChangeMessageVisibilityBatch(context.Context, *sqs.ChangeMessageVisibilityBatchInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	q.calls++
+	return nil, errors.New("sqs unreachable")
+}
+
+// TestVisibilityFailureLosesNothing: when the visibility cannot be set, the records are
+// still returned as failures (they come back after the queue's visibility timeout).
+func TestVisibilityFailureLosesNothing(t *testing.T) {
+	w := newWorld(t)
+	q := &failingQueue{}
+	w.h.Queue, w.h.QueueURL, w.h.Margin = q, "https://sqs.example/000000000000/changes.fifo", time.Hour
+	r1, r2 := w.update(t, 0, "a"), w.update(t, 1, "b")
+	ev := events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", r1), message(t, "m2", r2)}}
+	ev.Records[0].ReceiptHandle, ev.Records[1].ReceiptHandle = "rh-1", "rh-2"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := w.h.Handle(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"m1", "m2"}, failures(resp)); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+	if q.calls != 1 || !strings.Contains(w.logs.String(), "could not set the visibility") {
+		t.Errorf("got %d visibility calls, logs:\n%s\nwant 1 call and the failure logged", q.calls, w.logs)
+	}
+}
+
+func TestRetryVisibility(t *testing.T) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	retry := func(d time.Duration) error {
+		return &apply.RetryError{ChangeID: "c", Err: errors.New("429"), RetryAfter: d}
+	}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want time.Duration
+	}{
+		{"Retry-After", context.Background(), retry(7 * time.Second), 7 * time.Second},
+		{"Retry-After below a second", context.Background(), retry(200 * time.Millisecond), time.Second},
+		{"Retry-After beyond 12 h", context.Background(), retry(48 * time.Hour), 12 * time.Hour},
+		{"client budget wait", context.Background(), fmt.Errorf("x: %w", &genesys.BudgetError{Wait: 90 * time.Second}), 90 * time.Second},
+		{"invocation out of time", done, retry(0), DeferredVisibility},
+		{"5xx keeps the queue's timeout", context.Background(), retry(0), -1},
+	}
+	for _, tc := range tests {
+		if got := retryVisibility(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("%s: retryVisibility(%v) got %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }

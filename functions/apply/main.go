@@ -6,6 +6,7 @@
 //
 //	ROUTEKEEPER_ENVIRONMENT       routing environment this stack applies (requests for another are rejected)
 //	TABLE_NAME                    the routekeeper table
+//	CHANGE_QUEUE_URL              the change queue: visibility of records returned as failures ("" => not set)
 //	GENESYS_CREDENTIALS_SECRET    Secrets Manager secret {"clientId","clientSecret"}; read once per container
 //	GENESYS_API_URL               Genesys Cloud API base URL
 //	GENESYS_LOGIN_URL             OAuth base URL ("" => derived from the API URL)
@@ -29,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/credentials"
@@ -86,7 +88,12 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	eng := apply.New(client, st, apply.Options{Environment: env, Logger: log})
-	return &Handler{Engine: eng, Environment: env, Margin: margin, Logger: log, Metrics: os.Stdout, Calls: client.Calls}, nil
+	queueURL := getenv("CHANGE_QUEUE_URL")
+	if queueURL == "" {
+		log.Warn("CHANGE_QUEUE_URL is not set: records returned after a 429 or near the deadline come back only after the queue's visibility timeout")
+	}
+	return &Handler{Engine: eng, Environment: env, Margin: margin, Logger: log, Metrics: os.Stdout, Calls: client.Calls,
+		Queue: sqs.NewFromConfig(awsCfg), QueueURL: queueURL}, nil
 }
 
 func logLevel(s string) slog.Level {
