@@ -206,9 +206,13 @@ func (m *Moto) AWSConfig(ctx context.Context) (aws.Config, error) {
 
 // Env returns the environment variables that point an AWS SDK in another process (a
 // function's bootstrap under the Lambda RIE, the CLI) at this moto, with test credentials.
-func (m *Moto) Env() map[string]string {
+func (m *Moto) Env() map[string]string { return EndpointEnv(m.Endpoint) }
+
+// EndpointEnv returns the environment variables that point an AWS SDK in another process
+// at the local AWS endpoint (AWS_ENDPOINT_URL), in Region, with moto's test credentials.
+func EndpointEnv(endpoint string) map[string]string {
 	return map[string]string{
-		"AWS_ENDPOINT_URL":      m.Endpoint,
+		"AWS_ENDPOINT_URL":      endpoint,
 		"AWS_REGION":            Region,
 		"AWS_DEFAULT_REGION":    Region,
 		"AWS_ACCESS_KEY_ID":     "testing",

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,8 +22,7 @@ import (
 // demoCmd runs `make demo`: the local stack and a scripted walk through the product with
 // the real CLI binary, then stops everything.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flags("demo", stderr)
 	cli := fs.String("cli", filepath.Join(".build", "routekeeper"), "the routekeeper CLI binary (make build)")
 	workDir := fs.String("dir", filepath.Join(".build", "demo"), "where the demo writes its files (export, edited config, logs)")
 	if err := fs.Parse(args); err != nil {

@@ -68,8 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func invokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flags("invoke", stderr)
 	fn := fs.String("fn", "", "function folder under functions/, e.g. apply")
 	eventPath := fs.String("event", "", "event JSON file, e.g. events/apply/batch.json")
 	buildRoot := fs.String("build-dir", filepath.Join(".build", "host"), "where host bootstraps are built")
@@ -124,8 +123,7 @@ func invokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flags("events", stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -155,4 +153,11 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return nil
+}
+
+// flags returns the flag set of a command; its usage and errors go to stderr.
+func flags(command string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
-	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 // EventsDir returns the directory of the sample events, <repository>/events.
@@ -61,23 +60,7 @@ const MalformedChangeID = "chg-01936d2f-4c1a-7b3e-9f00-6d616c666f72"
 // (lambdarun.Poller.Event) builds from those messages. The stack's change queue must be
 // empty; it is left empty.
 func GenerateApplyEvents(ctx context.Context, s *Stack) (map[string][]byte, error) {
-	root, err := RepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := routing.Load(filepath.Join(root, ExampleConfig))
-	if err != nil {
-		return nil, err
-	}
-	desired, err := routing.Compile(cfg)
-	if err != nil {
-		return nil, err
-	}
-	live, err := drift.ReadLive(ctx, s.Genesys, nil)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	desired, _, plan, err := s.PlanExample(ctx)
 	if err != nil {
 		return nil, err
 	}

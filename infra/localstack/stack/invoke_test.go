@@ -18,7 +18,6 @@ import (
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
-	"github.com/routekeeper/routekeeper/shared/routing"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -296,23 +295,7 @@ func TestApplyEventsMatchSeededOrg(t *testing.T) {
 
 func planExample(t *testing.T, s *Stack) *drift.LivePlan {
 	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := routing.Load(filepath.Join(root, ExampleConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	desired, err := routing.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := drift.ReadLive(t.Context(), s.Genesys, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	_, _, plan, err := s.PlanExample(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

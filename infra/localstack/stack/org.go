@@ -240,3 +240,30 @@ func specJSON(spec any) (map[string]any, error) {
 	}
 	return drift.Decode(b)
 }
+
+// PlanExample plans the example config (ExampleConfig) against the stack's simulated org,
+// as `routekeeper plan -f examples/routing/prod.yaml` does, and returns the compiled
+// config and the live org the plan was made from besides the plan.
+func (s *Stack) PlanExample(ctx context.Context) (*routing.Desired, *drift.Live, *drift.LivePlan, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, err := routing.Load(filepath.Join(root, ExampleConfig))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("compile %s: %w", ExampleConfig, err)
+	}
+	live, err := drift.ReadLive(ctx, s.Genesys, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read the simulated org: %w", err)
+	}
+	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("plan %s against the simulated org: %w", ExampleConfig, err)
+	}
+	return desired, live, plan, nil
+}

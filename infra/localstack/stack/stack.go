@@ -167,15 +167,7 @@ func (s *Stack) Stop() error {
 
 // AWSEnv returns the environment that points an AWS SDK in another process at the local
 // AWS endpoint with test credentials.
-func (s *Stack) AWSEnv() map[string]string {
-	return map[string]string{
-		"AWS_ENDPOINT_URL":      s.awsEndpoint,
-		"AWS_REGION":            awslocal.Region,
-		"AWS_DEFAULT_REGION":    awslocal.Region,
-		"AWS_ACCESS_KEY_ID":     "testing",
-		"AWS_SECRET_ACCESS_KEY": "testing",
-	}
-}
+func (s *Stack) AWSEnv() map[string]string { return awslocal.EndpointEnv(s.awsEndpoint) }
 
 // FunctionEnv returns the environment f gets in AWS, pointed at the local stack: the
 // template's Globals, f's own variables, the simulator as

@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
-	"github.com/routekeeper/routekeeper/shared/drift"
-	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
@@ -40,23 +37,7 @@ func startStack(t testing.TB) *Stack {
 // `routekeeper plan` on a fresh stack shows a small readable plan and applies cleanly.
 func TestSeededOrgPlansTheDocumentedChanges(t *testing.T) {
 	s := startStack(t)
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := routing.Load(filepath.Join(root, ExampleConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	desired, err := routing.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := drift.ReadLive(t.Context(), s.Genesys, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	_, live, plan, err := s.PlanExample(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
