@@ -203,7 +203,8 @@ type observationStore interface {
 
 // recordPlanned stores the live state each update and delete was planned against (source
 // plan), the base of the apply engine's three-way merge. A newer observation already
-// stored (a webhook, a scan) is kept.
+// stored (a webhook, a scan) stays the last-known state; the planned state is stored as the
+// snapshot of its ETag either way, which is where the engine looks the base up.
 func recordPlanned(ctx context.Context, st observationStore, live *drift.Live, reqs []*changes.Request) error {
 	for _, r := range reqs {
 		if r.BaseEtag == "" {
