@@ -295,7 +295,23 @@ func start(ctx context.Context, rie, boot string, opts Options) (*Function, erro
 	cmd.Stdout = pw // one pipe for both, so lines keep their real order
 	cmd.Stderr = pw
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	// Start and wait on one goroutine locked to its OS thread: the parent-death signal
+	// (sysProcAttr) fires when the *thread* that forked exits, and Go ends a thread when a
+	// goroutine locked to it returns. A locked thread lives until this goroutine returns,
+	// which is after the emulator has exited.
+	exited := make(chan struct{})
+	startErr := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			startErr <- err
+			return
+		}
+		startErr <- nil
+		_ = cmd.Wait() // exit status is reported through readiness and Stop
+		close(exited)
+	}()
+	if err := <-startErr; err != nil {
 		pr.Close()
 		pw.Close()
 		return nil, fmt.Errorf("lambdarun: start %s: %w", rie, err)
@@ -306,7 +322,7 @@ func start(ctx context.Context, rie, boot string, opts Options) (*Function, erro
 		name:     opts.FunctionName,
 		url:      "http://" + invokeAddr + "/2015-03-31/functions/function/invocations",
 		cmd:      cmd,
-		exited:   make(chan struct{}),
+		exited:   exited,
 		logsDone: make(chan struct{}),
 		pending:  map[string]*InitReport{},
 		reports:  map[string]*Report{},
@@ -320,10 +336,6 @@ func start(ctx context.Context, rie, boot string, opts Options) (*Function, erro
 		logs = io.Discard
 	}
 	go f.readLogs(pr, logs)
-	go func() {
-		_ = cmd.Wait() // exit status is reported through readiness and Stop
-		close(f.exited)
-	}()
 
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
