@@ -569,10 +569,20 @@ func parseReport(line string) *Report {
 
 func millis(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
-// Stop ends the emulator and every process it started (the runtime runs in a
-// process group of its own): SIGTERM first, which makes the emulator kill the
-// runtime and exit, then SIGKILL to whatever is left. It returns once the
-// processes are gone and their output is read. Safe to call more than once.
+// stopGrace is how long Stop waits for the emulator to stop its runtime and exit after
+// SIGTERM (it gives the runtime up to 2 s itself) before it kills both. Generous, because
+// a loaded machine is slow to stop, and free when the emulator stops at once; tests
+// shorten it.
+var stopGrace = 10 * time.Second
+
+// stopBound bounds waiting for killed processes to go and for their output to end.
+const stopBound = 10 * time.Second
+
+// Stop ends the emulator and every process it started (the runtime runs in a process
+// group of its own): SIGTERM first, which makes the emulator stop the runtime and exit,
+// then SIGKILL to whatever is left after stopGrace, the runtime included. It returns once
+// the processes are gone and their output is read; an error means something could not be
+// stopped. Safe to call more than once.
 func (f *Function) Stop() error {
 	f.mu.Lock()
 	already := f.stopped
@@ -586,7 +596,7 @@ func (f *Function) Stop() error {
 	children := childProcesses(pid) // before they are reparented
 
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	grace := time.NewTimer(3 * time.Second)
+	grace := time.NewTimer(stopGrace)
 	defer grace.Stop()
 	select {
 	case <-f.exited:
@@ -594,23 +604,38 @@ func (f *Function) Stop() error {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-f.exited
 	}
-	var left []string
+	// The emulator stops its runtime before it exits; one it could not stop in time (it was
+	// killed, or is slow) is killed here, with its process group.
 	for _, c := range children {
 		if c.alive() {
 			_ = syscall.Kill(-c.pid, syscall.SIGKILL)
 			_ = syscall.Kill(c.pid, syscall.SIGKILL)
-			left = append(left, strconv.Itoa(c.pid))
 		}
 	}
-	drain := time.NewTimer(3 * time.Second)
-	defer drain.Stop()
+	bound := time.NewTimer(stopBound)
+	defer bound.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var left []string
+		for _, c := range children {
+			if c.alive() {
+				left = append(left, strconv.Itoa(c.pid))
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-bound.C:
+			return fmt.Errorf("lambdarun: stop %s: process(es) %s still running %s after SIGKILL", f.name, strings.Join(left, ", "), stopBound)
+		}
+	}
 	select {
 	case <-f.logsDone:
-	case <-drain.C:
-		return fmt.Errorf("lambdarun: stop %s: output pipe still open 3s after the emulator exited (a process it started is still running)", f.name)
-	}
-	if len(left) > 0 {
-		return fmt.Errorf("lambdarun: stop %s: process(es) %s outlived the emulator and were killed", f.name, strings.Join(left, ", "))
+	case <-bound.C:
+		return fmt.Errorf("lambdarun: stop %s: output pipe still open %s after the emulator and its runtime were stopped (a process the runtime started is still running)", f.name, stopBound)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package lambdarun
 import (
 	"context"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -66,3 +67,43 @@ func TestFunctionOutlivesTheStartingThread(t *testing.T) {
 		t.Fatalf("Invoke after the thread that started the function exited: %v (the emulator was killed with its thread)", err)
 	}
 }
+
+// An emulator that does not stop on SIGTERM is killed after the grace period, and the
+// runtime it leaves behind is killed too: Stop succeeds and nothing is left running. (Under
+// CPU load the real emulator can miss a short grace period; that is not the caller's error.)
+func TestStopKillsWhatTheEmulatorLeaves(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fake, err := Build(ctx, "./testdata/fakerie", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(g time.Duration) { stopGrace = g }(stopGrace)
+	stopGrace = 100 * time.Millisecond
+	logs := &syncBuffer{}
+	f, err := Start(ctx, Options{Bootstrap: echoBootstrap(t), RIE: fake, Logs: logs})
+	if err != nil {
+		t.Fatalf("Start with the fake emulator: %v\n%s", err, logs)
+	}
+	child := 0
+	for deadline := time.Now().Add(30 * time.Second); child == 0; {
+		if m := fakeChildRE.FindStringSubmatch(logs.String()); m != nil {
+			child = atoi(t, m[1])
+		} else if time.Now().After(deadline) {
+			_ = f.Stop()
+			t.Fatalf("the fake emulator never reported its child:\n%s", logs)
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if err := f.Stop(); err != nil {
+		t.Errorf("Stop: got %v, want nil (it killed what was left)", err)
+	}
+	for _, pid := range []int{f.cmd.Process.Pid, child} {
+		if _, _, state, ok := readStat(pid); ok && state != "Z" && state != "X" {
+			t.Errorf("process %d is still running (state %s) after Stop", pid, state)
+		}
+	}
+}
+
+var fakeChildRE = regexp.MustCompile(`fakerie child=(\d+)`)
