@@ -82,7 +82,8 @@ type Options struct {
 	Logs io.Writer
 	// RIE is the path of aws-lambda-rie; default: PATH, then $(go env GOPATH)/bin.
 	RIE string
-	// StartTimeout bounds waiting for the emulator to accept requests; default 10s.
+	// StartTimeout bounds waiting for the emulator to accept requests; default 30s
+	// (it takes milliseconds on an idle machine).
 	StartTimeout time.Duration
 }
 
@@ -191,7 +192,7 @@ func Start(ctx context.Context, opts Options) (*Function, error) {
 		opts.MemoryMB = 128
 	}
 	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = 10 * time.Second
+		opts.StartTimeout = 30 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
@@ -425,9 +426,14 @@ func (f *Function) InvokeDetailed(ctx context.Context, event []byte) (*Invocatio
 	}
 
 	inv := &Invocation{RequestID: id, Payload: payload}
-	// The emulator prints REPORT before it answers, so the line is already in
-	// the pipe or about to be; the bound covers paths that print none.
-	timer := time.NewTimer(2 * time.Second)
+	// The emulator prints REPORT (after INIT REPORT on a cold start) before it
+	// answers, so the line is in the pipe; on a loaded machine the log reader may
+	// take a while to get to it. The bound covers error paths that print none.
+	reportWait := 10 * time.Second
+	if resp.StatusCode/100 != 2 {
+		reportWait = 2 * time.Second
+	}
+	timer := time.NewTimer(reportWait)
 	defer timer.Stop()
 	select {
 	case r := <-wait:
