@@ -221,7 +221,7 @@ func (p *Poller) PollOnce(ctx context.Context, wait time.Duration) (BatchResult,
 	}
 	ev := p.Event(out.Messages)
 	res := BatchResult{Received: len(out.Messages)}
-	payload, err := json.Marshal(ev)
+	payload, err := EncodeEvent(ev)
 	if err != nil {
 		return res, fmt.Errorf("lambdarun: encode SQS event: %w", err)
 	}
@@ -328,6 +328,28 @@ func (p *Poller) Event(msgs []types.Message) events.SQSEvent {
 		}
 	}
 	return ev
+}
+
+// EncodeEvent encodes ev as Lambda delivers it: events.SQSMessage as is, except that a
+// record without message attributes has "md5OfMessageAttributes": null, where encoding
+// events.SQSMessage (a string field) would give "". Decoding either into events.SQSEvent
+// gives "".
+func EncodeEvent(ev events.SQSEvent) ([]byte, error) {
+	type record struct {
+		events.SQSMessage
+		// Shadows the embedded field of the same JSON name.
+		Md5OfMessageAttributes *string `json:"md5OfMessageAttributes"`
+	}
+	wire := struct {
+		Records []record `json:"Records"`
+	}{Records: make([]record, len(ev.Records))}
+	for i, m := range ev.Records {
+		wire.Records[i].SQSMessage = m
+		if m.Md5OfMessageAttributes != "" {
+			wire.Records[i].Md5OfMessageAttributes = &ev.Records[i].Md5OfMessageAttributes
+		}
+	}
+	return json.Marshal(wire)
 }
 
 // batchItemFailures reads a function response with Lambda's rules for

@@ -247,3 +247,46 @@ func TestPollerWithFunction(t *testing.T) {
 		t.Errorf("DLQ contents (-want +got):\n%s\n(flaky message was %s)", diff, flaky)
 	}
 }
+
+// Lambda sends "md5OfMessageAttributes": null for a message without message attributes,
+// and the digest otherwise.
+func TestEncodeEvent(t *testing.T) {
+	tests := []struct {
+		name    string
+		md5     string
+		attrs   map[string]events.SQSMessageAttribute
+		wantMD5 any
+	}{
+		{name: "no message attributes", wantMD5: nil},
+		{name: "message attributes", md5: "d25a6aea97eb8f585bfa92d314504a92",
+			attrs: map[string]events.SQSMessageAttribute{"schema": {StringValue: aws.String("v1"), DataType: "String"}}, wantMD5: "d25a6aea97eb8f585bfa92d314504a92"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: "b", Md5OfMessageAttributes: tc.md5,
+				Attributes: map[string]string{"MessageGroupId": "g"}, MessageAttributes: tc.attrs, EventSource: "aws:sqs"}}}
+			if in.Records[0].MessageAttributes == nil {
+				in.Records[0].MessageAttributes = map[string]events.SQSMessageAttribute{}
+			}
+			b, err := EncodeEvent(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var raw struct{ Records []map[string]any }
+			if err := json.Unmarshal(b, &raw); err != nil {
+				t.Fatal(err)
+			}
+			got, present := raw.Records[0]["md5OfMessageAttributes"]
+			if !present || got != tc.wantMD5 {
+				t.Errorf("EncodeEvent: md5OfMessageAttributes = %#v (present %v), want %#v in %s", got, present, tc.wantMD5, b)
+			}
+			var back events.SQSEvent
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(in, back); diff != "" {
+				t.Errorf("EncodeEvent then json.Unmarshal (-in +out):\n%s", diff)
+			}
+		})
+	}
+}

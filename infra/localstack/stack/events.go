@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -233,12 +234,18 @@ func resentAfterDedupWindow(rec events.SQSMessage) events.SQSMessage {
 	return dup
 }
 
+// eventJSON is the event as Lambda delivers it (lambdarun.EncodeEvent), indented.
 func eventJSON(ev events.SQSEvent) ([]byte, error) {
-	b, err := json.MarshalIndent(ev, "", "  ")
+	b, err := lambdarun.EncodeEvent(ev)
 	if err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // noInvoke is the Invoker of a poller used only to build events.

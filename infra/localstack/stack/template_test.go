@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -334,6 +335,64 @@ func TestReadTemplateResolves(t *testing.T) {
 	} {
 		if got := env[k]; got != want {
 			t.Errorf("FunctionEnv(apply)[%s] = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// The SQS events in events/ are what Lambda delivers from a FIFO queue, field for field, so
+// `sam local invoke -e` and the local stack feed functions the real shape: every system
+// attribute Lambda passes on, "md5OfMessageAttributes": null without message attributes,
+// and the source fields of a FIFO queue.
+func TestSQSEventsAsLambdaSendsThem(t *testing.T) {
+	tpl, root := readRepoTemplate(t)
+	wantAttrs := []string{"ApproximateFirstReceiveTimestamp", "ApproximateReceiveCount", "MessageDeduplicationId",
+		"MessageGroupId", "SenderId", "SentTimestamp", "SequenceNumber"}
+	for _, f := range tpl.Functions {
+		if len(f.SQSEvents) == 0 {
+			continue
+		}
+		files, err := filepath.Glob(filepath.Join(root, "events", f.Dir, "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range files {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev struct{ Records []map[string]json.RawMessage }
+			if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Records) == 0 {
+				t.Errorf("%s: want {\"Records\": [...]} with records: %v", p, err)
+				continue
+			}
+			for i, rec := range ev.Records {
+				where := fmt.Sprintf("%s: Records[%d]", filepath.Base(p), i)
+				var attrs map[string]string
+				_ = json.Unmarshal(rec["attributes"], &attrs)
+				var got []string
+				for k := range attrs {
+					got = append(got, k)
+				}
+				slices.Sort(got)
+				if diff := cmp.Diff(wantAttrs, got); diff != "" {
+					t.Errorf("%s: attribute names (-want +got):\n%s", where, diff)
+				}
+				var mattrs map[string]json.RawMessage
+				_ = json.Unmarshal(rec["messageAttributes"], &mattrs)
+				if md5 := string(rec["md5OfMessageAttributes"]); mattrs == nil || (len(mattrs) == 0 && md5 != "null") {
+					t.Errorf("%s: messageAttributes %s, md5OfMessageAttributes %s: want {} and null (as Lambda sends a message without attributes)", where, rec["messageAttributes"], md5)
+				}
+				for k, want := range map[string]string{"eventSource": `"aws:sqs"`, "awsRegion": `"us-east-1"`} {
+					if got := string(rec[k]); got != want {
+						t.Errorf("%s: %s = %s, want %s", where, k, got, want)
+					}
+				}
+				var arn string
+				_ = json.Unmarshal(rec["eventSourceARN"], &arn)
+				if !strings.HasPrefix(arn, "arn:aws:sqs:us-east-1:") || !strings.HasSuffix(arn, ".fifo") {
+					t.Errorf("%s: eventSourceARN %q, want the ARN of a FIFO queue", where, arn)
+				}
+			}
 		}
 	}
 }
