@@ -376,3 +376,27 @@ func BenchmarkCreateResources(b *testing.B) {
 		}
 	}
 }
+
+// A moto_server on PATH that cannot run moto (a pyenv shim whose Python lacks the package)
+// is reported as ErrMotoNotFound, with the instruction to run make tools.
+func TestStartMotoShimWithoutMoto(t *testing.T) {
+	tests := []struct{ name, script string }{
+		{"shim: command not found", "#!/bin/sh\necho 'pyenv: moto_server: command not found' >&2\nexit 127\n"},
+		{"python without moto", "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'moto'\" >&2\nexit 1\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "moto_server"), []byte(tc.script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", dir+string(os.PathListSeparator)+"/usr/bin:/bin")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			m, err := StartMoto(ctx)
+			if !errors.Is(err, ErrMotoNotFound) || !strings.Contains(err.Error(), "make tools") {
+				t.Errorf("StartMoto: got %v, %v; want ErrMotoNotFound saying to run make tools", m, err)
+			}
+		})
+	}
+}

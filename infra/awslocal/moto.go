@@ -54,9 +54,9 @@ type Moto struct {
 // answers HTTP. Without a deadline on ctx it waits at most 60 seconds. The server runs in
 // its own process group; call Stop to end it.
 func StartMoto(ctx context.Context) (*Moto, error) {
-	bin, err := exec.LookPath("moto_server")
+	bin, err := FindMoto()
 	if err != nil {
-		return nil, ErrMotoNotFound
+		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -78,6 +78,15 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 }
 
 var errPortTaken = errors.New("port taken")
+
+// FindMoto returns the path of moto_server on PATH, or ErrMotoNotFound.
+func FindMoto() (string, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return "", ErrMotoNotFound
+	}
+	return bin, nil
+}
 
 func startOnce(ctx context.Context, bin string) (*Moto, error) {
 	port, err := freePort()
@@ -141,12 +150,26 @@ func (m *Moto) waitReady(ctx context.Context) error {
 			if strings.Contains(out, "Address already in use") {
 				return fmt.Errorf("awslocal: moto_server on %s: %w", m.Endpoint, errPortTaken)
 			}
+			if notInstalled(out, m.waitErr()) {
+				// A pyenv or pipx shim on PATH whose Python has no moto.
+				return fmt.Errorf("awslocal: %s is on PATH but cannot run moto (%v): %w; its output:\n%s", m.cmd.Path, m.waitErr(), ErrMotoNotFound, out)
+			}
 			return fmt.Errorf("awslocal: moto_server exited before it was ready (%v); its output:\n%s", m.waitErr(), out)
 		case <-ctx.Done():
 			return fmt.Errorf("awslocal: moto_server on %s not ready: %w; its output so far:\n%s", m.Endpoint, ctx.Err(), m.output.String())
 		case <-ticker.C:
 		}
 	}
+}
+
+// notInstalled reports whether moto_server's exit says moto is not installed: a shell's
+// or shim's "command not found" (exit status 127) or Python's missing module.
+func notInstalled(output string, waitErr error) bool {
+	var exit *exec.ExitError
+	if errors.As(waitErr, &exit) && exit.ExitCode() == 127 {
+		return true
+	}
+	return strings.Contains(output, "command not found") || strings.Contains(output, "No module named")
 }
 
 func (m *Moto) waitErr() error {

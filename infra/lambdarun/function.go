@@ -178,7 +178,7 @@ func Start(ctx context.Context, opts Options) (*Function, error) {
 	}
 	rie := opts.RIE
 	if rie == "" {
-		if rie, err = findRIE(); err != nil {
+		if rie, err = FindRIE(); err != nil {
 			return nil, err
 		}
 	}
@@ -213,7 +213,9 @@ func Start(ctx context.Context, opts Options) (*Function, error) {
 	return nil, lastErr
 }
 
-func findRIE() (string, error) {
+// FindRIE returns the path of aws-lambda-rie on PATH or in $(go env GOPATH)/bin, or
+// ErrRIENotFound.
+func FindRIE() (string, error) {
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p, nil
 	}

@@ -51,7 +51,7 @@ func echoBootstrap(t testing.TB) string {
 // requireRIE fails the test with the instruction to install the emulator.
 func requireRIE(t testing.TB) {
 	t.Helper()
-	if _, err := findRIE(); err != nil {
+	if _, err := FindRIE(); err != nil {
 		t.Fatal(err)
 	}
 }

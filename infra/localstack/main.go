@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
 )
 
@@ -85,6 +86,9 @@ func invokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !json.Valid(event) {
 		return fmt.Errorf("invoke: %s is not valid JSON", *eventPath)
 	}
+	if err := stack.CheckTools(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
@@ -125,6 +129,9 @@ func invokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("events", stderr)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := awslocal.FindMoto(); err != nil {
 		return err
 	}
 	dir, err := stack.EventsDir()

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/infra/lambdarun"
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
 	"github.com/routekeeper/routekeeper/shared/drift"
 )
@@ -71,5 +74,31 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// Without moto_server and aws-lambda-rie, each command says so, and to run `make tools`,
+// before it starts anything.
+func TestMissingTools(t *testing.T) {
+	root, err := stack.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("GOPATH", t.TempDir())
+	event := filepath.Join(root, "events", "apply", "batch.json")
+	for _, args := range [][]string{
+		{"invoke", "--fn", "apply", "--event", event},
+		{"demo", "--cli", "/no/such/cli"},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), args, &out, &out)
+		if !errors.Is(err, awslocal.ErrMotoNotFound) || !errors.Is(err, lambdarun.ErrRIENotFound) || !strings.Contains(err.Error(), "make tools") {
+			t.Errorf("run(%q) without the tools: got %v, want ErrMotoNotFound and ErrRIENotFound saying to run make tools", args, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"events"}, &out, &out); !errors.Is(err, awslocal.ErrMotoNotFound) {
+		t.Errorf("events without moto_server: got %v, want ErrMotoNotFound", err)
 	}
 }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
 )
 
@@ -112,4 +114,13 @@ func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, l
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// CheckTools reports every program the local stack runs that is missing (moto_server,
+// aws-lambda-rie), each error saying to run `make tools`, so a command fails before it
+// starts anything.
+func CheckTools() error {
+	_, moto := awslocal.FindMoto()
+	_, rie := lambdarun.FindRIE()
+	return errors.Join(moto, rie)
 }
