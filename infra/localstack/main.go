@@ -35,6 +35,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if ctx.Err() != nil { // SIGINT/SIGTERM: run has stopped everything it started
+			fmt.Fprintln(os.Stderr, "localstack: interrupted; everything it started is stopped")
+			os.Exit(130)
+		}
 		fmt.Fprintln(os.Stderr, "localstack:", err)
 		os.Exit(1)
 	}
