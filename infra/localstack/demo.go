@@ -63,11 +63,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := s.Stop(); err != nil {
-			fmt.Fprintln(stderr, "demo: stop the local stack:", err)
-		}
-	}()
+	defer stopping(stderr, "the local stack", s.Stop)
 	d.env = s.CLIEnv()
 	d.kv("AWS (moto)", s.AWSEnv()["AWS_ENDPOINT_URL"])
 	d.kv("Genesys simulator", s.SimURL)
@@ -98,7 +94,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer fn.Stop()
+	defer stopping(stderr, "the apply function", fn.Stop)
 	pollers, err := s.Pollers(ctx, "apply", fn, slog.New(slog.NewTextHandler(logFile, nil)))
 	if err != nil {
 		return err

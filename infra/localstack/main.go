@@ -101,7 +101,7 @@ func invokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer s.Stop()
+	defer stopping(stderr, "the local stack", s.Stop)
 	fmt.Fprintf(stderr, "localstack: building functions/%s for this machine and starting it under aws-lambda-rie\n", *fn)
 	f, err := s.StartFunction(ctx, *fn, stack.FunctionOptions{BuildRoot: *buildRoot, Logs: prefixWriter(stderr, "  | ")})
 	if err != nil {
@@ -148,7 +148,7 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer s.Stop()
+	defer stopping(stderr, "the local stack", s.Stop)
 	evs, err := stack.GenerateApplyEvents(ctx, s)
 	if err != nil {
 		return err
@@ -171,4 +171,12 @@ func flags(command string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+// stopping stops something a command started (deferred) and reports a failure to stop on
+// stderr: the command's own result stays what it was.
+func stopping(stderr io.Writer, what string, stop func() error) {
+	if err := stop(); err != nil {
+		fmt.Fprintf(stderr, "localstack: stop %s: %v\n", what, err)
+	}
 }

@@ -87,7 +87,9 @@ func (s *Stack) StartFunction(ctx context.Context, dir string, opts FunctionOpti
 
 // Pollers returns one event source mapping emulator (lambdarun.Poller) for each SQS event
 // of the function in folder dir, configured from the template (queue, BatchSize), feeding
-// fn. Run or Drain them.
+// fn. Run or Drain them. Each keeps one batch in flight, so ScalingConfig's
+// MaximumConcurrency (parallelism across message groups in AWS) is not emulated; order
+// within a message group, which is what routekeeper relies on, is the same.
 func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, logger *slog.Logger) ([]*lambdarun.Poller, error) {
 	f, ok := s.Template.Function(dir)
 	if !ok {
