@@ -65,8 +65,8 @@ invoke: tools
 
 tools:
 	@command -v aws-lambda-rie >/dev/null || { echo "installing aws-lambda-rie $(RIE_VERSION)"; $(GO) install $(RIE_MODULE)@$(RIE_VERSION); }
-	@command -v moto_server >/dev/null || { echo "installing moto[server] $(MOTO_VERSION)"; python3 -m pip install --user "moto[server]==$(MOTO_VERSION)"; }
-	@command -v cfn-lint >/dev/null || { echo "installing cfn-lint $(CFNLINT_VERSION)"; python3 -m pip install --user "cfn-lint==$(CFNLINT_VERSION)"; }
+	@moto_server --help >/dev/null 2>&1 || { echo "installing moto[server] $(MOTO_VERSION)"; python3 -m pip install --user "moto[server]==$(MOTO_VERSION)"; }
+	@cfn-lint --version >/dev/null 2>&1 || { echo "installing cfn-lint $(CFNLINT_VERSION)"; python3 -m pip install --user "cfn-lint==$(CFNLINT_VERSION)"; }
 	@command -v aws-lambda-rie moto_server cfn-lint >/dev/null && echo "tools: aws-lambda-rie, moto_server and cfn-lint are on PATH"
 
 test: tools test-go fuzz-short
