@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
@@ -31,6 +32,23 @@ type LivePlan struct {
 	Summary     PlanSummary     `json:"summary"`
 	Changes     []PlannedChange `json:"changes"`
 	Unmanaged   []EntityRef     `json:"unmanaged"`
+	// Conflicts are declared entities that apply cannot bring to the desired
+	// state: someone must act by hand (see PlanConflict). Absent when none, so
+	// plans without conflicts keep their earlier shape.
+	Conflicts []PlanConflict `json:"conflicts,omitempty"`
+}
+
+// PlanConflict is a declared entity that exists live under a name differing
+// only in letter case, where Genesys cannot rename it (skills have no PUT or
+// rename endpoint). Genesys names are unique case-insensitively, so the config
+// entity is that live entity: creating it would be refused as a duplicate and
+// pruning would delete the live one. The plan neither creates nor deletes it.
+type PlanConflict struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`     // as the config declares it
+	LiveName string `json:"liveName"` // as Genesys holds it
+	ID       string `json:"id"`
+	Reason   string `json:"reason"` // what is wrong and what to do
 }
 
 // PlanSummary counts a plan's entities by outcome.
@@ -40,10 +58,18 @@ type PlanSummary struct {
 	Delete    int `json:"delete"`
 	Unchanged int `json:"unchanged"`
 	Unmanaged int `json:"unmanaged"`
+	// Conflict counts PlanConflicts; absent when zero.
+	Conflict int `json:"conflict,omitempty"`
 }
 
 // PlannedChange is one entity to create, update or delete: what apply turns
 // into a change request (routekeeper.change/v1).
+//
+// Name is the entity's identity in the org: for update and delete the live
+// name, which apply finds the entity by. A rename (a config name that differs
+// from the live one only in letter case; queues and worktypes) is an update
+// whose Desired "name" is the config's name and whose Differences include the
+// path "name".
 type PlannedChange struct {
 	Kind   string `json:"kind"`
 	Name   string `json:"name"`
@@ -67,8 +93,10 @@ type EntityRef struct {
 	ETag string `json:"etag"`
 }
 
-// HasChanges reports whether the plan creates, updates or deletes anything.
-func (p *LivePlan) HasChanges() bool { return len(p.Changes) > 0 }
+// HasChanges reports whether the plan creates, updates or deletes anything,
+// or has conflicts that need someone to act (live differs from the config
+// either way).
+func (p *LivePlan) HasChanges() bool { return len(p.Changes) > 0 || len(p.Conflicts) > 0 }
 
 // managedKinds are the kinds in the order they can be created (queues and
 // worktypes reference skills and queues); deletes run in the reverse order.
@@ -77,32 +105,52 @@ var managedKinds = []string{KindSkill, KindQueue, KindWorktype}
 // PlanLive compares desired (routing.Compile) with live (ReadLive). Changes
 // come in apply order: creates and updates of skills, then queues, then
 // worktypes (each by name), then deletes of worktypes, queues, skills.
+//
+// Config entities are matched to live ones by name: exactly, else ignoring
+// letter case, since Genesys keeps names unique case-insensitively (a config
+// `claims` is the live `Claims`; creating it would be refused as a duplicate).
+// A case-only match of a queue or worktype is an update that renames it (queue
+// PUT and worktype PATCH both carry name); of a skill, which Genesys cannot
+// rename, it is a PlanConflict. Either way nothing is created or deleted.
 func PlanLive(d *routing.Desired, l *Live, opts PlanOptions) (*LivePlan, error) {
 	p := &LivePlan{Schema: PlanSchema, Environment: d.Environment, Changes: []PlannedChange{}, Unmanaged: []EntityRef{}}
-	declared := map[string]map[string]bool{}
+	declared := map[string]map[string]bool{} // kind -> live names matched by the config
+	declaredAny := map[string]bool{}
 	for _, k := range managedKinds {
 		declared[k] = map[string]bool{}
 	}
-	for _, ent := range d.Entities() {
+	ents := d.Entities()
+	matches := matchLive(ents, l)
+	for i, ent := range ents {
 		kind := string(ent.Kind)
-		declared[kind][ent.Name] = true
+		declaredAny[kind] = true
 		doc, err := SpecDoc(ent.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("plan %s: %w", ent.Key(), err)
 		}
-		live, ok := l.Entity(kind, ent.Name)
-		if !ok {
+		live := matches[i]
+		if live == nil {
 			c := Plan(kind, ent.Name, doc, nil)
 			p.Changes = append(p.Changes, PlannedChange{Kind: kind, Name: ent.Name, Action: ActionCreate, Desired: doc, Differences: nonNil(c.Differences)})
 			p.Summary.Create++
 			continue
 		}
-		c := Plan(kind, ent.Name, doc, live.Canonical)
+		declared[kind][live.Name] = true
+		if live.Name != ent.Name && kind == KindSkill {
+			p.Conflicts = append(p.Conflicts, PlanConflict{Kind: kind, Name: ent.Name, LiveName: live.Name, ID: live.ID,
+				Reason: fmt.Sprintf("skill %q is declared as %q: Genesys names are unique ignoring case, and it cannot rename a skill (no PUT or rename endpoint), so routekeeper neither creates %q nor deletes %q: write the name as %q in the config, or rename the skill in Genesys by hand",
+					live.Name, ent.Name, ent.Name, live.Name, live.Name)})
+			p.Summary.Conflict++
+			continue
+		}
+		// Named as live (apply finds the entity by its current name); a case-only
+		// rename shows as a difference at "name".
+		c := Plan(kind, live.Name, doc, live.Canonical)
 		if c.Action == ActionNoop {
 			p.Summary.Unchanged++
 			continue
 		}
-		p.Changes = append(p.Changes, PlannedChange{Kind: kind, Name: ent.Name, ID: live.ID, Action: ActionUpdate,
+		p.Changes = append(p.Changes, PlannedChange{Kind: kind, Name: live.Name, ID: live.ID, Action: ActionUpdate,
 			BaseETag: live.ETag, Desired: doc, Differences: nonNil(c.Differences)})
 		p.Summary.Update++
 	}
@@ -112,7 +160,7 @@ func PlanLive(d *routing.Desired, l *Live, opts PlanOptions) (*LivePlan, error) 
 			if declared[kind][e.Name] {
 				continue
 			}
-			if opts.Prune && len(declared[kind]) > 0 {
+			if opts.Prune && declaredAny[kind] {
 				deletes = append(deletes, PlannedChange{Kind: kind, Name: e.Name, ID: e.ID, Action: ActionDelete,
 					BaseETag: e.ETag, Differences: []Difference{}})
 				p.Summary.Delete++
@@ -128,6 +176,48 @@ func PlanLive(d *routing.Desired, l *Live, opts PlanOptions) (*LivePlan, error) 
 	})
 	p.Changes = append(p.Changes, deletes...)
 	return p, nil
+}
+
+// foldName is the key under which Genesys compares names for uniqueness; the
+// config validator folds the same way (strings.ToLower).
+func foldName(name string) string { return strings.ToLower(name) }
+
+// matchLive returns, per config entity, the live entity it is: the one of the
+// same kind and name, else the one whose name differs only in letter case and
+// that no config entity names exactly. nil when there is none.
+func matchLive(ents []routing.Entity, l *Live) []*Entity {
+	out := make([]*Entity, len(ents))
+	exact := map[string]bool{} // kind/name of live entities matched exactly
+	for i, ent := range ents {
+		if e, ok := l.Entity(string(ent.Kind), ent.Name); ok {
+			out[i] = e
+			exact[string(ent.Kind)+"/"+e.Name] = true
+		}
+	}
+	folded := map[string]map[string]*Entity{} // kind -> folded name -> live
+	for i, ent := range ents {
+		if out[i] != nil {
+			continue
+		}
+		kind := string(ent.Kind)
+		if folded[kind] == nil {
+			folded[kind] = map[string]*Entity{}
+			// Sorted, so that if live held two names equal but for case (Genesys
+			// forbids it) the choice is stable.
+			for _, e := range l.Sorted(kind) {
+				k := foldName(e.Name)
+				if _, taken := folded[kind][k]; !taken && !exact[kind+"/"+e.Name] {
+					folded[kind][k] = e
+				}
+			}
+		}
+		k := foldName(ent.Name)
+		if e, ok := folded[kind][k]; ok {
+			out[i] = e
+			delete(folded[kind], k) // one config entity per live entity
+		}
+	}
+	return out
 }
 
 func nonNil(d []Difference) []Difference {
@@ -261,11 +351,21 @@ type CompareOptions struct {
 	OnlyDeclared bool
 }
 
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // reportKinds orders the report: referenced objects first, then managed kinds.
 var reportKinds = []string{KindDivision, KindWorkbin, KindSkill, KindQueue, KindWorktype}
 
 // CompareSnapshots matches the two sides' entities by kind and name (ids play
-// no part) and reports every entity that exists on one side only or whose
+// no part; names that differ only in letter case match, and the difference
+// is reported at the path "name", under the left side's name) and reports every entity that exists on one side only or whose
 // documents differ. Division and workbin lists are compared only when both
 // sides have them.
 func CompareSnapshots(left, right *Snapshot, opts CompareOptions) *DriftReport {
@@ -280,19 +380,50 @@ func CompareSnapshots(left, right *Snapshot, opts CompareOptions) *DriftReport {
 		if !lok || !rok {
 			continue
 		}
+		// Pair names exactly, else ignoring letter case (Genesys names are
+		// unique case-insensitively, so `claims` and `Claims` are one entity
+		// whose name differs). rightOf maps a left name to its right name.
+		rightOf := make(map[string]string, len(l))
+		pairedRight := make(map[string]bool, len(rt))
+		for n := range l {
+			if _, ok := rt[n]; ok {
+				rightOf[n], pairedRight[n] = n, true
+			}
+		}
+		foldedRight := map[string]string{}
+		for _, n := range sortedKeys(rt) {
+			if k := foldName(n); !pairedRight[n] && foldedRight[k] == "" {
+				foldedRight[k] = n
+			}
+		}
+		for _, n := range sortedKeys(l) {
+			if _, ok := rightOf[n]; ok {
+				continue
+			}
+			if rn := foldedRight[foldName(n)]; rn != "" {
+				rightOf[n], pairedRight[rn] = rn, true
+				delete(foldedRight, foldName(n))
+			}
+		}
 		names := make([]string, 0, len(l)+len(rt))
 		for n := range l {
 			names = append(names, n)
 		}
 		for n := range rt {
-			if _, ok := l[n]; !ok {
+			if !pairedRight[n] {
 				names = append(names, n)
 			}
 		}
 		slices.Sort(names)
 		for _, name := range names {
 			ld, inL := l[name]
-			rd, inR := rt[name]
+			rname, paired := rightOf[name]
+			rd, inR := rt[rname]
+			if !inL {
+				rd, inR = rt[name], true
+			} else if !paired {
+				inR = false
+			}
 			switch {
 			case !inR:
 				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftOnlyLeft, Differences: []FieldDrift{}})
