@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -16,11 +17,67 @@ import (
 )
 
 // namesCache is the per-process id<->name knowledge of the org (package doc, Names cache).
+// It keeps the lists it was built from, so an entity the engine deletes can be forgotten
+// without listing the org again (drift.Names only grows).
 type namesCache struct {
 	names     *drift.Names
 	worktypes map[string]string // worktype name -> id; nil until a lookup needs it
 	loaded    bool
 	loadedAt  int64 // unix nanos on the engine clock
+
+	divs   []genesys.Division
+	langs  []genesys.Language
+	skills []genesys.Skill
+	queues []genesys.Queue
+	bins   []genesys.Workbin
+}
+
+// build indexes the lists into names.
+func (c *namesCache) build() {
+	c.names = drift.NewNames(c.divs, c.skills, c.queues, c.bins)
+	c.names.AddLanguages(c.langs)
+}
+
+// forget drops the entity of kind with id, which the engine deleted: a later reference to
+// its name must not resolve to it (Genesys soft-deletes skills; a skill created again under
+// the same name has a new id, and drift.Names.Add keeps the first id of a name).
+func (c *namesCache) forget(kind, id string) {
+	switch kind {
+	case drift.KindWorktype:
+		for name, wid := range c.worktypes {
+			if wid == id {
+				delete(c.worktypes, name)
+			}
+		}
+		return
+	case drift.KindSkill:
+		c.skills = slices.DeleteFunc(c.skills, func(s genesys.Skill) bool { return s.ID == id })
+	case drift.KindQueue:
+		c.queues = slices.DeleteFunc(c.queues, func(q genesys.Queue) bool { return q.ID == id })
+	default:
+		return
+	}
+	if c.loaded {
+		c.build()
+	}
+}
+
+// add records an entity the engine created, so later requests may reference it by name.
+func (c *namesCache) add(kind, id, name string) {
+	switch kind {
+	case drift.KindWorktype:
+		if c.worktypes != nil {
+			c.worktypes[name] = id
+		}
+		return
+	case drift.KindSkill:
+		c.skills = append(c.skills, genesys.Skill{ID: id, Name: name, State: "active"})
+	case drift.KindQueue:
+		c.queues = append(c.queues, genesys.Queue{ID: id, Name: name})
+	}
+	if c.loaded {
+		c.names.Add(kind, id, name)
+	}
 }
 
 // names returns the cached maps, loading them when absent or older than NamesTTL.
@@ -34,25 +91,19 @@ func (e *Engine) cachedNames(ctx context.Context) (*drift.Names, error) {
 // loadNames lists divisions, routing languages, skills, queues and workbins
 // (concurrently, inside the client's one budget) and replaces the cache.
 func (e *Engine) loadNames(ctx context.Context) (*drift.Names, error) {
-	var (
-		divs   []genesys.Division
-		langs  []genesys.Language
-		skills []genesys.Skill
-		queues []genesys.Queue
-		bins   []genesys.Workbin
-	)
+	var c namesCache
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { divs, err = e.g.ListDivisions(gctx); return })
-	g.Go(func() (err error) { langs, err = e.g.ListLanguages(gctx); return })
-	g.Go(func() (err error) { skills, err = e.g.ListSkills(gctx); return })
-	g.Go(func() (err error) { queues, err = e.g.ListQueues(gctx); return })
-	g.Go(func() (err error) { bins, err = e.g.ListWorkbins(gctx); return })
+	g.Go(func() (err error) { c.divs, err = e.g.ListDivisions(gctx); return })
+	g.Go(func() (err error) { c.langs, err = e.g.ListLanguages(gctx); return })
+	g.Go(func() (err error) { c.skills, err = e.g.ListSkills(gctx); return })
+	g.Go(func() (err error) { c.queues, err = e.g.ListQueues(gctx); return })
+	g.Go(func() (err error) { c.bins, err = e.g.ListWorkbins(gctx); return })
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("read the org's names: %w", err)
 	}
-	names := drift.NewNames(divs, skills, queues, bins)
-	names.AddLanguages(langs)
-	e.names = namesCache{names: names, loaded: true, loadedAt: e.opts.Now().UnixNano()}
+	c.build()
+	c.loaded, c.loadedAt = true, e.opts.Now().UnixNano()
+	e.names = c
 	return e.names.names, nil
 }
 
@@ -168,10 +219,13 @@ func (o *op) lookup(ctx context.Context, name string) (string, bool, error) {
 	return id, ok, nil
 }
 
-// find reads the request's entity: by the id hint, else by name (refreshing the names
-// once on a miss if refreshOnMiss). (nil, nil) when no entity of that name exists.
+// find reads the request's entity: by the id hint, else by name. A name the cache does
+// not know refreshes the names once if refreshOnMiss; a name the cache maps to an entity
+// that is gone or renamed always does (the cache is stale: the entity may have been
+// deleted and created again under a new id). (nil, nil) when no entity of that name exists.
 func (o *op) find(ctx context.Context, refreshOnMiss bool) (*live, error) {
 	name := o.req.Entity.Name
+	tried := ""
 	if id := o.req.Entity.ID; id != "" {
 		l, err := o.get(ctx, id)
 		if err != nil {
@@ -181,30 +235,30 @@ func (o *op) find(ctx context.Context, refreshOnMiss bool) (*live, error) {
 			return l, nil
 		}
 		// Gone or renamed since the plan: fall back to the name, the entity's identity.
+		tried = id
 	}
-	id, ok, err := o.lookup(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if !refreshOnMiss {
+	for {
+		id, ok, err := o.lookup(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok && id != tried {
+			l, err := o.get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if l != nil && l.canon["name"] == name {
+				return l, nil
+			}
+			tried = id
+		}
+		if !ok && !refreshOnMiss {
 			return nil, nil
 		}
 		if did, err := o.refresh(ctx); err != nil || !did {
 			return nil, err
 		}
-		if id, ok, err = o.lookup(ctx, name); err != nil || !ok {
-			return nil, err
-		}
 	}
-	if id == o.req.Entity.ID {
-		return nil, nil // already read above: gone or renamed
-	}
-	l, err := o.get(ctx, id)
-	if err != nil || l == nil || l.canon["name"] != name {
-		return nil, err
-	}
-	return l, nil
 }
 
 // recanonicalise refreshes the names once and canonicalises l again, for an ETag or a
@@ -502,13 +556,8 @@ func (o *op) createOrCompare(ctx context.Context, l *live, res *Result) (created
 		return false, err
 	}
 	// Later requests may reference the new entity by name.
-	if o.kind == drift.KindWorktype {
-		if o.e.names.worktypes != nil {
-			o.e.names.worktypes[o.req.Entity.Name] = id
-		}
-	} else {
-		o.names.Add(o.kind, id, o.req.Entity.Name)
-	}
+	o.e.names.add(o.kind, id, o.req.Entity.Name)
+	o.names = o.e.names.names
 	after := &live{id: id, raw: raw}
 	if err := o.canonicalise(after); err != nil {
 		// Created, but the answer cannot be canonicalised: the record must still say so.
@@ -559,6 +608,10 @@ func (o *op) delete(ctx context.Context, res *Result) error {
 		err = o.e.g.DeleteSkill(ctx, l.id)
 	default:
 		err = o.e.g.DeleteWorktype(ctx, l.id)
+	}
+	if err == nil || errors.Is(err, genesys.ErrNotFound) {
+		o.e.names.forget(o.kind, l.id)
+		o.names = o.e.names.names
 	}
 	if errors.Is(err, genesys.ErrNotFound) {
 		res.Status, res.Reason = store.StatusNoop, fmt.Sprintf("%s %q was deleted meanwhile", o.kind, o.req.Entity.Name)
