@@ -88,6 +88,12 @@
 // resolve, or an ETag that differs from baseEtag (a stale name would change the canonical
 // form). Entities the engine creates are added at once.
 //
+// Claim and clock. The work on a request ends at the invocation's deadline (without one,
+// `apply --direct`, after Options.LockDuration: every Genesys call runs under that
+// context), and the claim holds the request Options.ClockSkew longer. Another invocation
+// judges the claim's expiry by its own clock; the margin keeps one whose clock runs ahead
+// from taking over a request this one may still write.
+//
 // Apply calls run one at a time per Engine (a mutex): a FIFO batch is sequential anyway,
 // and the names cache is then never read while it changes.
 package apply

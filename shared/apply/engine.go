@@ -66,9 +66,14 @@ type Options struct {
 	// result). 0 means 30 days: longer than the queue's retention (4 days) plus the DLQ's
 	// (14 days), so a redriven message is still recognised.
 	RecordExpiry time.Duration
-	// LockDuration is how long a claim holds a request when ctx has no deadline.
-	// With a deadline the claim lasts until it. 0 means 2 minutes.
+	// LockDuration bounds the work on one request when ctx has no deadline (`apply
+	// --direct`): the engine stops calling Genesys after it. With a deadline the work
+	// lasts until the deadline. 0 means 2 minutes.
 	LockDuration time.Duration
+	// ClockSkew is how much longer than the work the claim holds the request. Another
+	// invocation compares the claim's expiry with its own clock; one running ahead must
+	// not take the request over while this one may still write. 0 means 30 seconds.
+	ClockSkew time.Duration
 	// NamesTTL is how long the id<->name maps are reused. 0 means 5 minutes.
 	NamesTTL time.Duration
 	// Now is the clock (nil: time.Now).
@@ -98,6 +103,9 @@ func New(g Genesys, s Store, opts Options) *Engine {
 	}
 	if opts.LockDuration <= 0 {
 		opts.LockDuration = 2 * time.Minute
+	}
+	if opts.ClockSkew <= 0 {
+		opts.ClockSkew = 30 * time.Second
 	}
 	if opts.NamesTTL <= 0 {
 		opts.NamesTTL = 5 * time.Minute
@@ -231,7 +239,10 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 		RequestedBy: req.RequestedBy,
 		RequestedAt: req.CreatedAt,
 	}
-	claimed, err := e.s.Claim(ctx, req.ChangeID, hash, e.opts.RecordExpiry, e.lockFor(ctx), info)
+	// The work ends at the lock (the invocation's deadline, else LockDuration); the claim
+	// lasts ClockSkew longer, so it never expires while this invocation can still write.
+	lock := e.lockFor(ctx)
+	claimed, err := e.s.Claim(ctx, req.ChangeID, hash, e.opts.RecordExpiry, lock+e.opts.ClockSkew, info)
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrAlreadyCompleted):
@@ -257,7 +268,13 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 	if e.opts.Environment != "" && req.Environment != e.opts.Environment {
 		err = permanent("request is for environment %q, but this engine applies %q: send it to that environment's queue", req.Environment, e.opts.Environment)
 	} else {
-		err = e.run(ctx, req, &res)
+		wctx := ctx
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeout(ctx, lock)
+			defer cancel()
+		}
+		err = e.run(wctx, req, &res)
 	}
 	if err != nil && retryable(err) {
 		re := &RetryError{ChangeID: req.ChangeID, Err: err, CorrelationID: correlationID(err)}
@@ -341,7 +358,7 @@ func (e *Engine) Reject(ctx context.Context, in RejectInput) (Result, error) {
 	}
 	sum := sha256.Sum256(in.Body)
 	hash := "sha256:" + hex.EncodeToString(sum[:])
-	_, err := e.s.Claim(ctx, in.ID, hash, e.opts.RecordExpiry, e.lockFor(ctx), store.ChangeInfo{Entity: key, Operation: store.OperationInvalid})
+	_, err := e.s.Claim(ctx, in.ID, hash, e.opts.RecordExpiry, e.lockFor(ctx)+e.opts.ClockSkew, store.ChangeInfo{Entity: key, Operation: store.OperationInvalid})
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrAlreadyCompleted), errors.Is(err, store.ErrPayloadMismatch):
@@ -376,7 +393,8 @@ func storedResult(c *store.Change, id string) (Result, error) {
 	return res, nil
 }
 
-// lockFor is how long a claim holds a request: until ctx's deadline, else LockDuration.
+// lockFor is how long the work on a request may last: until ctx's deadline, else
+// LockDuration. The claim holds the request ClockSkew longer.
 func (e *Engine) lockFor(ctx context.Context) time.Duration {
 	if dl, ok := ctx.Deadline(); ok {
 		if d := dl.Sub(e.opts.Now()); d > time.Second {
