@@ -105,9 +105,9 @@ func (k *checker) declare(idx *names, first map[string]path, name string, p path
 		k.add(RuleName, np, "%s name is blank: give it a name", idx.kind)
 		return
 	}
-	if strings.TrimSpace(name) != name {
-		k.add(RuleName, np, "%s name %q has leading or trailing spaces: remove them", idx.kind, name)
-	}
+	// Leading or trailing spaces are allowed: Genesys stores such names, so a config that
+	// manages (or an export of) such an entity must be able to say them. In YAML they
+	// survive only in quotes, so they cannot be typed by accident.
 	key := strings.ToLower(name)
 	if prev, dup := first[key]; dup {
 		d := k.c.diag(RuleDuplicate, prev, "")
@@ -181,10 +181,10 @@ func (c *Config) semanticDiagnostics() []Diagnostic {
 			k.ref(divisions, *q.Division, p.with("division"))
 		}
 		if a := q.AcwSettings; a != nil && a.TimeoutMs != nil {
-			switch {
-			case a.WrapupPrompt == nil:
-				k.add(RuleAcw, p.with("acwSettings", "timeoutMs"), "timeoutMs needs wrapupPrompt %s: declare the prompt too", strings.Join(timeoutPrompts, ", "))
-			case !slices.Contains(timeoutPrompts, *a.WrapupPrompt):
+			// Without a declared prompt the config manages the timeout only, and the live
+			// prompt decides whether Genesys uses it (export writes exactly that for a
+			// queue Genesys returns without a prompt).
+			if a.WrapupPrompt != nil && !slices.Contains(timeoutPrompts, *a.WrapupPrompt) {
 				k.add(RuleAcw, p.with("acwSettings", "timeoutMs"), "timeoutMs is only allowed with wrapupPrompt %s, not %s: remove timeoutMs or change the prompt", strings.Join(timeoutPrompts, ", "), *a.WrapupPrompt)
 			}
 		}

@@ -260,7 +260,7 @@ func TestMarshalYAMLChunked(t *testing.T) {
 		"!x", "{x", "[x", "a\tb", "a\nb", "a\n", "é", "a\u2028b", "\ufeffbom", "0x10", "1_000", ".nan", "1:20", "<<", `a"b`, `a\b`,
 		"?x", "|x", ">x", "'x", "x:", "---", "...", "a\rb", "\x01ctl", "\u0085nel", "2001-12-14", "+1", "\t"} {
 		odd.Queues = append(odd.Queues, Queue{Name: fmt.Sprintf("q%02d", len(odd.Queues)), Description: ptr(n), RoutingRules: []RoutingRule{}})
-		if strings.TrimSpace(n) == n { // other names are invalid (RuleName): only descriptions may hold them
+		if strings.TrimSpace(n) != "" { // blank names are invalid (RuleName)
 			odd.Skills = append(odd.Skills, Skill{Name: n})
 		}
 	}

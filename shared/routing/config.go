@@ -91,7 +91,7 @@ type Queue struct {
 type AcwSettings struct {
 	// Wrap-up prompt: MANDATORY, OPTIONAL, MANDATORY_TIMEOUT, MANDATORY_FORCED_TIMEOUT or AGENT_REQUESTED.
 	WrapupPrompt *string `json:"wrapupPrompt,omitempty" jsonschema:"enum=MANDATORY,enum=OPTIONAL,enum=MANDATORY_TIMEOUT,enum=MANDATORY_FORCED_TIMEOUT,enum=AGENT_REQUESTED"`
-	// ACW timeout in milliseconds, 1000 (1 s) to 3600000 (60 min); only with wrapupPrompt AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT.
+	// ACW timeout in milliseconds, 1000 (1 s) to 3600000 (60 min). Genesys uses it only with wrapupPrompt AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT, so a declared other prompt with it is an error; without a declared prompt the live one decides.
 	TimeoutMs *int `json:"timeoutMs,omitempty" jsonschema:"minimum=1000,maximum=3600000"`
 }
 
@@ -161,8 +161,9 @@ type RoutingRule struct {
 
 // Bullseye is a queue's bullseye routing configuration.
 type Bullseye struct {
-	// Rings from the centre outwards: 2 to 6.
-	Rings []BullseyeRing `json:"rings" jsonschema:"minItems=2,maxItems=6"`
+	// Rings from the centre outwards: 1 to 6. (The Genesys Terraform provider asks for at
+	// least 2; the API stores and returns a single ring, so an export must be able to say so.)
+	Rings []BullseyeRing `json:"rings" jsonschema:"minItems=1,maxItems=6"`
 }
 
 // BullseyeRing is one bullseye ring.
@@ -213,8 +214,9 @@ type ConditionalGroupRoutingRule struct {
 type MemberGroup struct {
 	// Group name.
 	Name string `json:"name" jsonschema:"minLength=1"`
-	// TEAM, GROUP or SKILLGROUP.
-	Type string `json:"type" jsonschema:"enum=TEAM,enum=GROUP,enum=SKILLGROUP"`
+	// TEAM, GROUP or SKILLGROUP. Absent only for a group Genesys returns without a type;
+	// apply then finds the group by name among the live queue's groups (or by IDPrefix+id).
+	Type string `json:"type,omitempty" jsonschema:"enum=TEAM,enum=GROUP,enum=SKILLGROUP"`
 }
 
 // Worktype is the routing-relevant part of a task-management worktype (WorktypeUpdate).

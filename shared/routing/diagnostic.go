@@ -21,7 +21,7 @@ const (
 	RuleSyntax        Rule = "syntax"            // YAML syntax, duplicate keys, tabs, unsupported YAML features
 	RuleSchema        Rule = "schema"            // JSON Schema: unknown fields, types, enums, bounds, required fields
 	RuleMerge         Rule = "merge"             // files of one config disagree on apiVersion/environment, or none declares apiVersion
-	RuleName          Rule = "name"              // a name is blank or has leading/trailing spaces
+	RuleName          Rule = "name"              // a name is blank
 	RuleDuplicate     Rule = "duplicate"         // a name is declared twice within one kind
 	RuleReference     Rule = "reference"         // a reference by name does not resolve within the config
 	RuleAcw           Rule = "acw"               // acwSettings.timeoutMs without a timeout prompt
@@ -40,13 +40,13 @@ func (r Rule) Description() string {
 	case RuleMerge:
 		return "All files of one config agree on apiVersion and environment, and at least one declares apiVersion."
 	case RuleName:
-		return "Names are not blank and have no leading or trailing spaces."
+		return "Names are not blank. (Leading and trailing spaces are allowed, as Genesys stores them; YAML keeps them only in quoted strings.)"
 	case RuleDuplicate:
 		return "Names are unique per kind (compared case-insensitively), within a file and across the files of a config."
 	case RuleReference:
 		return "Every reference by name (skills, queues, worktypes, and workbins/divisions when listed) resolves within the config."
 	case RuleAcw:
-		return "acwSettings.timeoutMs is only set with wrapupPrompt AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT."
+		return "acwSettings.timeoutMs is not declared with a wrapupPrompt other than AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT."
 	case RuleOverflow:
 		return "An assignment rule's overflowQueue and maxCapacity come together, and the overflow queue differs from the rule's queue."
 	case RuleRulePerType:

@@ -210,8 +210,8 @@ func TestParse(t *testing.T) {
 			want: []want{{mark: "A", path: "queues[0].acwSettings.timeoutMs", rule: RuleSchema, msg: "999 is below the minimum 1000"}}},
 		{name: "acw timeoutMs above 60 min", text: doc(map[string]string{"queues": "queues:\n  - name: Q\n    acwSettings:\n      wrapupPrompt: MANDATORY_TIMEOUT\n      timeoutMs: 3600001 #A"}),
 			want: []want{{mark: "A", path: "queues[0].acwSettings.timeoutMs", rule: RuleSchema, msg: "above the maximum 3600000"}}},
-		{name: "bullseye one ring", text: doc(map[string]string{"queues": rings(1)}),
-			want: []want{{mark: "A", path: "queues[0].bullseye.rings", rule: RuleSchema, msg: "too few items: 1, want at least 2"}}},
+		{name: "bullseye no ring", text: doc(map[string]string{"queues": "queues:\n  - name: Q\n    bullseye:\n      rings: [] #A"}),
+			want: []want{{mark: "A", path: "queues[0].bullseye.rings", rule: RuleSchema, msg: "too few items: 0, want at least 1"}}},
 		{name: "bullseye seven rings", text: doc(map[string]string{"queues": rings(7)}),
 			want: []want{{mark: "A", path: "queues[0].bullseye.rings", rule: RuleSchema, msg: "too many items: 7, want at most 6"}}},
 		{name: "bullseye timeout above 259200", text: doc(map[string]string{"queues": "queues:\n  - name: Q\n    bullseye:\n      rings:\n        - expansionCriteria: [{type: TIMEOUT_SECONDS, threshold: 10}]\n        - expansionCriteria: [{type: TIMEOUT_SECONDS, threshold: 259201}] #A"}),
@@ -282,8 +282,8 @@ func TestParse(t *testing.T) {
 			want: []want{{mark: "A", path: "apiVersion", rule: RuleMerge, msg: "apiVersion is missing"}}},
 
 		// ----- names
-		{name: "name with trailing space", text: doc(map[string]string{"skills": "skills:\n  - name: \"Claims \" #A"}),
-			want: []want{{mark: "A", path: "skills[0].name", rule: RuleName, msg: "leading or trailing spaces"}}},
+		{name: "names differing only by a trailing space are distinct", text: doc(map[string]string{"skills": "skills:\n  - name: \"Claims \"\n  - name: Claims\n  - name: \" claims\"\n  - name: CLAIMS #A"}),
+			want: []want{{mark: "A", path: "skills[3].name", rule: RuleDuplicate, msg: "skill \"CLAIMS\" is already declared"}}},
 		{name: "blank name", text: doc(map[string]string{"queues": "queues:\n  - name: \"  \" #A"}),
 			want: []want{{mark: "A", path: "queues[0].name", rule: RuleName, msg: "queue name is blank"}}},
 
@@ -359,10 +359,9 @@ func TestParse(t *testing.T) {
 		}},
 
 		// ----- acw
-		{name: "acw timeout with a prompt that has no timeout", text: doc(map[string]string{"queues": "queues:\n  - name: Q\n    acwSettings:\n      wrapupPrompt: OPTIONAL\n      timeoutMs: 60000 #A\n  - name: R\n    acwSettings: {timeoutMs: 60000} #B"}),
+		{name: "acw timeout with a prompt that has no timeout", text: doc(map[string]string{"queues": "queues:\n  - name: Q\n    acwSettings:\n      wrapupPrompt: OPTIONAL\n      timeoutMs: 60000 #A\n  - name: R\n    acwSettings: {timeoutMs: 60000}"}),
 			want: []want{
 				{mark: "A", path: "queues[0].acwSettings.timeoutMs", rule: RuleAcw, msg: "not OPTIONAL"},
-				{mark: "B", path: "queues[1].acwSettings.timeoutMs", rule: RuleAcw, msg: "needs wrapupPrompt"},
 			}},
 
 		// ----- overflow
@@ -444,7 +443,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestDiagnosticsOfConfigBuiltInCode(t *testing.T) {
-	cfg := &Config{APIVersion: APIVersion, Queues: []Queue{{Name: "Q", AcwSettings: &AcwSettings{TimeoutMs: ptr(10)}}},
+	cfg := &Config{APIVersion: APIVersion, Queues: []Queue{{Name: "Q", AcwSettings: &AcwSettings{WrapupPrompt: ptr("MANDATORY"), TimeoutMs: ptr(10)}}},
 		AssignmentRules: []AssignmentRule{{Name: "r", Worktype: "W", Queue: "Q"}}}
 	err := cfg.Validate()
 	var ve *ValidationError
@@ -463,7 +462,7 @@ func TestDiagnosticsOfConfigBuiltInCode(t *testing.T) {
 	}
 	want = []Diagnostic{
 		{Path: "assignmentRules[0].worktype", Rule: RuleReference, Message: `worktype "W" is not declared in this config: declare it under worktypes or fix the name`},
-		{Path: "queues[0].acwSettings.timeoutMs", Rule: RuleAcw, Message: "timeoutMs needs wrapupPrompt AGENT_REQUESTED, MANDATORY_TIMEOUT, MANDATORY_FORCED_TIMEOUT: declare the prompt too"},
+		{Path: "queues[0].acwSettings.timeoutMs", Rule: RuleAcw, Message: "timeoutMs is only allowed with wrapupPrompt AGENT_REQUESTED, MANDATORY_TIMEOUT, MANDATORY_FORCED_TIMEOUT, not MANDATORY: remove timeoutMs or change the prompt"},
 	}
 	if diff := cmp.Diff(want, ve.Diagnostics); diff != "" {
 		t.Errorf("semantic diagnostics (-want +got):\n%s", diff)
