@@ -317,7 +317,11 @@ func cgrFields(v any, n *Names, raw map[string]any) (map[string]any, error) {
 				// Genesys names member groups in responses; sending the name
 				// back is harmless (MemberGroup has it) and keeps the body
 				// canonicalisable without a member-group lookup.
-				refs = append(refs, map[string]any{"id": id, "name": name, "type": typ})
+				ref := map[string]any{"id": id, "name": name, "type": typ}
+				if typ == "" {
+					delete(ref, "type") // as Genesys returned it; "" is no MemberGroup type
+				}
+				refs = append(refs, ref)
 			}
 			r["groups"] = refs
 		}

@@ -36,6 +36,13 @@ import (
 //     groups by type then name. Ordered lists (routingRules, bullseye rings,
 //     conditional-group-routing rules) keep their order.
 //   - JSON null is treated as absent.
+//   - Values Genesys ignores are left out: acwSettings.timeoutMs when
+//     wrapupPrompt is present and takes no timeout ("Can only be used when
+//     ACW is AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT"),
+//     so a queue whose prompt was switched away from a timeout exports as a
+//     valid config and does not drift when the inert value changes. It stays
+//     in the raw document, so a PUT keeps it.
+//   - A conditional-group-routing group without a type has no "type" key.
 //   - Documented defaults are made explicit when Genesys omits the field, so
 //     an omitted field and its default compare equal: queue
 //     skillEvaluationMethod "ALL" and scoringMethod "TimestampAndPriority"
@@ -333,6 +340,9 @@ func (c *canonicaliser) skill(raw map[string]any) (map[string]any, error) {
 	return c.header(raw)
 }
 
+// acwTimeoutPrompts are the wrap-up prompts that use acwSettings.timeoutMs.
+var acwTimeoutPrompts = []string{"AGENT_REQUESTED", "MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT"}
+
 var mediaTypes = []string{"call", "callback", "chat", "email", "message"}
 
 func (c *canonicaliser) queue(raw map[string]any) (map[string]any, error) {
@@ -361,6 +371,11 @@ func (c *canonicaliser) queue(raw map[string]any) (map[string]any, error) {
 		}
 		if err := c.scalars(a, acw, "acwSettings", tNumber, "timeoutMs"); err != nil {
 			return nil, err
+		}
+		if p, ok := a["wrapupPrompt"].(string); ok && !slices.Contains(acwTimeoutPrompts, p) {
+			// Inert: Genesys uses timeoutMs only with a timeout prompt (see
+			// acwTimeoutPrompts). Raw keeps it, so a PUT never resets it.
+			delete(a, "timeoutMs")
 		}
 		out["acwSettings"] = a
 	}
@@ -563,11 +578,18 @@ func (c *canonicaliser) conditionalGroupRouting(out, raw map[string]any) error {
 					return err
 				}
 				gm := gv.(map[string]any) // refName checked it is an object
-				typ, _ := gm["type"].(string)
-				gs = append(gs, map[string]any{"name": name, "type": typ})
+				o := map[string]any{"name": name}
+				// A group Genesys returns without a type stays without one
+				// (routing.MemberGroup allows it) rather than gaining "".
+				if typ, _ := gm["type"].(string); typ != "" {
+					o["type"] = typ
+				}
+				gs = append(gs, o)
 			}
 			slices.SortStableFunc(gs, func(a, b map[string]any) int {
-				return cmp.Or(cmp.Compare(a["type"].(string), b["type"].(string)), cmp.Compare(a["name"].(string), b["name"].(string)))
+				at, _ := a["type"].(string)
+				bt, _ := b["type"].(string)
+				return cmp.Or(cmp.Compare(at, bt), cmp.Compare(a["name"].(string), b["name"].(string)))
 			})
 			arr := make([]any, len(gs))
 			for j, gm := range gs {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -314,19 +315,44 @@ func (l *Live) Config(environment string) (*routing.Config, error) {
 	return cfg, nil
 }
 
+// ExportError is a live value that the routekeeper/v1 model cannot hold (for
+// example a fractional alertingTimeoutSeconds): Live.Config fails with it
+// rather than write a config that would misstate the org.
+type ExportError struct {
+	Kind, Name, ID string
+	Path           string // the field, e.g. mediaSettings.call.alertingTimeoutSeconds; empty when unknown
+	Err            error
+}
+
+func (e *ExportError) Error() string {
+	where := ""
+	if e.Path != "" {
+		where = " " + e.Path
+	}
+	return fmt.Sprintf("export %s %q (id %s):%s: the live value does not fit the routekeeper/v1 model (%v): change it in Genesys, or export without this entity is not possible",
+		e.Kind, e.Name, e.ID, where, e.Err)
+}
+
+func (e *ExportError) Unwrap() error { return e.Err }
+
 // specFromDoc decodes a canonical document into a routing spec type, strictly:
 // a canonical field the spec lacks is a bug in this package, and a value the
-// spec cannot hold (a fractional alertingTimeoutSeconds) is reported with the
-// entity's name.
+// spec cannot hold (a fractional alertingTimeoutSeconds) is an *ExportError
+// naming the entity and the field.
 func specFromDoc(e *Entity, spec any) error {
 	b, err := json.Marshal(e.Canonical)
 	if err != nil {
-		return fmt.Errorf("export %s %q: %w", e.Kind, e.Name, err)
+		return &ExportError{Kind: e.Kind, Name: e.Name, ID: e.ID, Err: err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(spec); err != nil {
-		return fmt.Errorf("export %s %q (id %s): live value does not fit the routekeeper/v1 model: %w", e.Kind, e.Name, e.ID, err)
+		ee := &ExportError{Kind: e.Kind, Name: e.Name, ID: e.ID, Err: err}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			ee.Path = te.Field
+		}
+		return ee
 	}
 	return nil
 }
