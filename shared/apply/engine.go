@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +143,10 @@ type Result struct {
 	Conflicts []drift.Conflict `json:"conflicts,omitempty"`
 	// Reason says why a request was REJECTED, or explains a NOOP or CONFLICT.
 	Reason string `json:"reason,omitempty"`
+	// PriorAttempts counts the attempts of this request before the one that finished it.
+	// A NOOP after one may be that attempt's own write, made but not recorded (the
+	// invocation died, or the outcome could not be stored); Reason says so.
+	PriorAttempts int `json:"priorAttempts,omitempty"`
 	// CorrelationID is Genesys' ININ-Correlation-Id of the failed call, if one failed.
 	CorrelationID string    `json:"correlationId,omitempty"`
 	CompletedAt   time.Time `json:"completedAt"`
@@ -265,6 +270,9 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 		return res, &RetryError{ChangeID: req.ChangeID, Err: err}
 	}
 
+	if claimed != nil && claimed.Claims > 1 {
+		res.PriorAttempts = claimed.Claims - 1
+	}
 	if e.opts.Environment != "" && req.Environment != e.opts.Environment {
 		err = permanent("request is for environment %q, but this engine applies %q: send it to that environment's queue", req.Environment, e.opts.Environment)
 	} else {
@@ -292,6 +300,9 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 		res.Status, res.Reason, res.CorrelationID = store.StatusRejected, err.Error(), correlationID(err)
 		res.Written, res.Conflicts = nil, nil
 	}
+	if res.Status == store.StatusNoop && res.PriorAttempts > 0 {
+		res.Reason += fmt.Sprintf(" (this request had %d earlier attempt(s) that did not finish; one of them may have made this change)", res.PriorAttempts)
+	}
 	res.CompletedAt = e.opts.Now().UTC()
 	body, jerr := json.Marshal(res)
 	if jerr != nil {
@@ -300,10 +311,16 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 	bctx, cancel := e.bookkeeping(ctx)
 	defer cancel()
 	if cerr := e.s.Complete(bctx, req.ChangeID, res.Status, body); cerr != nil {
-		// The outcome (maybe a write) happened but is not recorded. The claim stays
-		// INPROGRESS until it expires; the redelivery then re-reads live and ends NOOP.
+		// The outcome (maybe a write) happened but is not recorded. Say so as a failed
+		// attempt, which also releases the claim; if even that fails the claim stays
+		// INPROGRESS until it expires. Either way the redelivery re-reads live, ends NOOP
+		// for a write that was made, and its result counts this attempt.
+		cerr = fmt.Errorf("record outcome %s: %w", res.Status, cerr)
+		if rerr := e.s.RecordAttempt(bctx, req.ChangeID, fmt.Sprintf("outcome %s reached (%s) but not recorded: %v", res.Status, detail(res), cerr)); rerr != nil {
+			log.ErrorContext(ctx, "could not record the failed attempt", slog.String("error", rerr.Error()))
+		}
 		log.ErrorContext(ctx, "could not record the outcome", slog.String("status", string(res.Status)), slog.String("error", cerr.Error()))
-		return res, &RetryError{ChangeID: req.ChangeID, Err: fmt.Errorf("record outcome %s: %w", res.Status, cerr)}
+		return res, &RetryError{ChangeID: req.ChangeID, Err: cerr}
 	}
 	attrs := []any{slog.String("status", string(res.Status)), slog.String("entityId", res.EntityID)}
 	if res.Merged {
@@ -320,6 +337,17 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 	}
 	log.InfoContext(ctx, "change request completed", attrs...)
 	return res, nil
+}
+
+// detail says in a few words what a result did, for a record that cannot hold the result.
+func detail(r Result) string {
+	switch {
+	case len(r.Written) > 0:
+		return "wrote " + strings.Join(r.Written, ", ")
+	case r.Reason != "":
+		return r.Reason
+	}
+	return "no detail"
 }
 
 // RejectInput describes a message that is not a valid change request.

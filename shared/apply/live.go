@@ -465,10 +465,12 @@ func createdByRoutekeeper(kind string) bool {
 }
 
 // create creates the entity unless one of that name exists. A miss in the names cache is
-// expected here, so it does not refresh the names; a create that Genesys refuses because
+// expected here, so it does not refresh the names (unless an earlier attempt ran); a create that Genesys refuses because
 // the name is taken (409) refreshes them and decides again.
 func (o *op) create(ctx context.Context, res *Result) error {
-	l, err := o.find(ctx, false)
+	// An earlier attempt of this request may have created the entity without learning it
+	// (a lost response): then a miss in the cache is not trusted.
+	l, err := o.find(ctx, res.PriorAttempts > 0)
 	if err != nil {
 		return err
 	}

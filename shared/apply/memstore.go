@@ -70,6 +70,7 @@ func (m *MemoryStore) Claim(_ context.Context, changeID, payloadHash string, exp
 		m.changes[changeID] = c
 	}
 	c.PayloadHash, c.Status, c.Result = payloadHash, store.StatusInProgress, nil
+	c.Claims++
 	c.ExpiresAt, c.InProgressExpiry, c.UpdatedAt = now.Add(expiry), now.Add(inProgressExpiry), now
 	return clone(c), nil
 }

@@ -63,8 +63,8 @@ func TestMemoryStoreClaim(t *testing.T) {
 	_ = m.RecordAttempt(ctx, "c", "first")
 	mustClaim(t, m, "h1", info)
 	_ = m.RecordAttempt(ctx, "c", "second")
-	if c, _ := m.GetChange(ctx, "c"); c.Attempts != 2 || c.LastError != "second" || c.Status != store.StatusFailed {
-		t.Errorf("after two failed attempts: %d attempts, %q, %s; want 2, second, FAILED", c.Attempts, c.LastError, c.Status)
+	if c, _ := m.GetChange(ctx, "c"); c.Attempts != 2 || c.Claims != 2 || c.LastError != "second" || c.Status != store.StatusFailed {
+		t.Errorf("after two failed attempts: %d attempts, %d claims, %q, %s; want 2, 2, second, FAILED", c.Attempts, c.Claims, c.LastError, c.Status)
 	}
 	_ = m.Complete(ctx, "c", store.StatusNoop, nil)
 	if err := m.RecordAttempt(ctx, "c", "late"); !errors.Is(err, store.ErrAlreadyCompleted) {

@@ -68,12 +68,17 @@ func (i ChangeInfo) validate() error {
 
 // Change is the record of one change request.
 type Change struct {
-	ID               string
-	Info             ChangeInfo
-	PayloadHash      string
-	Status           Status
-	Result           json.RawMessage // set by Complete
-	Attempts         int             // failed attempts recorded by RecordAttempt
+	ID          string
+	Info        ChangeInfo
+	PayloadHash string
+	Status      Status
+	Result      json.RawMessage // set by Complete
+	Attempts    int             // failed attempts recorded by RecordAttempt
+	// Claims counts the successful claims, the current one included. More claims than
+	// recorded attempts plus one means an earlier holder ended without recording anything
+	// (its invocation died, or Complete and RecordAttempt both failed): it may have
+	// written to Genesys.
+	Claims           int
 	LastError        string
 	ExpiresAt        time.Time // until then the id is remembered: replays return Result
 	InProgressExpiry time.Time // while INPROGRESS, the lock holder's deadline
@@ -96,6 +101,7 @@ type changeItem struct {
 	Status           Status `dynamodbav:"status"`
 	Result           string `dynamodbav:"result,omitempty"`
 	Attempts         int    `dynamodbav:"attempts"`
+	Claims           int    `dynamodbav:"claims"`
 	LastError        string `dynamodbav:"lastError,omitempty"`
 	ExpiresAt        int64  `dynamodbav:"expiresAt"`        // epoch seconds
 	InProgressExpiry int64  `dynamodbav:"inProgressExpiry"` // epoch milliseconds
@@ -109,7 +115,7 @@ func (it changeItem) change() *Change {
 			Entity:    EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
 			Operation: it.Operation, RequestedBy: it.RequestedBy, RequestedAt: parseTime(it.RequestedAt),
 		},
-		PayloadHash: it.PayloadHash, Status: it.Status, Attempts: it.Attempts, LastError: it.LastError,
+		PayloadHash: it.PayloadHash, Status: it.Status, Attempts: it.Attempts, Claims: it.Claims, LastError: it.LastError,
 		ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(), UpdatedAt: parseTime(it.UpdatedAt),
 	}
 	if it.Result != "" {
@@ -135,7 +141,9 @@ const maxErrorLen = 2048
 //	OR (status = INPROGRESS AND inProgressExpiry < :nowMillis)  holder died or timed out
 //	OR (status = FAILED AND payloadHash = :hash)             a failed attempt released it
 //
-// On success Claim returns the record, INPROGRESS, and a nil error: apply the change, then
+// Every successful claim counts itself in Change.Claims, so the holder can tell that an
+// earlier attempt of the same request ran (and perhaps wrote) without recording how it
+// ended. On success Claim returns the record, INPROGRESS, and a nil error: apply the change, then
 // call Complete (or RecordAttempt on a retryable failure). Otherwise it returns the stored
 // record (ReturnValuesOnConditionCheckFailure ALL_OLD) with an error wrapping:
 //
@@ -185,6 +193,7 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 		Set(name(attrGSI1SK), name(attrGSI1SK).IfNotExists(val(changesGSI1SK(requestedAt, changeID)))).
 		Set(name("attempts"), name("attempts").IfNotExists(val(0))).
 		Set(name("updatedAt"), val(formatTime(now))).
+		Add(name("claims"), val(1)).
 		Remove(name("result"))
 	if info.HasEntity() {
 		upd = upd.Set(name("kind"), val(info.Entity.Kind)).Set(name("name"), val(info.Entity.Name))

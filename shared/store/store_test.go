@@ -368,11 +368,12 @@ func TestClaim(t *testing.T) {
 		wantStatus Status
 		wantResult json.RawMessage
 		wantTries  int
+		wantClaims int // successful claims so far, this one included
 	}{
 		{
 			name: "new request", hash: "h1",
 			setup:      func(*testing.T, fixture, string) {},
-			wantStatus: StatusInProgress,
+			wantStatus: StatusInProgress, wantClaims: 1,
 		},
 		{
 			name: "completed: replay returns the stored result", hash: "h1",
@@ -396,7 +397,7 @@ func TestClaim(t *testing.T) {
 				mustClaim(t, f, id, "h1", expiry, lockTime)
 				f.clock.Advance(lockTime + time.Millisecond)
 			},
-			wantStatus: StatusInProgress,
+			wantStatus: StatusInProgress, wantClaims: 2,
 		},
 		{
 			name: "expired record is claimed anew", hash: "h2",
@@ -405,7 +406,7 @@ func TestClaim(t *testing.T) {
 				complete(t, f, id, StatusNoop, nil)
 				f.clock.Advance(expiry + time.Second)
 			},
-			wantStatus: StatusInProgress,
+			wantStatus: StatusInProgress, wantClaims: 2,
 		},
 		{
 			name: "payload mismatch while in progress", hash: "h2",
@@ -426,7 +427,7 @@ func TestClaim(t *testing.T) {
 				mustClaim(t, f, id, "h1", expiry, lockTime)
 				fail(t, f, id, "genesys: 503 service unavailable")
 			},
-			wantStatus: StatusInProgress, wantTries: 1,
+			wantStatus: StatusInProgress, wantTries: 1, wantClaims: 2,
 		},
 		{
 			name: "failed attempt with another payload", hash: "h2",
@@ -458,6 +459,9 @@ func TestClaim(t *testing.T) {
 			}
 			if tc.wantErr != nil {
 				return
+			}
+			if got.Claims != tc.wantClaims {
+				t.Errorf("Claim(%s): got %d claims, want %d", id, got.Claims, tc.wantClaims)
 			}
 			now := clock.Now()
 			if want := now.Add(lockTime).Truncate(time.Millisecond); !got.InProgressExpiry.Equal(want) {
