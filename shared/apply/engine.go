@@ -143,6 +143,9 @@ type Result struct {
 	Conflicts []drift.Conflict `json:"conflicts,omitempty"`
 	// Reason says why a request was REJECTED, or explains a NOOP or CONFLICT.
 	Reason string `json:"reason,omitempty"`
+	// Truncated: the result was too large for its record, so conflict values of 1 KiB
+	// or more were replaced by a note (paths and reasons are all kept).
+	Truncated bool `json:"truncated,omitempty"`
 	// PriorAttempts counts the attempts of this request before the one that finished it.
 	// A NOOP after one may be that attempt's own write, made but not recorded (the
 	// invocation died, or the outcome could not be stored); Reason says so.
@@ -304,7 +307,7 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 		res.Reason += fmt.Sprintf(" (this request had %d earlier attempt(s) that did not finish; one of them may have made this change)", res.PriorAttempts)
 	}
 	res.CompletedAt = e.opts.Now().UTC()
-	body, jerr := json.Marshal(res)
+	body, jerr := fitResult(&res)
 	if jerr != nil {
 		return res, &RetryError{ChangeID: req.ChangeID, Err: fmt.Errorf("encode result: %w", jerr)}
 	}
@@ -337,6 +340,43 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 	}
 	log.InfoContext(ctx, "change request completed", attrs...)
 	return res, nil
+}
+
+// omitAbove is the size from which a conflict value is left out of a result that does
+// not fit in its record.
+const omitAbove = 1024
+
+// fitResult encodes res for its record. A result over store.MaxResultBytes (large
+// conflicting values) keeps every conflict's path and reason but replaces values of
+// omitAbove bytes or more with a note, and is marked Truncated; a reason that still does
+// not fit is cut.
+func fitResult(res *Result) ([]byte, error) {
+	body, err := json.Marshal(res)
+	if err != nil || len(body) <= store.MaxResultBytes {
+		return body, err
+	}
+	res.Truncated = true
+	omit := func(v any) any {
+		b, err := json.Marshal(v)
+		if err != nil || len(b) < omitAbove {
+			return v
+		}
+		return fmt.Sprintf("(value of %d bytes omitted: too large for the change record; read it in Genesys or the config)", len(b))
+	}
+	for i := range res.Conflicts {
+		c := &res.Conflicts[i]
+		c.Base, c.Ours, c.Theirs = omit(c.Base), omit(c.Ours), omit(c.Theirs)
+	}
+	if body, err = json.Marshal(res); err != nil || len(body) <= store.MaxResultBytes {
+		return body, err
+	}
+	if len(res.Reason) > 4096 {
+		res.Reason = res.Reason[:4096] + "…"
+	}
+	if len(res.Conflicts) > 1000 {
+		res.Conflicts = res.Conflicts[:1000]
+	}
+	return json.Marshal(res)
 }
 
 // detail says in a few words what a result did, for a record that cannot hold the result.

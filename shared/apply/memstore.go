@@ -80,6 +80,9 @@ func (m *MemoryStore) Complete(_ context.Context, changeID string, status store.
 	if !status.Terminal() {
 		return fmt.Errorf("memory store: complete change %s: status %q is not terminal", changeID, status)
 	}
+	if len(result) > store.MaxResultBytes {
+		return fmt.Errorf("memory store: complete change %s: result is %d bytes: %w", changeID, len(result), store.ErrTooLarge)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.changes[changeID]

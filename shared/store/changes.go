@@ -127,6 +127,10 @@ func (it changeItem) change() *Change {
 	return c
 }
 
+// MaxResultBytes bounds the result JSON Complete stores. DynamoDB refuses items over
+// 400 KB; the rest of a change record is small (names, ids, a last error of at most 2 KiB).
+const MaxResultBytes = 300 * 1024
+
 // maxErrorLen bounds LastError so a huge error message cannot push the item over
 // DynamoDB's 400 KB limit.
 const maxErrorLen = 2048
@@ -249,13 +253,17 @@ func (s *Store) claimRefused(ctx context.Context, changeID, payloadHash string, 
 }
 
 // Complete ends a change request with a terminal status (APPLIED, NOOP, CONFLICT,
-// REJECTED) and its result JSON, which later claims of the same id return.
+// REJECTED) and its result JSON, which later claims of the same id return. A result over
+// MaxResultBytes is refused with ErrTooLarge.
 func (s *Store) Complete(ctx context.Context, changeID string, status Status, result json.RawMessage) error {
 	if !status.Terminal() {
 		return fmt.Errorf("store: complete change %s: status %q is not terminal (APPLIED, NOOP, CONFLICT, REJECTED)", changeID, status)
 	}
 	if len(result) > 0 && !json.Valid(result) {
 		return fmt.Errorf("store: complete change %s: result is not valid JSON", changeID)
+	}
+	if len(result) > MaxResultBytes {
+		return fmt.Errorf("store: complete change %s: result is %d bytes, the limit is %d: %w", changeID, len(result), MaxResultBytes, ErrTooLarge)
 	}
 	upd := expression.
 		Set(expression.Name("status"), expression.Value(status)).

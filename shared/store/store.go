@@ -26,6 +26,9 @@ var (
 	ErrAlreadyCompleted = errors.New("store: change request already completed")
 	// ErrPayloadMismatch: a change request with this id but a different payload was seen.
 	ErrPayloadMismatch = errors.New("store: change request id reused with a different payload")
+	// ErrTooLarge: a change result over MaxResultBytes; nothing was written. Shrink it
+	// and complete again.
+	ErrTooLarge = errors.New("store: change result too large for the record")
 )
 
 // Store reads and writes routekeeper's table. It is safe for concurrent use.

@@ -561,6 +561,9 @@ func TestCompleteAndRecordAttempt(t *testing.T) {
 		{"get unknown id", func() error { _, err := f.s.GetChange(ctx, "nope"); return err }, ErrNotFound},
 		{"complete with non-terminal status", func() error { return f.s.Complete(ctx, "c1", StatusInProgress, nil) }, nil},
 		{"complete with invalid JSON", func() error { return f.s.Complete(ctx, "c1", StatusApplied, json.RawMessage(`{`)) }, nil},
+		{"complete with a result over the limit", func() error {
+			return f.s.Complete(ctx, "c1", StatusApplied, json.RawMessage(`"`+strings.Repeat("x", MaxResultBytes)+`"`))
+		}, ErrTooLarge},
 		{"claim without hash", func() error { _, err := f.s.Claim(ctx, "c2", "", time.Hour, time.Minute, devQueue); return err }, nil},
 		{"claim with zero expiry", func() error { _, err := f.s.Claim(ctx, "c2", "h", 0, time.Minute, devQueue); return err }, nil},
 	}
