@@ -40,9 +40,11 @@ left side declares (useful when the left is a hand-written config that manages a
 fields). Division and workbin name lists are compared when both sides have them.
 
 Formats: text, markdown (fit for a pull-request comment), json ("schema":
-"routekeeper.drift/v1") and sarif (SARIF 2.1.0; a result per difference, located at
-the left config file when the left side is a file, and at the entity by name: config
-positions of entities are not exposed by the config loader yet).
+"routekeeper.drift/v1") and sarif (SARIF 2.1.0; a result per difference). When a side
+is a config, every entity and field carries where that config declares it: file:line in
+text and markdown, leftAt/rightAt in json, and the file and line region in sarif
+(the left side's position, else the right side's; a field the config does not declare
+is located at its nearest declared ancestor, often the entity).
 
 Exit status: 0 same, 2 differences, 1 error.`,
 		Example: `  routekeeper diff routing/dev.yaml routing/prod.yaml --format markdown > drift.md
@@ -174,19 +176,39 @@ func writeDriftText(w io.Writer, r *drift.DriftReport) error {
 	for _, e := range r.Entities {
 		switch e.Status {
 		case drift.DriftOnlyLeft:
-			fmt.Fprintf(&b, "\n< %s %q only in %s\n", e.Kind, e.Name, r.Left)
+			fmt.Fprintf(&b, "\n< %s %q only in %s%s\n", e.Kind, e.Name, r.Left, atSuffix(e.LeftAt, e.RightAt))
 		case drift.DriftOnlyRight:
-			fmt.Fprintf(&b, "\n> %s %q only in %s\n", e.Kind, e.Name, r.Right)
+			fmt.Fprintf(&b, "\n> %s %q only in %s%s\n", e.Kind, e.Name, r.Right, atSuffix(e.LeftAt, e.RightAt))
 		default:
-			fmt.Fprintf(&b, "\n~ %s %q\n", e.Kind, e.Name)
+			fmt.Fprintf(&b, "\n~ %s %q%s\n", e.Kind, e.Name, atSuffix(e.LeftAt, e.RightAt))
 			for _, d := range e.Differences {
-				fmt.Fprintf(&b, "    %s: %s | %s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"))
+				fmt.Fprintf(&b, "    %s: %s | %s%s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"), atSuffix(d.LeftAt, d.RightAt))
 			}
 		}
 	}
 	fmt.Fprintf(&b, "\nDrift: %s.\n", driftSummary(r))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// atText renders the config positions of an entity or field: "dev.yaml:12",
+// "dev.yaml:12 | prod.yaml:9" when both sides are configs, "" when neither is.
+func atText(left, right *drift.Location) string {
+	var parts []string
+	for _, l := range []*drift.Location{left, right} {
+		if l != nil {
+			parts = append(parts, l.String())
+		}
+	}
+	return strings.Join(parts, " | ")
+}
+
+// atSuffix is atText as a "  (file:line)" suffix, or "".
+func atSuffix(left, right *drift.Location) string {
+	if s := atText(left, right); s != "" {
+		return "  (" + s + ")"
+	}
+	return ""
 }
 
 func writeDriftMarkdown(w io.Writer, r *drift.DriftReport) error {
@@ -198,7 +220,25 @@ func writeDriftMarkdown(w io.Writer, r *drift.DriftReport) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	b.WriteString("\n| Kind | Name | Status | Fields |\n|---|---|---|---|\n")
+	// The "Declared at" column only when a side is a config file.
+	located := false
+	for _, e := range r.Entities {
+		located = located || e.LeftAt != nil || e.RightAt != nil
+	}
+	at := func(left, right *drift.Location) string {
+		if !located {
+			return ""
+		}
+		if s := atText(left, right); s != "" {
+			return " " + mdCell(s) + " |"
+		}
+		return "  |"
+	}
+	atHead, atRule := "", ""
+	if located {
+		atHead, atRule = " Declared at |", "---|"
+	}
+	fmt.Fprintf(&b, "\n| Kind | Name | Status | Fields |%s\n|---|---|---|---|%s\n", atHead, atRule)
 	for _, e := range r.Entities {
 		status := string(e.Status)
 		switch e.Status {
@@ -207,16 +247,16 @@ func writeDriftMarkdown(w io.Writer, r *drift.DriftReport) error {
 		case drift.DriftOnlyRight:
 			status = "only in " + mdText(r.Right)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", e.Kind, mdText(e.Name), status, len(e.Differences))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d |%s\n", e.Kind, mdText(e.Name), status, len(e.Differences), at(e.LeftAt, e.RightAt))
 	}
 	for _, e := range r.Entities {
 		if len(e.Differences) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "\n<details><summary>%s %s</summary>\n\n", e.Kind, mdText(e.Name))
-		fmt.Fprintf(&b, "| Path | %s | %s |\n|---|---|---|\n", mdText(r.Left), mdText(r.Right))
+		fmt.Fprintf(&b, "| Path | %s | %s |%s\n|---|---|---|%s\n", mdText(r.Left), mdText(r.Right), atHead, atRule)
 		for _, d := range e.Differences {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(d.Path), mdCell(driftValue(d.Left, d.Change, "left")), mdCell(driftValue(d.Right, d.Change, "right")))
+			fmt.Fprintf(&b, "| %s | %s | %s |%s\n", mdCell(d.Path), mdCell(driftValue(d.Left, d.Change, "left")), mdCell(driftValue(d.Right, d.Change, "right")), at(d.LeftAt, d.RightAt))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -247,7 +287,9 @@ func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
 		uri = sarifURI(leftFile)
 		run.AddDistinctArtifact(uri)
 	}
-	add := func(ruleID, msg, kind, name, path string) {
+	// add locates a result at the left side's declaration, else the right
+	// side's, else (no position known) the left file without a region.
+	add := func(ruleID, msg, kind, name, path string, leftAt, rightAt *drift.Location) {
 		fqn := kind + "/" + name
 		if path != "" {
 			fqn += "#" + path
@@ -255,7 +297,18 @@ func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
 		loc := sarif.NewLocation().WithLogicalLocations([]*sarif.LogicalLocation{
 			sarif.NewLogicalLocation().WithKind(kind).WithName(name).WithFullyQualifiedName(fqn),
 		})
-		if uri != "" {
+		at := leftAt
+		if at == nil {
+			at = rightAt
+		}
+		switch {
+		case at != nil:
+			u := sarifURI(at.File)
+			run.AddDistinctArtifact(u)
+			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().
+				WithArtifactLocation(sarif.NewSimpleArtifactLocation(u)).
+				WithRegion(sarif.NewSimpleRegion(at.Line, at.Line)))
+		case uri != "":
 			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
 		}
 		run.CreateResultForRule(ruleID).WithLevel("warning").WithMessage(sarif.NewTextMessage(msg)).AddLocation(loc)
@@ -263,14 +316,14 @@ func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
 	for _, e := range r.Entities {
 		switch e.Status {
 		case drift.DriftOnlyLeft:
-			add("entity-only-left", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Left, r.Right), e.Kind, e.Name, "")
+			add("entity-only-left", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Left, r.Right), e.Kind, e.Name, "", e.LeftAt, e.RightAt)
 		case drift.DriftOnlyRight:
-			add("entity-only-right", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Right, r.Left), e.Kind, e.Name, "")
+			add("entity-only-right", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Right, r.Left), e.Kind, e.Name, "", e.LeftAt, e.RightAt)
 		default:
 			for _, d := range e.Differences {
 				msg := fmt.Sprintf("%s %q %s: %s in %s, %s in %s", e.Kind, e.Name, d.Path,
 					driftValue(d.Left, d.Change, "left"), r.Left, driftValue(d.Right, d.Change, "right"), r.Right)
-				add("field-"+d.Change, msg, e.Kind, e.Name, d.Path)
+				add("field-"+d.Change, msg, e.Kind, e.Name, d.Path, d.LeftAt, d.RightAt)
 			}
 		}
 	}

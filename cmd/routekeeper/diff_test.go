@@ -145,3 +145,42 @@ func TestDiffFilesAndExitCodes(t *testing.T) {
 		t.Errorf("--only-declared reported right-only entities or fields:\n%s", stdout)
 	}
 }
+
+func TestDiffFileLocations(t *testing.T) {
+	clearGenesysEnv(t)
+	a := writeConfig(t, "a.yaml", "apiVersion: routekeeper/v1\n"+
+		"skills:\n"+
+		"  - name: English\n"+ // 3
+		"queues:\n"+
+		"  - name: Claims\n"+ // 5
+		"    enableTranscription: true\n") // 6
+	b := writeConfig(t, "b.yaml", "apiVersion: routekeeper/v1\n"+
+		"queues:\n"+
+		"  - name: Claims\n"+ // 3
+		"    enableTranscription: false\n") // 4
+	tests := []struct {
+		format string
+		want   []string
+	}{
+		{"text", []string{`< skill "English" only in ` + a + `  (` + a + `:3)`,
+			`~ queue "Claims"  (` + a + `:5 | ` + b + `:3)`,
+			`enableTranscription: true | false  (` + a + `:6 | ` + b + `:4)`}},
+		{"markdown", []string{"| Declared at |", "| queue | Claims | different | 1 | `" + a + ":5 \\| " + b + ":3` |",
+			"| `enableTranscription` | `true` | `false` | `" + a + ":6 \\| " + b + ":4` |"}},
+		{"json", []string{`"leftAt": {`, `"line": 6`, `"line": 4`}},
+		{"sarif", []string{`"startLine": 6`, `"startLine": 3`, `"uri": "` + sarifURI(a) + `"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format, func(t *testing.T) {
+			code, stdout, stderr := execute(t, "diff", a, b, "--format", tc.format)
+			if code != 2 {
+				t.Fatalf("diff --format %s: exit %d, want 2; stderr %s", tc.format, code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("diff --format %s lacks %q:\n%s", tc.format, w, stdout)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/routekeeper/routekeeper/shared/routing"
@@ -240,6 +241,31 @@ type Snapshot struct {
 	// File is the config file the side was read from, when it is one file.
 	File string
 	Docs map[string]map[string]map[string]any
+
+	cfg *routing.Config // the loaded config, for source positions; nil for a live org
+}
+
+// Location is where a config declares an entity or a field: a file and a
+// 1-based line.
+type Location struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// String formats l as file:line.
+func (l *Location) String() string { return l.File + ":" + strconv.Itoa(l.Line) }
+
+// locate returns where the side declares the entity or field, or nil when the
+// side is not a loaded config.
+func (s *Snapshot) locate(kind, name, path string) *Location {
+	if s.cfg == nil {
+		return nil
+	}
+	file, line, ok := s.cfg.Position(kind, name, path)
+	if !ok {
+		return nil
+	}
+	return &Location{File: file, Line: line}
 }
 
 // SnapshotOfConfig snapshots a config: its compiled entities (assignment rules
@@ -250,6 +276,7 @@ func SnapshotOfConfig(label string, cfg *routing.Config) (*Snapshot, error) {
 		return nil, err
 	}
 	s := newSnapshot(label)
+	s.cfg = cfg
 	s.names(KindDivision, cfg.Divisions)
 	s.names(KindWorkbin, cfg.Workbins)
 	for _, e := range d.Entities() {
@@ -312,6 +339,10 @@ type FieldDrift struct {
 	// Change: "changed" (both have it, different values), "only-left" (the
 	// right side lacks the field) or "only-right".
 	Change string `json:"change"`
+	// LeftAt and RightAt are where each side's config declares the field (or
+	// its nearest declared ancestor); absent for a live side.
+	LeftAt  *Location `json:"leftAt,omitempty"`
+	RightAt *Location `json:"rightAt,omitempty"`
 }
 
 // EntityDrift is one entity that differs.
@@ -320,6 +351,10 @@ type EntityDrift struct {
 	Name        string       `json:"name"`
 	Status      DriftStatus  `json:"status"`
 	Differences []FieldDrift `json:"differences"`
+	// LeftAt and RightAt are where each side's config declares the entity;
+	// absent for a live side or a side without it.
+	LeftAt  *Location `json:"leftAt,omitempty"`
+	RightAt *Location `json:"rightAt,omitempty"`
 }
 
 // DriftSummary counts entities by status.
@@ -426,13 +461,15 @@ func CompareSnapshots(left, right *Snapshot, opts CompareOptions) *DriftReport {
 			}
 			switch {
 			case !inR:
-				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftOnlyLeft, Differences: []FieldDrift{}})
+				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftOnlyLeft, Differences: []FieldDrift{},
+					LeftAt: left.locate(kind, name, "")})
 				r.Summary.OnlyLeft++
 			case !inL:
 				if opts.OnlyDeclared {
 					continue
 				}
-				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftOnlyRight, Differences: []FieldDrift{}})
+				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftOnlyRight, Differences: []FieldDrift{},
+					RightAt: right.locate(kind, name, "")})
 				r.Summary.OnlyRight++
 			default:
 				diffs := Diff(kind, name, ld, rd, diffOpts...)
@@ -442,7 +479,8 @@ func CompareSnapshots(left, right *Snapshot, opts CompareOptions) *DriftReport {
 				}
 				fds := make([]FieldDrift, len(diffs))
 				for i, d := range diffs {
-					fd := FieldDrift{Path: d.Path, Left: d.Desired, Right: d.Live}
+					fd := FieldDrift{Path: d.Path, Left: d.Desired, Right: d.Live,
+						LeftAt: left.locate(kind, name, d.Path), RightAt: right.locate(kind, rname, d.Path)}
 					switch d.Change {
 					case ChangeChanged:
 						fd.Change = "changed"
@@ -453,7 +491,8 @@ func CompareSnapshots(left, right *Snapshot, opts CompareOptions) *DriftReport {
 					}
 					fds[i] = fd
 				}
-				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftDifferent, Differences: fds})
+				r.Entities = append(r.Entities, EntityDrift{Kind: kind, Name: name, Status: DriftDifferent, Differences: fds,
+					LeftAt: left.locate(kind, name, ""), RightAt: right.locate(kind, rname, "")})
 				r.Summary.Different++
 			}
 		}
