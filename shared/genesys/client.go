@@ -270,6 +270,9 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			slog.Int("status", resp.StatusCode), slog.Int("attempt", attempt),
 			slog.String("correlationId", corr))
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			if readErr == nil {
+				recordCall(ctx, Call{Method: req.method, Path: req.path, StatusCode: resp.StatusCode, CorrelationID: corr})
+			}
 			if readErr != nil {
 				// The connection dropped mid-body: a transport failure, but
 				// the request did reach the server, so only an idempotent
@@ -295,6 +298,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			return nil
 		}
 		apiErr := c.apiError(req, resp, body, tok.AccessToken)
+		recordCall(ctx, Call{Method: req.method, Path: req.path, StatusCode: resp.StatusCode, CorrelationID: corr})
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized:
 			if refreshed || attempt >= c.maxAttempts {
