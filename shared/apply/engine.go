@@ -150,7 +150,8 @@ type Result struct {
 	// A NOOP after one may be that attempt's own write, made but not recorded (the
 	// invocation died, or the outcome could not be stored); Reason says so.
 	PriorAttempts int `json:"priorAttempts,omitempty"`
-	// CorrelationID is Genesys' ININ-Correlation-Id of the failed call, if one failed.
+	// CorrelationID is Genesys' ININ-Correlation-Id of the write that APPLIED the change
+	// (create, update or delete), or of the failed call that REJECTED it.
 	CorrelationID string    `json:"correlationId,omitempty"`
 	CompletedAt   time.Time `json:"completedAt"`
 

@@ -381,11 +381,13 @@ func (o *op) update(ctx context.Context, res *Result) error {
 		o.observe(ctx, l)
 		return nil
 	}
-	after, err := o.write(ctx, l, toWrite)
+	wctx, call := genesys.WithCallInfo(ctx)
+	after, err := o.write(wctx, l, toWrite)
 	if err != nil {
 		return err
 	}
 	res.Status, res.ETag, res.Written = store.StatusApplied, after.etag, paths(diffs)
+	res.CorrelationID = call.CorrelationID()
 	o.observe(ctx, after)
 	return nil
 }
@@ -518,7 +520,9 @@ func (o *op) createOrCompare(ctx context.Context, l *live, res *Result) (created
 	}
 	var raw map[string]any
 	var id string
+	cctx, call := genesys.WithCallInfo(ctx)
 	err = o.withNames(ctx, func() error {
+		ctx := cctx // only the create itself is watched (withNames may list names)
 		switch o.kind {
 		case drift.KindSkill:
 			s, err := o.e.g.CreateSkill(ctx, o.req.Entity.Name)
@@ -566,6 +570,7 @@ func (o *op) createOrCompare(ctx context.Context, l *live, res *Result) (created
 		o.log.WarnContext(ctx, "created entity could not be canonicalised", slog.String("error", err.Error()))
 	}
 	res.Status, res.EntityID, res.ETag = store.StatusApplied, id, after.etag
+	res.CorrelationID = call.CorrelationID()
 	res.Written = paths(drift.Diff(o.kind, o.req.Entity.Name, desired, map[string]any{}))
 	if after.canon != nil {
 		o.observe(ctx, after)
@@ -603,13 +608,14 @@ func (o *op) delete(ctx context.Context, res *Result) error {
 		o.observe(ctx, l)
 		return nil
 	}
+	dctx, call := genesys.WithCallInfo(ctx)
 	switch o.kind {
 	case drift.KindQueue:
-		err = o.e.g.DeleteQueue(ctx, l.id, false)
+		err = o.e.g.DeleteQueue(dctx, l.id, false)
 	case drift.KindSkill:
-		err = o.e.g.DeleteSkill(ctx, l.id)
+		err = o.e.g.DeleteSkill(dctx, l.id)
 	default:
-		err = o.e.g.DeleteWorktype(ctx, l.id)
+		err = o.e.g.DeleteWorktype(dctx, l.id)
 	}
 	if err == nil || errors.Is(err, genesys.ErrNotFound) {
 		o.e.names.forget(o.kind, l.id)
@@ -622,7 +628,7 @@ func (o *op) delete(ctx context.Context, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", o.kind, l.id, err)
 	}
-	res.Status = store.StatusApplied
+	res.Status, res.CorrelationID = store.StatusApplied, call.CorrelationID()
 	return nil
 }
 
