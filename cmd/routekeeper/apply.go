@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os/user"
 	"strings"
 
@@ -16,7 +17,6 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
-	"github.com/routekeeper/routekeeper/shared/routing"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -65,7 +65,7 @@ Exit status: 0 everything applied, already in place or enqueued (or nothing to d
 
   # no AWS stack: apply from this machine
   routekeeper apply -f routing/dev.yaml --direct`,
-		Args: cobra.NoArgs,
+		Args: maxArgsExit2(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd, f) },
 	}
 	fl := cmd.Flags()
@@ -106,25 +106,18 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	if (f.direct && f.queueURL != "") || (!f.direct && queueURL == "") {
 		return exitCode(applyExitUsage, errors.New("choose one: --queue-url URL (or $CHANGE_QUEUE_URL) to enqueue for the apply function, or --direct to apply here"))
 	}
+	if !f.direct {
+		if err := checkQueueURL(queueURL); err != nil {
+			return exitCode(applyExitUsage, err)
+		}
+	}
 	table := firstNonEmpty(f.table, getenv("TABLE_NAME"))
 
-	cfg, err := loadConfig(f.file)
+	lp, err := planConfig(ctx, stderr, "apply", f.file, f.profile, f.prune)
 	if err != nil {
 		return exitCode(applyExitError, err)
 	}
-	desired, err := routing.Compile(cfg)
-	if err != nil {
-		return exitCode(applyExitError, err)
-	}
-	live, client, err := readLive(ctx, stderr, f.profile)
-	if err != nil {
-		return exitCode(applyExitError, err)
-	}
-	printWarnings(stderr, "apply", live)
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{Prune: f.prune})
-	if err != nil {
-		return exitCode(applyExitError, err)
-	}
+	live, client, plan := lp.live, lp.client, lp.plan
 	planner := changes.Planner{
 		Reason:      firstNonEmpty(f.reason, "routekeeper apply of "+f.file),
 		RequestedBy: firstNonEmpty(f.requestedBy, getenv("GITHUB_ACTOR"), osUser(), "routekeeper"),
@@ -148,7 +141,11 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	if table != "" {
 		tst := store.New(awsCfg.dynamo, table)
 		if err := recordPlanned(ctx, tst, live, reqs); err != nil {
-			return exitCode(applyExitError, err)
+			what := "enqueued"
+			if f.direct {
+				what = "applied"
+			}
+			return exitCode(applyExitError, fmt.Errorf("table %s: %w; nothing was %s (check --table or TABLE_NAME, and the AWS region)", table, err, what))
 		}
 		st = tst
 	} else {
@@ -181,6 +178,30 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 		return exitCode(code, runErr)
 	}
 	return nil
+}
+
+// checkQueueURL refuses what cannot be the change queue before anything is read or sent:
+// the queue is SQS FIFO (per-entity order, deduplication by change id), whose name ends
+// in .fifo.
+func checkQueueURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("--queue-url %q is not a queue URL: want https://sqs.<region>.amazonaws.com/<account>/<name>.fifo (the stack's ChangeQueueUrl output)", raw)
+	}
+	if !strings.HasSuffix(u.Path, ".fifo") {
+		return fmt.Errorf("--queue-url %q is not a FIFO queue (its name must end in .fifo): use the stack's ChangeQueueUrl output", raw)
+	}
+	return nil
+}
+
+// maxArgsExit2 accepts at most n arguments; more is a usage error (exit 2).
+func maxArgsExit2(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return exitCode(2, fmt.Errorf("%s takes at most %d argument(s), got %q (see routekeeper %s --help)", cmd.Name(), n, args, cmd.Name()))
+		}
+		return nil
+	}
 }
 
 type awsClients struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -85,7 +86,15 @@ func TestApplyUsage(t *testing.T) {
 		{"apply", "-f", "x.yaml", "--direct", "--queue-url", "https://sqs.example/q.fifo"},
 		{"apply", "--direct"},
 		{"apply", "-f", "x.yaml", "--direct", "--format", "xml"},
+		{"apply", "-f", "x.yaml", "--direct", "extra"},
+		{"apply", "-f", "x.yaml", "--queue-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/changes"}, // not FIFO
+		{"apply", "-f", "x.yaml", "--queue-url", "changes.fifo"},                                             // not a URL
+		{"apply", "-f", "x.yaml", "--direct", "--unknown-flag"},
+		{"publish", "-f", "x.yaml", "extra"},
+		{"publish", "--table", "t"},
 		{"status"},
+		{"status", "a", "b"},
+		{"status", "--limit", "0", "a"},
 	} {
 		t.Setenv("TABLE_NAME", "t")
 		t.Setenv("ROUTEKEEPER_ENVIRONMENT", "")
@@ -95,8 +104,67 @@ func TestApplyUsage(t *testing.T) {
 	}
 }
 
+// TestApplyBadInput: problems the CLI can only find by trying (a config that cannot be
+// read, a table or queue that does not exist) exit 1 with a message naming the thing,
+// and nothing is half done: with a missing table nothing is enqueued; with a missing
+// queue every change is listed as NOT_ENQUEUED.
+func TestApplyBadInput(t *testing.T) {
+	clearGenesysEnv(t)
+	startOrg(t, "", applyOrg)
+	_, res := startStack(t)
+	path, cfg := exportEnv(t, "dev")
+	desc := "bad input"
+	cfg.Queues[0].Description = &desc
+	saveConfig(t, path, cfg)
+
+	unreadable := filepath.Join(t.TempDir(), "nope.yaml")
+	badQueue := strings.TrimSuffix(res.ChangeQueueURL, ".fifo") + "-missing.fifo"
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr []string
+		wantStdout string
+	}{
+		{name: "unreadable config", args: []string{"apply", "-f", unreadable, "--direct"}, wantStderr: []string{"nope.yaml"}},
+		{name: "missing table", args: []string{"apply", "-f", path, "--table", "no-such-table"}, wantStderr: []string{"no-such-table", "nothing was enqueued"}},
+		{name: "missing queue", args: []string{"apply", "-f", path, "--queue-url", badQueue},
+			wantStderr: []string{"1 of 1 change requests not enqueued"}, wantStdout: "NOT_ENQUEUED"},
+		{name: "publish to a missing table", args: []string{"publish", "-f", path, "--table", "no-such-table"}, wantStderr: []string{"no-such-table"}},
+		{name: "status from a missing table", args: []string{"status", "--table", "no-such-table", "--environment", "dev"}, wantStderr: []string{"no-such-table"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := execute(t, tc.args...)
+			if code != 1 {
+				t.Errorf("%v: exit %d, want 1\n%s%s", tc.args, code, stdout, stderr)
+			}
+			for _, w := range tc.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("%v: stderr %q lacks %q", tc.args, stderr, w)
+				}
+			}
+			if !strings.Contains(stdout, tc.wantStdout) {
+				t.Errorf("%v: stdout %q lacks %q", tc.args, stdout, tc.wantStdout)
+			}
+		})
+	}
+	out, err := sqs.NewFromConfig(mustAWS(t)).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(res.ChangeQueueURL), MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 0 {
+		t.Errorf("change queue after failed applies: %d messages (err %v), want none", len(out.Messages), err)
+	}
+}
+
 // startStack runs moto with the template's resources and points the CLI's AWS
 // configuration at it.
+func mustAWS(t *testing.T) aws.Config {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 func startStack(t *testing.T) (aws.Config, *awslocal.Resources) {
 	t.Helper()
 	ctx := context.Background()
@@ -184,7 +252,7 @@ func TestPublishApplyStatus(t *testing.T) {
 	}
 
 	code, stdout, stderr = execute(t, "status", id)
-	for _, want := range []string{"status:     APPLIED", "dev/queue/" + q.Name, "written:    description", "merged:     yes"} {
+	for _, want := range []string{"status:     APPLIED", "dev/queue/" + q.Name, "written:    description", "merged:     yes", "genesys correlation id: "} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("status %s: exit %d, output lacks %q:\n%s%s", id, code, want, stdout, stderr)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
@@ -76,23 +78,11 @@ func runPlan(cmd *cobra.Command, file, format, profile string, prune bool) error
 	if file == "" {
 		return exitCode(1, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper plan --help)"))
 	}
-	cfg, err := loadConfig(file)
+	lp, err := planConfig(cmd.Context(), stderr, "plan", file, profile, prune)
 	if err != nil {
 		return exitCode(1, err)
 	}
-	desired, err := routing.Compile(cfg)
-	if err != nil {
-		return exitCode(1, err)
-	}
-	live, client, err := readLive(cmd.Context(), stderr, profile)
-	if err != nil {
-		return exitCode(1, err)
-	}
-	printWarnings(stderr, "plan", live)
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{Prune: prune})
-	if err != nil {
-		return exitCode(1, err)
-	}
+	plan, client := lp.plan, lp.client
 	switch format {
 	case "text":
 		err = writePlanText(stdout, file, plan)
@@ -113,6 +103,48 @@ func runPlan(cmd *cobra.Command, file, format, profile string, prune bool) error
 	return nil
 }
 
+// loadDesired loads a config and compiles it into the desired state (assignment rules
+// applied to their worktypes): what plan, apply and publish start from.
+func loadDesired(path string) (*routing.Desired, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	desired, err := routing.Compile(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return desired, nil
+}
+
+// livePlan is a config planned against the live org.
+type livePlan struct {
+	desired *routing.Desired
+	live    *drift.Live
+	client  *genesys.Client // for its call counts
+	plan    *drift.LivePlan
+}
+
+// planConfig loads and compiles the config at path, reads the org of profile (printing
+// the read's warnings as cmdName) and plans the config against it: the sequence plan
+// and apply share.
+func planConfig(ctx context.Context, stderr io.Writer, cmdName, path, profile string, prune bool) (livePlan, error) {
+	desired, err := loadDesired(path)
+	if err != nil {
+		return livePlan{}, err
+	}
+	live, client, err := readLive(ctx, stderr, profile)
+	if err != nil {
+		return livePlan{}, err
+	}
+	printWarnings(stderr, cmdName, live)
+	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{Prune: prune})
+	if err != nil {
+		return livePlan{}, err
+	}
+	return livePlan{desired: desired, live: live, client: client, plan: plan}, nil
+}
+
 // loadConfig loads a config, turning validation errors into a readable list.
 func loadConfig(path string) (*routing.Config, error) {
 	cfg, err := routing.Load(path)
@@ -125,7 +157,7 @@ func loadConfig(path string) (*routing.Config, error) {
 		return nil, fmt.Errorf("config %s is invalid (run routekeeper validate %s):\n%s", path, path, strings.Join(lines, "\n"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err // routing.Load names the config and what went wrong
 	}
 	return cfg, nil
 }

@@ -32,7 +32,7 @@ AWS credentials and region come from the standard AWS configuration chain
 
 Exit status: 0 published, 1 error (invalid config, AWS unreachable, ...), 2 usage.`,
 		Example: `  routekeeper publish -f routing/prod.yaml --table routekeeper-prod-Table --version "$GITHUB_SHA"`,
-		Args:    cobra.NoArgs,
+		Args:    maxArgsExit2(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPublish(cmd, file, table, version)
 		},
@@ -54,11 +54,7 @@ func runPublish(cmd *cobra.Command, file, table, version string) error {
 		return exitCode(2, errors.New("no table given: pass --table NAME or set TABLE_NAME (the stack's Table output)"))
 	}
 	version = firstNonEmpty(version, getenv("GITHUB_SHA"), "unversioned")
-	cfg, err := loadConfig(file)
-	if err != nil {
-		return exitCode(1, err)
-	}
-	desired, err := routing.Compile(cfg)
+	desired, err := loadDesired(file)
 	if err != nil {
 		return exitCode(1, err)
 	}

@@ -37,7 +37,7 @@ The table is --table or $TABLE_NAME; AWS configuration comes from the standard c
 Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
 		Example: `  routekeeper status --environment prod
   routekeeper status chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f --format json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgsExit2(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := ""
 			if len(args) == 1 {
@@ -113,7 +113,7 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 			return exitCode(1, fmt.Errorf("no change request %s in table %s (records expire after 30 days; check the id)", id, table))
 		}
 		if err != nil {
-			return exitCode(1, err)
+			return exitCode(1, fmt.Errorf("table %s: %w", table, err))
 		}
 		v := viewOf(c)
 		if format == "json" {
@@ -124,7 +124,7 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 	}
 	list, err := st.ListChanges(ctx, env, limit)
 	if err != nil {
-		return exitCode(1, err)
+		return exitCode(1, fmt.Errorf("table %s: %w", table, err))
 	}
 	views := make([]changeView, len(list))
 	for i, c := range list {
@@ -208,6 +208,15 @@ func writeChangeDetail(w io.Writer, v changeView) {
 	}
 	if r.ETag != "" {
 		fmt.Fprintf(w, "  etag:       %s\n", r.ETag)
+	}
+	if r.CorrelationID != "" {
+		fmt.Fprintf(w, "  genesys correlation id: %s\n", r.CorrelationID)
+	}
+	if r.PriorAttempts > 0 {
+		fmt.Fprintf(w, "  earlier attempts: %d (did not finish; one may have made this change)\n", r.PriorAttempts)
+	}
+	if r.Truncated {
+		fmt.Fprintf(w, "  note:       conflict values too large for the record were omitted\n")
 	}
 	for _, c := range r.Conflicts {
 		path := c.Path
