@@ -25,7 +25,7 @@ const (
 	applyExitOK       = 0 // every change applied, already in place, or enqueued (or nothing to do)
 	applyExitError    = 1 // an error, or changes left unapplied (re-run apply)
 	applyExitUsage    = 2
-	applyExitConflict = 3 // --direct: a change ended CONFLICT or REJECTED
+	applyExitConflict = 3 // --direct: a change ended CONFLICT or REJECTED; or the plan holds a conflict
 )
 
 type applyFlags struct {
@@ -59,7 +59,9 @@ Output: one line per entity (status, operation, kind, name, change id, detail) o
 
 Exit status: 0 everything applied, already in place or enqueued (or nothing to do);
 1 error, or changes left unapplied (a retryable failure: re-run apply);
-2 usage; 3 (--direct) a change ended CONFLICT or REJECTED.`,
+2 usage; 3 (--direct) a change ended CONFLICT or REJECTED, or (both modes) the plan holds
+a conflict that needs manual action, such as a skill whose name differs from the live one
+only in case (skills cannot be renamed); such an entity is reported and never sent.`,
 		Example: `  # CI: enqueue for the apply function
   routekeeper apply -f routing/prod.yaml --queue-url "$CHANGE_QUEUE_URL" --table "$TABLE_NAME"
 
@@ -126,8 +128,16 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	if err != nil {
 		return exitCode(applyExitError, err)
 	}
+	// A plan conflict (e.g. a skill whose name differs from the live one only in case:
+	// skills cannot be renamed) is never sent; it is reported and makes apply exit 3.
+	for _, c := range plan.Conflicts {
+		fmt.Fprintf(stderr, "apply: CONFLICT (not sent) %s\n", conflictLine(c))
+	}
 	if len(reqs) == 0 {
 		fmt.Fprintf(stderr, "apply: nothing to change (%s)\n", planSummary(plan))
+		if len(plan.Conflicts) > 0 {
+			return exitCode(applyExitConflict, nil)
+		}
 		return nil
 	}
 
@@ -176,6 +186,9 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	fmt.Fprintf(stderr, "apply: %s; %d Genesys API requests\n", applySummary(lines), client.Calls().Requests)
 	if code != applyExitOK || runErr != nil {
 		return exitCode(code, runErr)
+	}
+	if len(plan.Conflicts) > 0 {
+		return exitCode(applyExitConflict, nil)
 	}
 	return nil
 }

@@ -164,8 +164,21 @@ func loadConfig(path string) (*routing.Config, error) {
 
 func planSummary(p *drift.LivePlan) string {
 	s := p.Summary
-	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged, %d unmanaged",
+	out := fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged, %d unmanaged",
 		s.Create, s.Update, s.Delete, s.Unchanged, s.Unmanaged)
+	if n := len(p.Conflicts); n > 0 {
+		out += fmt.Sprintf(", %d in conflict (manual action needed)", n)
+	}
+	return out
+}
+
+// conflictLine describes a plan conflict: an entity routekeeper cannot reconcile by itself.
+func conflictLine(c drift.PlanConflict) string {
+	s := fmt.Sprintf("%s %q: live %q", c.Kind, c.Name, c.LiveName)
+	if c.ID != "" {
+		s += " (id " + c.ID + ")"
+	}
+	return s + ": " + c.Reason
 }
 
 // jsonValue renders a field value compactly and canonically; absent is "(absent)".
@@ -185,8 +198,11 @@ var actionSymbol = map[drift.Action]string{drift.ActionCreate: "+", drift.Action
 func writePlanText(w io.Writer, config string, p *drift.LivePlan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s against the live org\n", config)
-	if len(p.Changes) == 0 {
+	if len(p.Changes) == 0 && len(p.Conflicts) == 0 {
 		b.WriteString("\nNo changes: the org matches the config.\n")
+	}
+	for _, c := range p.Conflicts {
+		fmt.Fprintf(&b, "\n! conflict %s\n", conflictLine(c))
 	}
 	for _, c := range p.Changes {
 		fmt.Fprintf(&b, "\n%s %s %s %q", actionSymbol[c.Action], c.Action, c.Kind, c.Name)
@@ -279,9 +295,15 @@ func writePlanMarkdown(w io.Writer, config string, p *drift.LivePlan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### routekeeper plan: %s\n\n", mdText(config))
 	fmt.Fprintf(&b, "**%s.**\n", planSummary(p))
-	if len(p.Changes) == 0 {
+	if len(p.Conflicts) > 0 {
+		b.WriteString("\nConflicts (manual action needed):\n\n")
+		for _, c := range p.Conflicts {
+			fmt.Fprintf(&b, "- %s\n", mdText(conflictLine(c)))
+		}
+	}
+	if len(p.Changes) == 0 && len(p.Conflicts) == 0 {
 		b.WriteString("\nNo changes: the org matches the config.\n")
-	} else {
+	} else if len(p.Changes) > 0 {
 		b.WriteString("\n| | Action | Kind | Name | Fields |\n|---|---|---|---|---|\n")
 		for _, c := range p.Changes {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", actionSymbol[c.Action], c.Action, c.Kind, mdText(c.Name), len(c.Differences))

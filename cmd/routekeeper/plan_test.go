@@ -213,3 +213,50 @@ func TestMarkdownEscapesKeepTableRows(t *testing.T) {
 		})
 	}
 }
+
+// A skill declared with the live name's case changed cannot be renamed (Genesys has no
+// skill rename): plan shows it as a conflict in every format, and apply never sends it
+// and exits 3.
+func TestPlanAndApplyReportCaseConflicts(t *testing.T) {
+	clearGenesysEnv(t)
+	startOrg(t, "", smallOrg)
+	_, live := exportTo(t)
+	var skill string
+	for _, s := range live.Skills {
+		if strings.ToLower(s.Name) != s.Name {
+			skill = s.Name
+			break
+		}
+	}
+	if skill == "" {
+		t.Fatal("the generated org has no skill with an upper-case letter")
+	}
+	declared := strings.ToLower(skill)
+	path := writeConfig(t, "case.yaml", "apiVersion: routekeeper/v1\nenvironment: dev\nskills:\n  - name: "+declared+"\n")
+
+	code, stdout, stderr := execute(t, "plan", "-f", path)
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2 (a conflict is a difference); stderr %s", code, stderr)
+	}
+	for _, w := range []string{`! conflict skill "` + declared + `": live "` + skill + `"`, "1 in conflict (manual action needed)"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("plan text lacks %q:\n%s", w, stdout)
+		}
+	}
+	if strings.Contains(stdout, "No changes") {
+		t.Errorf("plan text says there are no changes despite the conflict:\n%s", stdout)
+	}
+
+	_, md, _ := execute(t, "plan", "-f", path, "--format", "markdown")
+	if !strings.Contains(md, "Conflicts (manual action needed):") || !strings.Contains(md, mdText(skill)) || strings.Contains(md, "No changes") {
+		t.Errorf("plan markdown does not show the conflict:\n%s", md)
+	}
+
+	code, stdout, stderr = execute(t, "apply", "-f", path, "--direct")
+	if code != applyExitConflict {
+		t.Fatalf("apply --direct: exit %d, want %d; stdout %s stderr %s", code, applyExitConflict, stdout, stderr)
+	}
+	if !strings.Contains(stderr, `CONFLICT (not sent) skill "`+declared+`"`) {
+		t.Errorf("apply stderr does not report the unsent conflict:\n%s", stderr)
+	}
+}
