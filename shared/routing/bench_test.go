@@ -2,6 +2,8 @@ package routing
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -60,6 +62,60 @@ func BenchmarkParseLarge(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Parse("large.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompile compiles a loaded org-sized config (5,000 queues), as plan and apply
+// do after Load; BenchmarkCompileBuilt compiles the same config built in code, which
+// Compile must validate in full.
+func BenchmarkCompile(b *testing.B) {
+	data, err := MarshalYAML(largeConfig(5000, 1000, 200))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := Parse("large.yaml", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCompileBuilt(b *testing.B) {
+	cfg := largeConfig(5000, 1000, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadCompile is what plan and apply pay for an org-sized config file: Load
+// then Compile.
+func BenchmarkLoadCompile(b *testing.B) {
+	data, err := MarshalYAML(largeConfig(5000, 1000, 200))
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "large.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cfg, err := Load(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Compile(cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
