@@ -117,9 +117,15 @@ func (d *Desired) Entity(k Kind, name string) (Entity, bool) {
 // priorityScore -> defaultPriority (PriorityFromScore). A rule that contradicts a value
 // set directly on its worktype is reported by Validate, so Compile returns its
 // *ValidationError. cfg is not modified.
+//
+// A config returned by Load, Parse or ParseFiles and not changed since is known to be
+// valid, so Compile does not validate it again; any change made to it in code (detected
+// by a fingerprint of its values) makes Compile validate it in full.
 func Compile(cfg *Config) (*Desired, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if !cfg.validatedSince() {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	c := Canonical(cfg)
 	d := &Desired{

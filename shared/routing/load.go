@@ -110,6 +110,7 @@ func ParseFiles(files []File) (*Config, error) {
 	if len(diags) > 0 {
 		return nil, &ValidationError{Diagnostics: sortDiagnostics(diags)}
 	}
+	cfg.markValidated()
 	return cfg, nil
 }
 
@@ -357,6 +358,10 @@ type source struct {
 	apiVersion  *origin
 	environment *origin
 	items       map[string][]origin // top-level list key -> origin per element
+	// validated is the fingerprint of the config as the loader returned it, valid; a
+	// config that still has it need not be validated again (fingerprinted says it is set).
+	validated     fingerprint
+	fingerprinted bool
 }
 
 // origin is an element's document and its path there, e.g. queues[0] of b.yaml.
