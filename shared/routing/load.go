@@ -208,7 +208,7 @@ func parseFile(f File) ([]fragment, []Diagnostic) {
 			continue // empty document: only comments, or "---" alone
 		}
 		c := converter{doc: doc, budget: maxNodes}
-		v := c.convert(n.Content[0], nil, 0)
+		v := c.convert(n.Content[0], "", 0)
 		if len(c.diags) > 0 {
 			diags = append(diags, c.diags...)
 			continue
@@ -241,75 +241,119 @@ type converter struct {
 	doc    *document
 	diags  []Diagnostic
 	budget int
+	// at is the path of the node being converted, as a stack of segments that is only
+	// turned into a path for a diagnostic; seen holds one reusable duplicate-key index per
+	// depth.
+	at   []segment
+	seen []map[string]int
 }
 
-func (c *converter) fail(n *yaml.Node, p path, format string, args ...any) {
+// segment is one step of a converter's path: an object key, or an array index.
+type segment struct {
+	key   string
+	index int
+	isIdx bool
+}
+
+// path returns the path of the node being converted.
+func (c *converter) path() path {
+	p := make(path, len(c.at))
+	for i, s := range c.at {
+		if s.isIdx {
+			p[i] = s.index
+		} else {
+			p[i] = s.key
+		}
+	}
+	return p
+}
+
+func (c *converter) fail(n *yaml.Node, format string, args ...any) {
 	c.diags = append(c.diags, Diagnostic{File: c.doc.file, Line: n.Line, Column: n.Column,
-		Path: p.String(), Rule: RuleSyntax, Message: fmt.Sprintf(format, args...)})
+		Path: c.path().String(), Rule: RuleSyntax, Message: fmt.Sprintf(format, args...)})
 }
 
-func (c *converter) convert(n *yaml.Node, p path, depth int) any {
+// seenAt returns the empty duplicate-key index for a mapping at depth.
+func (c *converter) seenAt(depth, size int) map[string]int {
+	for len(c.seen) <= depth {
+		c.seen = append(c.seen, nil)
+	}
+	if c.seen[depth] == nil {
+		c.seen[depth] = make(map[string]int, size)
+	} else {
+		clear(c.seen[depth])
+	}
+	return c.seen[depth]
+}
+
+// convert converts n, whose path is c.at and whose JSON Pointer is ptr.
+func (c *converter) convert(n *yaml.Node, ptr string, depth int) any {
 	c.budget--
 	if c.budget < 0 {
 		if c.budget == -1 {
-			c.fail(n, p, "document is too large (more than %d nodes after expanding aliases)", maxNodes)
+			c.fail(n, "document is too large (more than %d nodes after expanding aliases)", maxNodes)
 		}
 		return nil
 	}
 	if depth > maxDepth {
-		c.fail(n, p, "document is nested more than %d levels deep", maxDepth)
+		c.fail(n, "document is nested more than %d levels deep", maxDepth)
 		return nil
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil {
-			c.fail(n, p, "unknown alias")
+			c.fail(n, "unknown alias")
 			return nil
 		}
-		return c.convert(n.Alias, p, depth+1)
+		return c.convert(n.Alias, ptr, depth+1)
 	case yaml.MappingNode:
 		obj := make(map[string]any, len(n.Content)/2)
-		seen := make(map[string]int, len(n.Content)/2)
+		seen := c.seenAt(depth, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			for k.Kind == yaml.AliasNode && k.Alias != nil {
 				k = k.Alias
 			}
 			if k.Kind != yaml.ScalarNode {
-				c.fail(n.Content[i], p, "mapping keys must be plain strings")
+				c.fail(n.Content[i], "mapping keys must be plain strings")
 				continue
 			}
 			if k.ShortTag() == "!!merge" {
-				c.fail(n.Content[i], p, "merge keys (<<) are not supported: write the fields out")
+				c.fail(n.Content[i], "merge keys (<<) are not supported: write the fields out")
 				continue
 			}
 			key := k.Value
-			kp := p.with(key)
+			c.at = append(c.at, segment{key: key})
 			if line, dup := seen[key]; dup {
-				c.fail(n.Content[i], kp, "duplicate key %q (first defined on line %d): remove one", key, line)
+				c.fail(n.Content[i], "duplicate key %q (first defined on line %d): remove one", key, line)
+				c.at = c.at[:len(c.at)-1]
 				continue
 			}
 			seen[key] = n.Content[i].Line
-			c.doc.pos[kp.pointer()] = pos{n.Content[i].Line, n.Content[i].Column}
-			obj[key] = c.convert(v, kp, depth+1)
+			kptr := ptr + "/" + pointerEscaper.Replace(key)
+			c.doc.pos[kptr] = pos{n.Content[i].Line, n.Content[i].Column}
+			obj[key] = c.convert(v, kptr, depth+1)
+			c.at = c.at[:len(c.at)-1]
 		}
 		return obj
 	case yaml.SequenceNode:
 		arr := make([]any, 0, len(n.Content))
 		for i, e := range n.Content {
-			ep := p.with(i)
-			c.doc.pos[ep.pointer()] = pos{e.Line, e.Column}
-			arr = append(arr, c.convert(e, ep, depth+1))
+			c.at = append(c.at, segment{index: i, isIdx: true})
+			eptr := ptr + "/" + strconv.Itoa(i)
+			c.doc.pos[eptr] = pos{e.Line, e.Column}
+			arr = append(arr, c.convert(e, eptr, depth+1))
+			c.at = c.at[:len(c.at)-1]
 		}
 		return arr
 	case yaml.ScalarNode:
-		return c.scalar(n, p)
+		return c.scalar(n)
 	}
-	c.fail(n, p, "unsupported YAML node")
+	c.fail(n, "unsupported YAML node")
 	return nil
 }
 
-func (c *converter) scalar(n *yaml.Node, p path) any {
+func (c *converter) scalar(n *yaml.Node) any {
 	switch tag := n.ShortTag(); tag {
 	case "!!null":
 		return nil
@@ -319,14 +363,14 @@ func (c *converter) scalar(n *yaml.Node, p path) any {
 	case "!!bool":
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			c.fail(n, p, "invalid boolean %q: write true or false", n.Value)
+			c.fail(n, "invalid boolean %q: write true or false", n.Value)
 			return nil
 		}
 		return b
 	case "!!int", "!!float":
 		var v any
 		if err := n.Decode(&v); err != nil {
-			c.fail(n, p, "invalid number %q", n.Value)
+			c.fail(n, "invalid number %q", n.Value)
 			return nil
 		}
 		switch v := v.(type) {
@@ -338,15 +382,15 @@ func (c *converter) scalar(n *yaml.Node, p path) any {
 			return json.Number(strconv.FormatUint(v, 10))
 		case float64:
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				c.fail(n, p, "%s is not a finite number", n.Value)
+				c.fail(n, "%s is not a finite number", n.Value)
 				return nil
 			}
 			return json.Number(strconv.FormatFloat(v, 'g', -1, 64))
 		}
-		c.fail(n, p, "invalid number %q", n.Value)
+		c.fail(n, "invalid number %q", n.Value)
 		return nil
 	default:
-		c.fail(n, p, "unsupported YAML tag %s: remove it", tag)
+		c.fail(n, "unsupported YAML tag %s: remove it", tag)
 		return nil
 	}
 }
