@@ -355,7 +355,9 @@ func (o *op) update(ctx context.Context, res *Result) error {
 		}
 	}
 	res.EntityID, res.LiveETag = l.id, l.etag
-	desired := o.req.Desired
+	// References as the org spells them, as canonical live does: a reference
+	// differing only in case is neither a difference nor a conflict.
+	desired := drift.OrgSpelling(o.kind, o.req.Desired, o.names)
 	toWrite := desired
 	if l.etag != o.req.BaseEtag {
 		base := o.base(ctx)
@@ -495,7 +497,7 @@ func (o *op) create(ctx context.Context, res *Result) error {
 // createOrCompare compares an existing entity l with desired, or creates the entity when
 // l is nil. created reports whether a create was attempted and answered.
 func (o *op) createOrCompare(ctx context.Context, l *live, res *Result) (created bool, err error) {
-	desired := o.req.Desired
+	desired := drift.OrgSpelling(o.kind, o.req.Desired, o.names)
 	if l != nil {
 		diffs := drift.Diff(o.kind, o.req.Entity.Name, desired, l.canon)
 		if len(diffs) > 0 {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Request bodies: the inverse of the canonical form
@@ -43,10 +45,25 @@ type ReferenceError struct {
 	Kind string // kind of the referenced object
 	Name string // the name that did not resolve
 	Path string // where in the managed document
+	// Ambiguous are the org's names that differ from Name only in letter case,
+	// when there are several (and so none is the one meant); nil otherwise.
+	Ambiguous []string
 }
 
 func (e *ReferenceError) Error() string {
+	if len(e.Ambiguous) > 1 {
+		return fmt.Sprintf("%s: %s %q matches %d names in the org ignoring case (%s) and none exactly: write the name exactly as the org spells the one you mean",
+			e.Path, e.Kind, e.Name, len(e.Ambiguous), strings.Join(quoteAll(e.Ambiguous), ", "))
+	}
 	return fmt.Sprintf("%s: %s %q does not exist in the org: create it first or fix the name", e.Path, e.Kind, e.Name)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 // Is reports whether target is ErrUnresolved.
@@ -126,7 +143,7 @@ func resolveName(n *Names, kind string, v any, path string) (string, error) {
 	}
 	id, ok := n.resolve(kind, name)
 	if !ok {
-		return "", &ReferenceError{Kind: kind, Name: name, Path: path}
+		return "", &ReferenceError{Kind: kind, Name: name, Path: path, Ambiguous: n.Ambiguous(kind, name)}
 	}
 	return id, nil
 }

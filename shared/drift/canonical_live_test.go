@@ -41,7 +41,8 @@ func TestNamesLanguages(t *testing.T) {
 		{"deleted German has no id", "German", false, "", false},
 		{"name of l-en", "l-en", true, "English", true},
 		{"deleted l-de has no name", "l-de", true, "", false},
-		{"a skill name is not a language", "english", false, "", false},
+		{"a name differing only in case is the same language", "english", false, "l-en", true},
+		{"a skill name is not a language", "Claims", false, "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

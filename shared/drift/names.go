@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/routekeeper/routekeeper/shared/genesys"
@@ -36,17 +37,21 @@ const IDPrefix = routing.IDPrefix
 // safe for concurrent readers once built. A nil *Names knows no names.
 //
 // Genesys keeps names unique per kind (case-insensitively); when two objects
-// of a kind share a name anyway, ID returns the first one added.
+// of a kind share a name anyway, ID returns the first one added. A name that
+// matches no object exactly resolves to the one object whose name differs
+// only in letter case (a config's `english` is the org's `English`); when
+// several do, it resolves to none (see Ambiguous).
 type Names struct {
-	byID   map[string]map[string]string // kind -> id -> name
-	byName map[string]map[string]string // kind -> name -> id
+	byID   map[string]map[string]string   // kind -> id -> name
+	byName map[string]map[string]string   // kind -> name -> id
+	byFold map[string]map[string][]string // kind -> folded name -> distinct names, in order added
 }
 
 // NewNames indexes the names of the org's divisions, skills, queues and
 // workbins, the objects canonical documents reference by name. Add routing
 // languages with AddLanguages.
 func NewNames(divisions []genesys.Division, skills []genesys.Skill, queues []genesys.Queue, workbins []genesys.Workbin) *Names {
-	n := &Names{byID: map[string]map[string]string{}, byName: map[string]map[string]string{}}
+	n := &Names{byID: map[string]map[string]string{}, byName: map[string]map[string]string{}, byFold: map[string]map[string][]string{}}
 	for _, d := range divisions {
 		n.Add(KindDivision, d.ID, d.Name)
 	}
@@ -85,13 +90,19 @@ func (n *Names) Add(kind, id, name string) {
 	if id == "" || name == "" {
 		return
 	}
+	if n.byID == nil { // a zero Names
+		n.byID, n.byName, n.byFold = map[string]map[string]string{}, map[string]map[string]string{}, map[string]map[string][]string{}
+	}
 	if n.byID[kind] == nil {
 		n.byID[kind] = map[string]string{}
 		n.byName[kind] = map[string]string{}
+		n.byFold[kind] = map[string][]string{}
 	}
 	n.byID[kind][id] = name
 	if _, taken := n.byName[kind][name]; !taken {
 		n.byName[kind][name] = id
+		k := foldName(name)
+		n.byFold[kind][k] = append(n.byFold[kind][k], name)
 	}
 }
 
@@ -104,13 +115,49 @@ func (n *Names) Name(kind, id string) (string, bool) {
 	return name, ok
 }
 
-// ID returns the id of the object of kind called name (exact match).
+// ID returns the id of the object of kind called name: the exact match, else
+// the one object whose name differs from name only in letter case (Genesys
+// names are unique ignoring case, so that object is the one meant). When
+// several objects match ignoring case and none exactly, ID reports no match;
+// Ambiguous lists them.
 func (n *Names) ID(kind, name string) (string, bool) {
+	org, ok := n.Spelling(kind, name)
+	if !ok {
+		return "", false
+	}
+	return n.byName[kind][org], true
+}
+
+// Spelling returns the org's spelling of name: name itself when an object of
+// kind is called exactly that, else the name of the one object whose name
+// differs only in letter case. false when there is none, or several.
+func (n *Names) Spelling(kind, name string) (string, bool) {
 	if n == nil {
 		return "", false
 	}
-	id, ok := n.byName[kind][name]
-	return id, ok
+	if _, ok := n.byName[kind][name]; ok {
+		return name, true
+	}
+	if c := n.byFold[kind][foldName(name)]; len(c) == 1 {
+		return c[0], true
+	}
+	return "", false
+}
+
+// Ambiguous returns the names of kind that differ from name only in letter
+// case when there are several and none is name exactly: the reason ID found
+// no match for a name the org seems to have. nil otherwise.
+func (n *Names) Ambiguous(kind, name string) []string {
+	if n == nil {
+		return nil
+	}
+	if _, ok := n.byName[kind][name]; ok {
+		return nil
+	}
+	if c := n.byFold[kind][foldName(name)]; len(c) > 1 {
+		return slices.Clone(c)
+	}
+	return nil
 }
 
 // Len returns how many objects of kind are known.

@@ -129,6 +129,10 @@ func PlanLive(d *routing.Desired, l *Live, opts PlanOptions) (*LivePlan, error) 
 		if err != nil {
 			return nil, fmt.Errorf("plan %s: %w", ent.Key(), err)
 		}
+		// References as the org spells them: a config's `english` is the org's
+		// `English` (names are unique ignoring case), not a difference, and the
+		// change request then names what apply resolves exactly.
+		doc = OrgSpelling(kind, doc, l.Names)
 		live := matches[i]
 		if live == nil {
 			c := Plan(kind, ent.Name, doc, nil)
