@@ -302,13 +302,23 @@ func (o *op) base(ctx context.Context) map[string]any {
 	return doc
 }
 
-// observe stores l as the entity's last-known state. A failure only loses freshness of
-// the cache of live state (a drift scan refreshes it), so it is logged, not returned.
+// observe stores l as the entity's last-known state (and the snapshot of its ETag), keyed
+// by the name l has now: after a write that renamed the entity (a queue or worktype update
+// whose desired name differs from the request's, e.g. only in case) that is the new name,
+// which the next plan and apply look the entity up by. The observation under the old name
+// is left as it was: it is the document a request still planned against the old name
+// holds as its base, base() only trusts a document whose ETag is a request's baseEtag, and
+// the drift scan refreshes or replaces it. A failure only loses freshness of the cache of
+// live state, so it is logged, not returned.
 func (o *op) observe(ctx context.Context, l *live) {
+	key := entityKey(o.req)
+	if name, _ := l.canon["name"].(string); name != "" {
+		key.Name = name
+	}
 	cfg, err := drift.CanonicalJSON(l.canon)
 	if err == nil {
 		err = o.e.s.PutObservation(ctx, store.Observation{
-			Key: entityKey(o.req), ETag: l.etag, Config: cfg, GenesysID: l.id,
+			Key: key, ETag: l.etag, Config: cfg, GenesysID: l.id,
 			ObservedAt: o.e.opts.Now().UTC(), Source: store.SourceApply,
 		})
 	}
@@ -390,6 +400,12 @@ func (o *op) update(ctx context.Context, res *Result) error {
 	}
 	res.Status, res.ETag, res.Written = store.StatusApplied, after.etag, paths(diffs)
 	res.CorrelationID = call.CorrelationID()
+	if name, _ := after.canon["name"].(string); name != "" && name != l.canon["name"] {
+		// Renamed: later requests (and references) name it by its new name.
+		o.e.names.forget(o.kind, l.id)
+		o.e.names.add(o.kind, l.id, name)
+		o.names = o.e.names.names
+	}
 	o.observe(ctx, after)
 	return nil
 }
