@@ -81,6 +81,12 @@ func viewOf(c *store.Change) changeView {
 		var r apply.Result
 		if json.Unmarshal(c.Result, &r) == nil {
 			v.Result = &r
+			// The entity as the request named it: a request for another environment is
+			// listed under the environment of the stack that rejected it (Environment),
+			// while its entity keeps the request's environment.
+			if r.Entity != "" {
+				v.Entity = r.Entity
+			}
 		}
 	}
 	return v

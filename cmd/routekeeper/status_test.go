@@ -40,3 +40,15 @@ func TestStatusView(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusViewOtherEnvironment: a request for another environment, rejected by this
+// stack, is listed under this stack's environment and shows the entity as the request
+// named it.
+func TestStatusViewOtherEnvironment(t *testing.T) {
+	c := &store.Change{ID: "c2", Info: store.ChangeInfo{Entity: store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: "Claims"}, Operation: "update"},
+		Status: store.StatusRejected, Result: json.RawMessage(`{"changeId":"c2","entity":"dev/queue/Claims","status":"REJECTED","reason":"request is for environment \"dev\", but this engine applies \"prod\""}`)}
+	v := viewOf(c)
+	if v.Environment != "prod" || v.Entity != "dev/queue/Claims" {
+		t.Errorf("viewOf: environment %q, entity %q; want prod, dev/queue/Claims", v.Environment, v.Entity)
+	}
+}

@@ -248,6 +248,14 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 		RequestedBy: req.RequestedBy,
 		RequestedAt: req.CreatedAt,
 	}
+	wrongEnv := e.opts.Environment != "" && req.Environment != e.opts.Environment
+	if wrongEnv {
+		// Recorded in this stack's table, so listed under this stack's environment (what
+		// `routekeeper status --environment` of this stack asks for); the result's entity
+		// and reason keep the request's environment. The record is found by its change id,
+		// so a redelivery still replays it.
+		info.Entity.Environment = e.opts.Environment
+	}
 	// The work ends at the lock (the invocation's deadline, else LockDuration); the claim
 	// lasts ClockSkew longer, so it never expires while this invocation can still write.
 	lock := e.lockFor(ctx)
@@ -277,7 +285,7 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 	if claimed != nil && claimed.Claims > 1 {
 		res.PriorAttempts = claimed.Claims - 1
 	}
-	if e.opts.Environment != "" && req.Environment != e.opts.Environment {
+	if wrongEnv {
 		err = permanent("request is for environment %q, but this engine applies %q: send it to that environment's queue", req.Environment, e.opts.Environment)
 	} else {
 		wctx := ctx

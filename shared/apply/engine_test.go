@@ -401,14 +401,51 @@ func TestCreateAndDelete(t *testing.T) {
 	_ = ctx
 }
 
-// TestEnvironmentGuard: a request for another environment is rejected and recorded.
+// TestEnvironmentGuard: a request for another environment is rejected and recorded under
+// the engine's environment (this stack's status lists it), with the request's environment
+// kept in the result; a redelivery replays the record.
 func TestEnvironmentGuard(t *testing.T) {
-	env, qName, _, _ := newEnv(t, applytest.Options{Memory: true, Engine: apply.Options{Environment: "prod"}})
-	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"x"}`))
-	env.Sim.ResetCalls()
-	res := applyOK(t, env, req)
-	if res.Status != store.StatusRejected || !strings.Contains(res.Reason, `"prod"`) || env.Sim.TotalCalls() != 0 {
-		t.Errorf("got %s %q after %d calls, want REJECTED naming prod without calling Genesys", res.Status, res.Reason, env.Sim.TotalCalls())
+	for _, memory := range []bool{true, false} {
+		t.Run(map[bool]string{true: "memory", false: "dynamodb"}[memory], func(t *testing.T) {
+			env, qName, _, _ := newEnv(t, applytest.Options{Memory: memory, Engine: apply.Options{Environment: "prod"}})
+			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"x"}`))
+			env.Sim.ResetCalls()
+			res := applyOK(t, env, req)
+			if res.Status != store.StatusRejected || !strings.Contains(res.Reason, `"prod"`) || !strings.Contains(res.Reason, `"test"`) || env.Sim.TotalCalls() != 0 {
+				t.Errorf("got %s %q after %d calls, want REJECTED naming prod and test without calling Genesys", res.Status, res.Reason, env.Sim.TotalCalls())
+			}
+			if want := "test/queue/" + qName; res.Entity != want {
+				t.Errorf("result entity: got %q, want the request's %q", res.Entity, want)
+			}
+			c, err := env.Store.(interface {
+				GetChange(context.Context, string) (*store.Change, error)
+			}).GetChange(context.Background(), req.ChangeID)
+			if err != nil {
+				t.Fatalf("GetChange(%s): %v", req.ChangeID, err)
+			}
+			if want := (store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: qName}); c.Info.Entity != want || c.Status != store.StatusRejected {
+				t.Errorf("record: got %s under %+v, want REJECTED under %+v", c.Status, c.Info.Entity, want)
+			}
+			if !memory {
+				for _, tc := range []struct {
+					env  string
+					want bool
+				}{{"prod", true}, {"test", false}} {
+					list, err := env.Table.ListChanges(context.Background(), tc.env, 10)
+					if err != nil {
+						t.Fatal(err)
+					}
+					found := slices.ContainsFunc(list, func(c *store.Change) bool { return c.ID == req.ChangeID })
+					if found != tc.want {
+						t.Errorf("ListChanges(%s) lists the rejected request: got %v, want %v", tc.env, found, tc.want)
+					}
+				}
+			}
+			again := applyOK(t, env, req)
+			if !again.Replayed || again.Status != store.StatusRejected || again.Reason != res.Reason {
+				t.Errorf("redelivery: got %s replayed=%v %q, want the stored REJECTED result", again.Status, again.Replayed, again.Reason)
+			}
+		})
 	}
 }
 
