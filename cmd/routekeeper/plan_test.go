@@ -260,3 +260,40 @@ func TestPlanAndApplyReportCaseConflicts(t *testing.T) {
 		t.Errorf("apply stderr does not report the unsent conflict:\n%s", stderr)
 	}
 }
+
+// A queue declared with the live name's case changed is renamed: plan shows one update of
+// name, apply --direct applies it (the change request allows a case-only rename), and the
+// next plan finds nothing to do.
+func TestApplyRenamesQueueInCase(t *testing.T) {
+	clearGenesysEnv(t)
+	s := startOrg(t, "", smallOrg)
+	_, live := exportTo(t)
+	var queue string
+	for _, q := range live.Queues {
+		if strings.ToLower(q.Name) != q.Name {
+			queue = q.Name
+			break
+		}
+	}
+	if queue == "" {
+		t.Fatal("the generated org has no queue with an upper-case letter")
+	}
+	id, _ := s.IDByName("queue", queue)
+	declared := strings.ToLower(queue)
+	path := writeConfig(t, "rename.yaml", "apiVersion: routekeeper/v1\nenvironment: dev\nqueues:\n  - name: "+declared+"\n")
+
+	code, stdout, stderr := execute(t, "plan", "-f", path)
+	if code != 2 || !strings.Contains(stdout, `name: "`+queue+`" -> "`+declared+`"`) {
+		t.Fatalf("plan: exit %d, want 2 with a rename of %q; stdout %s stderr %s", code, queue, stdout, stderr)
+	}
+	code, stdout, stderr = execute(t, "apply", "-f", path, "--direct")
+	if code != 0 || !strings.Contains(stdout, "APPLIED") {
+		t.Fatalf("apply --direct: exit %d, want 0 with APPLIED; stdout %s stderr %s", code, stdout, stderr)
+	}
+	if q, _ := s.Queue(id); q["name"] != declared {
+		t.Errorf("live queue %s is named %v after apply, want %q", id, q["name"], declared)
+	}
+	if code, stdout, _ = execute(t, "plan", "-f", path); code != 0 {
+		t.Errorf("plan after the rename: exit %d, want 0:\n%s", code, stdout)
+	}
+}

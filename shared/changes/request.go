@@ -289,10 +289,13 @@ func (r *Request) check(hasEntity, checkCreatedAt bool) []Problem {
 		if r.Entity.ID != "" {
 			add("entity.id", "must be absent for create (the entity does not exist yet)")
 		}
-		ps = append(ps, desiredProblems(r.Desired, r.Entity.Name)...)
+		ps = append(ps, desiredProblems(r.Desired, r.Entity.Name, false)...)
 	case OpUpdate:
 		ps = append(ps, etagProblems(r.BaseEtag, r.Operation)...)
-		ps = append(ps, desiredProblems(r.Desired, r.Entity.Name)...)
+		// Genesys names are unique regardless of case, so the plan renames a queue or a
+		// worktype whose declared name differs from the live one only in case (skills
+		// cannot be renamed: the plan reports those as conflicts and sends nothing).
+		ps = append(ps, desiredProblems(r.Desired, r.Entity.Name, r.Entity.Type != EntitySkill)...)
 	case OpDelete:
 		ps = append(ps, etagProblems(r.BaseEtag, r.Operation)...)
 		if len(r.Desired) > 0 {
@@ -348,8 +351,9 @@ func etagProblems(etag string, op Operation) []Problem {
 	return nil
 }
 
-// desiredProblems checks desired for create and update.
-func desiredProblems(desired map[string]any, name string) []Problem {
+// desiredProblems checks desired for create and update. caseRename allows a desired name
+// that differs from entity.name only in case (an update renaming a queue or worktype).
+func desiredProblems(desired map[string]any, name string, caseRename bool) []Problem {
 	if len(desired) == 0 {
 		return []Problem{{Field: "desired", Message: "required: a JSON object with the managed fields"}}
 	}
@@ -358,7 +362,13 @@ func desiredProblems(desired map[string]any, name string) []Problem {
 		ps = append(ps, Problem{Field: "desired.id", Message: "ids do not belong in desired (it refers by name); put the entity id in entity.id"})
 	}
 	if n, ok := desired["name"]; ok {
-		if s, isString := n.(string); !isString || s != name {
+		s, isString := n.(string)
+		switch {
+		case isString && s == name:
+		case isString && caseRename && strings.EqualFold(s, name):
+		case caseRename:
+			ps = append(ps, Problem{Field: "desired.name", Message: "must equal entity.name, or differ from it only in case, when present (any other rename is a delete and a create)"})
+		default:
 			ps = append(ps, Problem{Field: "desired.name", Message: "must equal entity.name when present (a rename is a delete and a create)"})
 		}
 	}

@@ -60,6 +60,18 @@ func TestDecodeValid(t *testing.T) {
 			},
 		},
 		{
+			name: "update renaming a queue in case only",
+			edit: func(m map[string]any) { m["desired"] = map[string]any{"name": "claims tasks"} },
+			want: &Request{
+				Schema: SchemaV1, ChangeID: "chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f", Environment: "prod",
+				Entity:    Entity{Type: EntityQueue, Name: "Claims Tasks", ID: testID},
+				Operation: OpUpdate,
+				Desired:   map[string]any{"name": "claims tasks"},
+				BaseEtag:  testEtag, Reason: "routekeeper apply of routing/prod.yaml at 3f2c1a9", RequestedBy: "ci@github-actions",
+				CreatedAt: created,
+			},
+		},
+		{
 			name: "create without id and baseEtag",
 			edit: func(m map[string]any) {
 				m["operation"] = "create"
@@ -181,6 +193,16 @@ func TestDecodeInvalid(t *testing.T) {
 			want: []string{"desired.id: ids do not belong in desired"}},
 		{name: "desired with another name", edit: func(m map[string]any) { m["desired"].(map[string]any)["name"] = "Other" },
 			want: []string{"desired.name: must equal entity.name"}},
+		{name: "create with a case-only rename", edit: func(m map[string]any) {
+			m["operation"] = "create"
+			delete(m, "baseEtag")
+			delete(m["entity"].(map[string]any), "id")
+			m["desired"].(map[string]any)["name"] = "claims tasks"
+		}, want: []string{"desired.name: must equal entity.name when present"}},
+		{name: "skill update with a case-only rename", edit: func(m map[string]any) {
+			m["entity"].(map[string]any)["type"] = "skill"
+			m["desired"] = map[string]any{"name": "claims tasks"}
+		}, want: []string{"desired.name: must equal entity.name when present"}},
 		{name: "delete with desired", edit: func(m map[string]any) { m["operation"] = "delete" },
 			want: []string{"desired: must be absent for delete"}},
 		{name: "reason missing", edit: func(m map[string]any) { delete(m, "reason") }, want: []string{"reason: required"}},
