@@ -11,7 +11,6 @@ import (
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/genesys"
-	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 // fixtureReader serves a sim.Fixture as the list endpoints would, without a
@@ -117,22 +116,7 @@ func TestExportOfGeneratedOrgsValidates(t *testing.T) {
 			if err != nil {
 				t.Fatalf("export: %v", err)
 			}
-			out, err := routing.MarshalYAML(cfg)
-			if err != nil {
-				t.Fatalf("MarshalYAML: %v", err)
-			}
-			back, err := routing.Parse("export.yaml", out)
-			if err != nil {
-				t.Fatalf("export does not validate: %v", err)
-			}
-			d, err := routing.Compile(back)
-			if err != nil {
-				t.Fatalf("Compile(export): %v", err)
-			}
-			plan, err := drift.PlanLive(d, live, drift.PlanOptions{Prune: true})
-			if err != nil {
-				t.Fatalf("PlanLive: %v", err)
-			}
+			back, _, plan := planExport(t, cfg, live)
 			if plan.HasChanges() {
 				t.Fatalf("plan of the export against its org: %d changes, %d conflicts, want none; first change %+v", len(plan.Changes), len(plan.Conflicts), plan.Changes)
 			}

@@ -70,22 +70,7 @@ func TestReadLiveExportPlanRoundTrip(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("exported config does not validate: %v", err)
 	}
-	out, err := routing.MarshalYAML(cfg)
-	if err != nil {
-		t.Fatalf("MarshalYAML: %v", err)
-	}
-	back, err := routing.Parse("export.yaml", out)
-	if err != nil {
-		t.Fatalf("Parse(export): %v", err)
-	}
-	d, err := routing.Compile(back)
-	if err != nil {
-		t.Fatalf("Compile(export): %v", err)
-	}
-	plan, err := drift.PlanLive(d, live, drift.PlanOptions{Prune: true})
-	if err != nil {
-		t.Fatalf("PlanLive: %v", err)
-	}
+	back, d, plan := planExport(t, cfg, live)
 	if plan.HasChanges() {
 		t.Fatalf("plan of an export against the same org has %d changes, want none; first: %+v", len(plan.Changes), plan.Changes[0])
 	}
@@ -323,4 +308,28 @@ func TestExportWithDeletedReferencesPlansClean(t *testing.T) {
 	if plan.HasChanges() {
 		t.Errorf("plan of the export has changes: %+v", plan.Changes)
 	}
+}
+
+// planExport writes cfg (an export of live) as YAML, parses and compiles it back as a user's
+// config would be, and plans it against live (with prune). It returns the parsed config and
+// what it compiles to.
+func planExport(t *testing.T, cfg *routing.Config, live *drift.Live) (*routing.Config, *routing.Desired, *drift.LivePlan) {
+	t.Helper()
+	out, err := routing.MarshalYAML(cfg)
+	if err != nil {
+		t.Fatalf("MarshalYAML: %v", err)
+	}
+	back, err := routing.Parse("export.yaml", out)
+	if err != nil {
+		t.Fatalf("export does not validate: %v", err)
+	}
+	d, err := routing.Compile(back)
+	if err != nil {
+		t.Fatalf("Compile(export): %v", err)
+	}
+	plan, err := drift.PlanLive(d, live, drift.PlanOptions{Prune: true})
+	if err != nil {
+		t.Fatalf("PlanLive: %v", err)
+	}
+	return back, d, plan
 }
