@@ -188,80 +188,55 @@ func benchExportPlan(b *testing.B, org sim.GenerateOptions, perEntity bool) {
 	b.ReportMetric(float64(after.RateLimited-before.RateLimited)/n, "429s/op")
 }
 
-// readPerEntity is the baseline: list ids, then GET every skill, queue and
-// worktype one by one (concurrently, inside the client's budget).
+// readPerEntity is the baseline: list ids, then GET every skill, queue and worktype
+// (as a reader that refreshes one object per call does). It goes through ReadLive with a
+// reader whose entity lists are answered by one GET per object, so the assembly (names,
+// deleted skills, duplicate names) is ReadLive's own and only the reads differ.
 func readPerEntity(ctx context.Context, c *genesys.Client) (*drift.Live, error) {
-	var (
-		divisions []genesys.Division
-		languages []genesys.Language
-		skills    []genesys.Skill
-		queues    []genesys.Queue
-		workbins  []genesys.Workbin
-		worktypes []genesys.Worktype
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { divisions, err = c.ListDivisions(gctx); return })
-	g.Go(func() (err error) { languages, err = c.ListLanguages(gctx); return })
-	g.Go(func() (err error) { skills, err = c.ListSkills(gctx); return })
-	g.Go(func() (err error) { queues, err = c.ListQueues(gctx); return })
-	g.Go(func() (err error) { workbins, err = c.ListWorkbins(gctx); return })
-	g.Go(func() (err error) { worktypes, err = c.ListWorktypes(gctx); return })
-	if err := g.Wait(); err != nil {
+	return drift.ReadLive(ctx, perEntityReader{c}, nil)
+}
+
+// perEntityReader lists ids, then GETs each object (16 at a time, inside the client's
+// budget). Divisions, languages and workbins are only referenced: they are listed.
+type perEntityReader struct{ *genesys.Client }
+
+func (r perEntityReader) ListSkills(ctx context.Context) ([]genesys.Skill, error) {
+	list, err := r.Client.ListSkills(ctx)
+	if err != nil {
 		return nil, err
 	}
-	names := drift.NewNames(divisions, skills, queues, workbins)
-	names.AddLanguages(languages)
-	type job struct{ kind, id string }
-	var jobs []job
-	for _, s := range skills {
-		jobs = append(jobs, job{drift.KindSkill, s.ID})
+	return getEach(ctx, list, func(s genesys.Skill) string { return s.ID }, r.GetSkill)
+}
+
+func (r perEntityReader) ListQueues(ctx context.Context) ([]genesys.Queue, error) {
+	list, err := r.Client.ListQueues(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, q := range queues {
-		jobs = append(jobs, job{drift.KindQueue, q.ID})
+	return getEach(ctx, list, func(q genesys.Queue) string { return q.ID }, r.GetQueue)
+}
+
+func (r perEntityReader) ListWorktypes(ctx context.Context) ([]genesys.Worktype, error) {
+	list, err := r.Client.ListWorktypes(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, w := range worktypes {
-		jobs = append(jobs, job{drift.KindWorktype, w.ID})
-	}
-	entities := make([]*drift.Entity, len(jobs))
-	g, gctx = errgroup.WithContext(ctx)
+	return getEach(ctx, list, func(w genesys.Worktype) string { return w.ID }, r.GetWorktype)
+}
+
+func getEach[T any](ctx context.Context, list []T, id func(T) string, get func(context.Context, string) (*T, error)) ([]T, error) {
+	out := make([]T, len(list))
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	for i, j := range jobs {
+	for i, v := range list {
 		g.Go(func() error {
-			var raw map[string]any
-			var err error
-			switch j.kind {
-			case drift.KindQueue:
-				raw, err = c.GetQueueRaw(gctx, j.id)
-			case drift.KindSkill:
-				var s *genesys.Skill
-				if s, err = c.GetSkill(gctx, j.id); err == nil {
-					raw, err = drift.Raw(s)
-				}
-			case drift.KindWorktype:
-				var w *genesys.Worktype
-				if w, err = c.GetWorktype(gctx, j.id); err == nil {
-					raw, err = drift.Raw(w)
-				}
-			}
+			got, err := get(gctx, id(v))
 			if err != nil {
-				return fmt.Errorf("get %s %s: %w", j.kind, j.id, err)
+				return fmt.Errorf("get %s: %w", id(v), err)
 			}
-			entities[i], err = drift.NewEntity(j.kind, raw, names)
-			return err
+			out[i] = *got
+			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	live := &drift.Live{Names: names, Skills: map[string]*drift.Entity{}, Queues: map[string]*drift.Entity{}, Worktypes: map[string]*drift.Entity{}}
-	for _, d := range divisions {
-		live.Divisions = append(live.Divisions, d.Name)
-	}
-	for _, w := range workbins {
-		live.Workbins = append(live.Workbins, w.Name)
-	}
-	for _, e := range entities {
-		live.Kind(e.Kind)[e.Name] = e
-	}
-	return live, nil
+	return out, g.Wait()
 }
