@@ -473,7 +473,7 @@ func notSent(err error) bool {
 }
 
 // retryAfter parses Retry-After: integer seconds as Genesys sends it
-// (GENESYS-API.md §8), or an HTTP date.
+// (docs/genesys-api.md §8), or an HTTP date.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {

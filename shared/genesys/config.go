@@ -51,7 +51,7 @@ type Config struct {
 }
 
 // Regions maps a Genesys Cloud region (GENESYS_REGION) to its API base URL
-// (SDK configuration.go; GENESYS-API.md §7).
+// (SDK configuration.go; docs/genesys-api.md §7).
 var Regions = map[string]string{
 	"us-east-1":      "https://api.mypurecloud.com",
 	"us-east-2":      "https://api.use2.us-gov-pure.cloud",

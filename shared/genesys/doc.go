@@ -5,7 +5,7 @@
 // It is hand-written because the official Go SDK
 // (github.com/mypurecloud/platform-client-sdk-go) cannot be installed from this
 // project's module proxy. Paths, member names, paging, errors and limits follow
-// /work/shared/GENESYS-API.md, which cites the SDK (platformclientv2/*.go), the
+// docs/genesys-api.md, which cites the SDK (platformclientv2/*.go), the
 // Python/Java SDK docs and the Terraform provider; members marked UNVERIFIED
 // there are handled leniently here and say so where they are used.
 //

@@ -68,7 +68,7 @@ func (e *APIError) Error() string {
 
 // Is maps the status to the package sentinels. A 400 whose message contains
 // "does not match the current version" is a version conflict, as the
-// Terraform provider's IsVersionMismatch treats it (GENESYS-API.md §1).
+// Terraform provider's IsVersionMismatch treats it (docs/genesys-api.md §1).
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:

@@ -1,15 +1,9 @@
 package genesys
 
-import (
-	"encoding/json"
-	"reflect"
-)
-
 // Models mirror the JSON of the Genesys Cloud Platform API with the SDK's
-// member names (platformclientv2/*.go, GENESYS-API.md §1-5). Only the members
+// member names (platformclientv2/*.go, docs/genesys-api.md §1-5). Only the members
 // routekeeper reads are typed; every other member the server sends is kept
-// and re-emitted by json.Marshal (see members). Unknown() lists them and
-// SetUnknown edits one.
+// and re-emitted by json.Marshal (see members).
 //
 // Read-only members (dateModified, memberCount, selfUri, ...) are typed so the
 // drift engine can read them; callers building a request body should not set them.
@@ -23,7 +17,7 @@ type Ref struct {
 	raw members
 }
 
-// Queue is a routing queue (SDK Queue / QueueRequest; GENESYS-API.md §1).
+// Queue is a routing queue (SDK Queue / QueueRequest; docs/genesys-api.md §1).
 // It has no version: a PUT is last-writer-wins and a full replace.
 type Queue struct {
 	ID                           string              `json:"id,omitempty"`
@@ -62,7 +56,7 @@ type Queue struct {
 }
 
 // QueueMediaSettings is Queue.mediaSettings. The API has no workitem key
-// (GENESYS-API.md §1); anything new arrives in the unknown members.
+// (docs/genesys-api.md §1); anything new arrives in the unknown members.
 type QueueMediaSettings struct {
 	Call     *MediaSetting `json:"call,omitempty"`
 	Callback *MediaSetting `json:"callback,omitempty"`
@@ -110,7 +104,7 @@ type RoutingRule struct {
 	raw members
 }
 
-// Skill is a routing skill (SDK RoutingSkill; GENESYS-API.md §3). Version is
+// Skill is a routing skill (SDK RoutingSkill; docs/genesys-api.md §3). Version is
 // the server's concurrency token ("Version must be the current version").
 type Skill struct {
 	ID           string `json:"id,omitempty"`
@@ -150,7 +144,7 @@ type Division struct {
 	raw members
 }
 
-// Worktype is a task-management worktype (SDK Worktype; GENESYS-API.md §4).
+// Worktype is a task-management worktype (SDK Worktype; docs/genesys-api.md §4).
 // Members whose zero value is meaningful are pointers, so "absent" and "0"/"false" differ.
 type Worktype struct {
 	ID                        string `json:"id,omitempty"`
@@ -192,7 +186,7 @@ type Workbin struct {
 }
 
 // Utilization is the organization's utilization (SDK UtilizationRequest /
-// UtilizationResponse; GENESYS-API.md §5). A PUT sets every omitted media type
+// UtilizationResponse; docs/genesys-api.md §5). A PUT sets every omitted media type
 // to the system default.
 type Utilization struct {
 	Utilization       map[string]MediaUtilization `json:"utilization,omitempty"` // media type -> settings
@@ -218,11 +212,11 @@ type LabelUtilization struct {
 	raw members
 }
 
-// Code below: the same four small methods per model. The repetition is what Go
+// Code below: the same two small methods per model. The repetition is what Go
 // requires, not an oversight: json.Marshaler/Unmarshaler must be methods of
 // each type, a generic type cannot carry them for a named struct, and a method
 // promoted from an embedded helper would see only the helper, not the model's
-// fields. Each body is one call into decodeObject/encodeObject/unknown/setUnknown,
+// fields. Each body is one call into decodeObject or encodeObject,
 // where the logic lives once.
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
@@ -237,14 +231,6 @@ func (r Ref) MarshalJSON() ([]byte, error) {
 	return encodeObject(plain(r), r.raw)
 }
 
-// Unknown returns a copy of the members the server sent that Ref does not model.
-func (r Ref) Unknown() map[string]json.RawMessage { return unknown(reflect.TypeFor[Ref](), r.raw) }
-
-// SetUnknown sets a member Ref does not model (it is sent on the next write).
-func (r *Ref) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Ref](), &r.raw, key, value)
-}
-
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
 func (q *Queue) UnmarshalJSON(b []byte) error {
 	type plain Queue
@@ -255,14 +241,6 @@ func (q *Queue) UnmarshalJSON(b []byte) error {
 func (q Queue) MarshalJSON() ([]byte, error) {
 	type plain Queue
 	return encodeObject(plain(q), q.raw)
-}
-
-// Unknown returns a copy of the members the server sent that Queue does not model.
-func (q Queue) Unknown() map[string]json.RawMessage { return unknown(reflect.TypeFor[Queue](), q.raw) }
-
-// SetUnknown sets a member Queue does not model (it is sent on the next write).
-func (q *Queue) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Queue](), &q.raw, key, value)
 }
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
@@ -287,16 +265,6 @@ func (m *MediaSetting) UnmarshalJSON(b []byte) error {
 func (m MediaSetting) MarshalJSON() ([]byte, error) {
 	type plain MediaSetting
 	return encodeObject(plain(m), m.raw)
-}
-
-// Unknown returns a copy of the members the server sent that MediaSetting does not model.
-func (m MediaSetting) Unknown() map[string]json.RawMessage {
-	return unknown(reflect.TypeFor[MediaSetting](), m.raw)
-}
-
-// SetUnknown sets a member MediaSetting does not model (it is sent on the next write).
-func (m *MediaSetting) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[MediaSetting](), &m.raw, key, value)
 }
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
@@ -347,14 +315,6 @@ func (s Skill) MarshalJSON() ([]byte, error) {
 	return encodeObject(plain(s), s.raw)
 }
 
-// Unknown returns a copy of the members the server sent that Skill does not model.
-func (s Skill) Unknown() map[string]json.RawMessage { return unknown(reflect.TypeFor[Skill](), s.raw) }
-
-// SetUnknown sets a member Skill does not model (it is sent on the next write).
-func (s *Skill) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Skill](), &s.raw, key, value)
-}
-
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
 func (l *Language) UnmarshalJSON(b []byte) error {
 	type plain Language
@@ -365,16 +325,6 @@ func (l *Language) UnmarshalJSON(b []byte) error {
 func (l Language) MarshalJSON() ([]byte, error) {
 	type plain Language
 	return encodeObject(plain(l), l.raw)
-}
-
-// Unknown returns a copy of the members the server sent that Language does not model.
-func (l Language) Unknown() map[string]json.RawMessage {
-	return unknown(reflect.TypeFor[Language](), l.raw)
-}
-
-// SetUnknown sets a member Language does not model (it is sent on the next write).
-func (l *Language) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Language](), &l.raw, key, value)
 }
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
@@ -389,16 +339,6 @@ func (d Division) MarshalJSON() ([]byte, error) {
 	return encodeObject(plain(d), d.raw)
 }
 
-// Unknown returns a copy of the members the server sent that Division does not model.
-func (d Division) Unknown() map[string]json.RawMessage {
-	return unknown(reflect.TypeFor[Division](), d.raw)
-}
-
-// SetUnknown sets a member Division does not model (it is sent on the next write).
-func (d *Division) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Division](), &d.raw, key, value)
-}
-
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
 func (w *Worktype) UnmarshalJSON(b []byte) error {
 	type plain Worktype
@@ -409,16 +349,6 @@ func (w *Worktype) UnmarshalJSON(b []byte) error {
 func (w Worktype) MarshalJSON() ([]byte, error) {
 	type plain Worktype
 	return encodeObject(plain(w), w.raw)
-}
-
-// Unknown returns a copy of the members the server sent that Worktype does not model.
-func (w Worktype) Unknown() map[string]json.RawMessage {
-	return unknown(reflect.TypeFor[Worktype](), w.raw)
-}
-
-// SetUnknown sets a member Worktype does not model (it is sent on the next write).
-func (w *Worktype) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Worktype](), &w.raw, key, value)
 }
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
@@ -433,16 +363,6 @@ func (w Workbin) MarshalJSON() ([]byte, error) {
 	return encodeObject(plain(w), w.raw)
 }
 
-// Unknown returns a copy of the members the server sent that Workbin does not model.
-func (w Workbin) Unknown() map[string]json.RawMessage {
-	return unknown(reflect.TypeFor[Workbin](), w.raw)
-}
-
-// SetUnknown sets a member Workbin does not model (it is sent on the next write).
-func (w *Workbin) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Workbin](), &w.raw, key, value)
-}
-
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).
 func (u *Utilization) UnmarshalJSON(b []byte) error {
 	type plain Utilization
@@ -453,16 +373,6 @@ func (u *Utilization) UnmarshalJSON(b []byte) error {
 func (u Utilization) MarshalJSON() ([]byte, error) {
 	type plain Utilization
 	return encodeObject(plain(u), u.raw)
-}
-
-// Unknown returns a copy of the members the server sent that Utilization does not model.
-func (u Utilization) Unknown() map[string]json.RawMessage {
-	return unknown(reflect.TypeFor[Utilization](), u.raw)
-}
-
-// SetUnknown sets a member Utilization does not model (it is sent on the next write).
-func (u *Utilization) SetUnknown(key string, value any) error {
-	return setUnknown(reflect.TypeFor[Utilization](), &u.raw, key, value)
 }
 
 // UnmarshalJSON decodes leniently and keeps every member (see decodeObject).

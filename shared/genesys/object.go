@@ -13,7 +13,7 @@ import (
 //
 // Models embed it (as an unexported field) so that json.Marshal of a decoded
 // value re-emits every member the server sent, including the ones this package
-// does not model: the live API is ahead of every SDK (GENESYS-API.md, header),
+// does not model: the live API is ahead of every SDK (docs/genesys-api.md, header),
 // and a queue PUT is a full replace, so dropping an unknown member would reset
 // it on the server.
 type members map[string]json.RawMessage
@@ -164,41 +164,4 @@ func isEmptyValue(v reflect.Value) bool {
 		return v.IsZero()
 	}
 	return false
-}
-
-// unknown returns a copy of the members of raw that t (a struct type) does not model.
-func unknown(t reflect.Type, raw members) map[string]json.RawMessage {
-	known := make(map[string]bool)
-	for _, f := range fieldsOf(t) {
-		known[f.name] = true
-	}
-	out := make(map[string]json.RawMessage)
-	for k, v := range raw {
-		if !known[k] {
-			out[k] = append(json.RawMessage(nil), v...)
-		}
-	}
-	return out
-}
-
-// setUnknown sets member key of raw to the JSON encoding of value, refusing
-// keys that t models (set the typed field instead, so the two cannot disagree).
-func setUnknown(t reflect.Type, raw *members, key string, value any) error {
-	for _, f := range fieldsOf(t) {
-		if f.name == key {
-			return fmt.Errorf("genesys: %s.%s is a modelled field; set the Go field instead", t.Name(), key)
-		}
-	}
-	b, err := json.Marshal(value)
-	if err != nil {
-		return fmt.Errorf("genesys: encode %s.%s: %w", t.Name(), key, err)
-	}
-	// Copy on write: a struct copied by value shares its members map.
-	m := make(members, len(*raw)+1)
-	for k, v := range *raw {
-		m[k] = v
-	}
-	m[key] = b
-	*raw = m
-	return nil
 }

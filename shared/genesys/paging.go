@@ -12,7 +12,7 @@ import (
 )
 
 // entityPage is the pageNumber-based envelope (SDK QueueEntityListing,
-// SkillEntityListing, AuthzDivisionEntityListing; GENESYS-API.md §2).
+// SkillEntityListing, AuthzDivisionEntityListing; docs/genesys-api.md §2).
 type entityPage[T any] struct {
 	Entities   []T    `json:"entities"`
 	PageSize   int    `json:"pageSize"`

@@ -34,7 +34,7 @@ type auditDelivery struct {
 }
 
 // SetAuditTarget makes the simulator POST an EventBridge-envelope audit event
-// (GENESYS-API.md §9) to url for every change: API writes and out-of-band edits. "" stops.
+// (docs/genesys-api.md §9) to url for every change: API writes and out-of-band edits. "" stops.
 func (s *Server) SetAuditTarget(url string) {
 	s.audit.mu.Lock()
 	s.audit.target = url

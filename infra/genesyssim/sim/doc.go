@@ -1,6 +1,6 @@
 // Package sim is a Genesys Cloud CX org simulator: an http.Handler that answers the
 // Platform API endpoints routekeeper uses with the real paths, JSON shapes, error bodies,
-// headers and write semantics (see /work/shared/GENESYS-API.md), so the client, the
+// headers and write semantics (see docs/genesys-api.md), so the client, the
 // Lambdas and the CLI can be tested and demoed without a real org.
 //
 // It owns the org state (divisions, skills, routing languages, queues, workbins,
@@ -115,7 +115,7 @@
 //     while (the Terraform exporter filters state "deleted"); here they leave lists at once.
 //   - Audit propertyChanges paths are flattened JSON paths with string values; the real
 //     property naming for Queue/RoutingSkill/Worktype audits and whether those topics
-//     reach EventBridge at all are UNVERIFIED (GENESYS-API.md §9).
+//     reach EventBridge at all are UNVERIFIED (docs/genesys-api.md §9).
 //   - Observations do not split by mediaType and carry only stats.count; no qualifier,
 //     observations[] or truncation. Utilization accepts "workitem" (UNVERIFIED).
 //   - Worktype statuses, versions/history and schemas are not served as endpoints;
