@@ -17,6 +17,7 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -87,7 +88,7 @@ only in case (skills cannot be renamed); such an entity is reported and never se
 // applyLine is the outcome of one planned entity change.
 type applyLine struct {
 	ChangeID  string           `json:"changeId"`
-	Kind      string           `json:"kind"`
+	Kind      entity.Kind      `json:"kind"`
 	Name      string           `json:"name"`
 	Operation string           `json:"operation"`
 	Status    string           `json:"status"` // ENQUEUED, NOT_APPLIED, NOT_ENQUEUED or a terminal store status
@@ -119,21 +120,17 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	if err != nil {
 		return exitCode(applyExitError, err)
 	}
-	live, client, plan := lp.live, lp.client, lp.plan
-	planner := changes.Planner{
+	client, plan := lp.client, lp.plan
+	planner := drift.Planner{
 		Reason:      firstNonEmpty(f.reason, "routekeeper apply of "+f.file),
 		RequestedBy: firstNonEmpty(f.requestedBy, getenv("GITHUB_ACTOR"), osUser(), "routekeeper"),
-	}
-	reqs, err := planner.Requests(plan)
-	if err != nil {
-		return exitCode(applyExitError, err)
 	}
 	// A plan conflict (e.g. a skill whose name differs from the live one only in case:
 	// skills cannot be renamed) is never sent; it is reported and makes apply exit 3.
 	for _, c := range plan.Conflicts {
 		fmt.Fprintf(stderr, "apply: CONFLICT (not sent) %s\n", conflictLine(c))
 	}
-	if len(reqs) == 0 {
+	if len(plan.Changes) == 0 {
 		fmt.Fprintf(stderr, "apply: nothing to change (%s)\n", planSummary(plan))
 		if len(plan.Conflicts) > 0 {
 			return exitCode(applyExitConflict, nil)
@@ -142,43 +139,42 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	}
 
 	var awsCfg awsClients
-	var st apply.Store
 	if table != "" || !f.direct {
 		if awsCfg, err = loadAWS(ctx); err != nil {
 			return exitCode(applyExitError, err)
 		}
 	}
+	var st apply.Store = store.NewMemory(nil)
 	if table != "" {
-		tst := store.New(awsCfg.dynamo, table)
-		if err := recordPlanned(ctx, tst, live, reqs); err != nil {
-			what := "enqueued"
-			if f.direct {
-				what = "applied"
-			}
-			return exitCode(applyExitError, fmt.Errorf("table %s: %w; nothing was %s (check --table or TABLE_NAME, and the AWS region)", table, err, what))
-		}
-		st = tst
-	} else {
-		mem := apply.NewMemoryStore(nil)
-		if err := recordPlanned(ctx, mem, live, reqs); err != nil {
-			return exitCode(applyExitError, err)
-		}
-		st = mem
-		if !f.direct {
-			fmt.Fprintln(stderr, "apply: warning: no --table: the apply function will not find the state these changes were planned against, so an entity edited meanwhile ends as CONFLICT instead of being merged")
-		}
+		st = store.New(awsCfg.dynamo, table)
+	} else if !f.direct {
+		fmt.Fprintln(stderr, "apply: warning: no --table: the apply function will not find the state these changes were planned against, so an entity edited meanwhile ends as CONFLICT instead of being merged")
 	}
 
-	lines := make([]applyLine, len(reqs))
-	for i, r := range reqs {
-		lines[i] = applyLine{ChangeID: r.ChangeID, Kind: string(r.Entity.Type), Name: r.Entity.Name, Operation: string(r.Operation), Request: r}
-	}
+	var lines []applyLine
 	code := applyExitOK
 	var runErr error
-	if f.direct {
-		code, runErr = applyDirect(ctx, apply.New(client, st, apply.Options{Environment: reqs[0].Environment}), lines)
-	} else {
-		code, runErr = enqueue(ctx, changes.NewPublisher(awsCfg.sqs, queueURL, changes.PublisherOptions{}), lines)
+	send := func(ctx context.Context, reqs []*changes.Request) error {
+		lines = make([]applyLine, len(reqs))
+		for i, r := range reqs {
+			lines[i] = applyLine{ChangeID: r.ChangeID, Kind: r.Entity.Type, Name: r.Entity.Name, Operation: string(r.Operation), Request: r}
+		}
+		if f.direct {
+			code, runErr = applyDirect(ctx, apply.New(client, st, apply.Options{Environment: reqs[0].Environment}), lines)
+		} else {
+			code, runErr = enqueue(ctx, changes.NewPublisher(awsCfg.sqs, queueURL, changes.PublisherOptions{}), lines)
+		}
+		return nil
+	}
+	if _, err := drift.Submit(ctx, plan, lp.org, planner, st, send); err != nil {
+		what := "enqueued"
+		if f.direct {
+			what = "applied"
+		}
+		if _, ok := errors.AsType[*drift.RecordError](err); ok && table != "" {
+			return exitCode(applyExitError, fmt.Errorf("table %s: %w; nothing was %s (check --table or TABLE_NAME, and the AWS region)", table, err, what))
+		}
+		return exitCode(applyExitError, fmt.Errorf("%w; nothing was %s", err, what))
 	}
 	if err := writeApplyLines(stdout, f.format, lines); err != nil {
 		return exitCode(applyExitError, err)
@@ -228,39 +224,6 @@ func loadAWS(ctx context.Context) (awsClients, error) {
 		return awsClients{}, fmt.Errorf("aws configuration: %w", err)
 	}
 	return awsClients{dynamo: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}, nil
-}
-
-// observationStore is the store method recordPlanned needs.
-type observationStore interface {
-	PutObservation(ctx context.Context, o store.Observation) error
-}
-
-// recordPlanned stores the live state each update and delete was planned against (source
-// plan), the base of the apply engine's three-way merge. A newer observation already
-// stored (a webhook, a scan) stays the last-known state; the planned state is stored as the
-// snapshot of its ETag either way, which is where the engine looks the base up.
-func recordPlanned(ctx context.Context, st observationStore, live *drift.Live, reqs []*changes.Request) error {
-	for _, r := range reqs {
-		if r.BaseEtag == "" {
-			continue
-		}
-		e, ok := live.Entity(string(r.Entity.Type), r.Entity.Name)
-		if !ok || e.ETag != r.BaseEtag {
-			continue
-		}
-		cfg, err := drift.CanonicalJSON(e.Canonical)
-		if err != nil {
-			return fmt.Errorf("record planned state of %s: %w", r.Key(), err)
-		}
-		err = st.PutObservation(ctx, store.Observation{
-			Key:  store.EntityKey{Environment: r.Environment, Kind: store.Kind(r.Entity.Type), Name: r.Entity.Name},
-			ETag: e.ETag, Config: cfg, GenesysID: e.ID, ObservedAt: r.CreatedAt, Source: store.SourcePlan,
-		})
-		if err != nil && !errors.Is(err, store.ErrStale) {
-			return fmt.Errorf("record planned state of %s: %w", r.Key(), err)
-		}
-	}
-	return nil
 }
 
 // applyDirect applies the requests in order; the first retryable failure stops the run.

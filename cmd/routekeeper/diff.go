@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
+	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 func newDiffCmd() *cobra.Command {
@@ -83,7 +85,7 @@ func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	files := args
-	side := func(env string) (*drift.Snapshot, error) {
+	side := func(env string) (*drift.Side, error) {
 		if env != "" {
 			return liveSnapshot(cmd.Context(), stderr, env)
 		}
@@ -99,7 +101,7 @@ func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string
 	if err != nil {
 		return exitCode(1, err)
 	}
-	report := drift.CompareSnapshots(left, right, drift.CompareOptions{OnlyDeclared: onlyDeclared})
+	report := drift.Compare(left, right, drift.CompareOptions{OnlyDeclared: onlyDeclared})
 	switch format {
 	case "text":
 		err = writeDriftText(stdout, report)
@@ -122,31 +124,36 @@ func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string
 	return nil
 }
 
-func fileSnapshot(path string) (*drift.Snapshot, error) {
+func fileSnapshot(path string) (*drift.Side, error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, err
 	}
-	s, err := drift.SnapshotOfConfig(path, cfg)
+	d, err := routing.Compile(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	docs, err := d.Docs()
 	if err != nil {
 		return nil, err
 	}
+	s := drift.ConfigSide(path, docs, cfg.Divisions, cfg.Workbins, cfg)
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 		s.File = path
 	}
 	return s, nil
 }
 
-func liveSnapshot(ctx context.Context, stderr io.Writer, profile string) (*drift.Snapshot, error) {
-	live, _, err := readLive(ctx, stderr, profile)
+func liveSnapshot(ctx context.Context, stderr io.Writer, profile string) (*drift.Side, error) {
+	org, _, err := readLive(ctx, stderr, profile)
 	if err != nil {
 		return nil, err
 	}
-	printWarnings(stderr, "diff", live)
-	return drift.SnapshotOfLive("env:"+profile, live), nil
+	printWarnings(stderr, "diff", org)
+	return drift.LiveSide("env:"+profile, org), nil
 }
 
-func driftSummary(r *drift.DriftReport) string {
+func driftSummary(r *drift.Report) string {
 	s := r.Summary
 	return fmt.Sprintf("%d different, %d only in %s, %d only in %s, %d same",
 		s.Different, s.OnlyLeft, r.Left, s.OnlyRight, r.Right, s.Same)
@@ -167,7 +174,7 @@ func otherSide(side string) string {
 	return "left"
 }
 
-func writeDriftText(w io.Writer, r *drift.DriftReport) error {
+func writeDriftText(w io.Writer, r *drift.Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Drift between %s (left) and %s (right)\n", r.Left, r.Right)
 	if !r.HasDrift() {
@@ -175,9 +182,9 @@ func writeDriftText(w io.Writer, r *drift.DriftReport) error {
 	}
 	for _, e := range r.Entities {
 		switch e.Status {
-		case drift.DriftOnlyLeft:
+		case drift.OnlyLeft:
 			fmt.Fprintf(&b, "\n< %s %q only in %s%s\n", e.Kind, e.Name, r.Left, atSuffix(e.LeftAt, e.RightAt))
-		case drift.DriftOnlyRight:
+		case drift.OnlyRight:
 			fmt.Fprintf(&b, "\n> %s %q only in %s%s\n", e.Kind, e.Name, r.Right, atSuffix(e.LeftAt, e.RightAt))
 		default:
 			fmt.Fprintf(&b, "\n~ %s %q%s\n", e.Kind, e.Name, atSuffix(e.LeftAt, e.RightAt))
@@ -211,7 +218,7 @@ func atSuffix(left, right *drift.Location) string {
 	return ""
 }
 
-func writeDriftMarkdown(w io.Writer, r *drift.DriftReport) error {
+func writeDriftMarkdown(w io.Writer, r *drift.Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### routekeeper drift: %s vs %s\n\n", mdText(r.Left), mdText(r.Right))
 	fmt.Fprintf(&b, "**%s.**\n", mdText(driftSummary(r)))
@@ -242,9 +249,9 @@ func writeDriftMarkdown(w io.Writer, r *drift.DriftReport) error {
 	for _, e := range r.Entities {
 		status := string(e.Status)
 		switch e.Status {
-		case drift.DriftOnlyLeft:
+		case drift.OnlyLeft:
 			status = "only in " + mdText(r.Left)
-		case drift.DriftOnlyRight:
+		case drift.OnlyRight:
 			status = "only in " + mdText(r.Right)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %d |%s\n", e.Kind, mdText(e.Name), status, len(e.Differences), at(e.LeftAt, e.RightAt))
@@ -273,7 +280,7 @@ var driftRules = []struct{ id, desc string }{
 	{"field-only-right", "A field is set only in the right environment."},
 }
 
-func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
+func writeDriftSARIF(w io.Writer, r *drift.Report, leftFile string) error {
 	report, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return err
@@ -289,13 +296,13 @@ func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
 	}
 	// add locates a result at the left side's declaration, else the right
 	// side's, else (no position known) the left file without a region.
-	add := func(ruleID, msg, kind, name, path string, leftAt, rightAt *drift.Location) {
-		fqn := kind + "/" + name
+	add := func(ruleID, msg string, kind entity.Kind, name, path string, leftAt, rightAt *drift.Location) {
+		fqn := string(kind) + "/" + name
 		if path != "" {
 			fqn += "#" + path
 		}
 		loc := sarif.NewLocation().WithLogicalLocations([]*sarif.LogicalLocation{
-			sarif.NewLogicalLocation().WithKind(kind).WithName(name).WithFullyQualifiedName(fqn),
+			sarif.NewLogicalLocation().WithKind(string(kind)).WithName(name).WithFullyQualifiedName(fqn),
 		})
 		at := leftAt
 		if at == nil {
@@ -315,9 +322,9 @@ func writeDriftSARIF(w io.Writer, r *drift.DriftReport, leftFile string) error {
 	}
 	for _, e := range r.Entities {
 		switch e.Status {
-		case drift.DriftOnlyLeft:
+		case drift.OnlyLeft:
 			add("entity-only-left", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Left, r.Right), e.Kind, e.Name, "", e.LeftAt, e.RightAt)
-		case drift.DriftOnlyRight:
+		case drift.OnlyRight:
 			add("entity-only-right", fmt.Sprintf("%s %q exists in %s but not in %s", e.Kind, e.Name, r.Right, r.Left), e.Kind, e.Name, "", e.LeftAt, e.RightAt)
 		default:
 			for _, d := range e.Differences {

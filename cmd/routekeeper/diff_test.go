@@ -18,17 +18,17 @@ func TestDiffTwoOrgsByName(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("diff of two different orgs: exit %d, want 2; stderr %s", code, stderr)
 	}
-	var r drift.DriftReport
+	var r drift.Report
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("diff JSON does not decode: %v", err)
 	}
-	if r.Schema != drift.DriftSchema || r.Left != "env:dev" || r.Right != "env:prod" {
+	if r.Schema != drift.ReportSchema || r.Left != "env:dev" || r.Right != "env:prod" {
 		t.Errorf("report header = %q %q %q", r.Schema, r.Left, r.Right)
 	}
 	// Entities present in both orgs are matched by name although their ids differ.
 	matched := 0
 	for _, e := range r.Entities {
-		if e.Status != drift.DriftDifferent {
+		if e.Status != drift.Different {
 			continue
 		}
 		matched++

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
@@ -67,12 +66,12 @@ Exit status: 0 written, 1 error.`,
 
 func runExport(cmd *cobra.Command, out, profile, environment string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	live, client, err := readLive(cmd.Context(), stderr, profile)
+	org, client, err := readLive(cmd.Context(), stderr, profile)
 	if err != nil {
 		return err
 	}
-	printWarnings(stderr, "export", live)
-	cfg, err := live.Config(environment)
+	printWarnings(stderr, "export", org)
+	cfg, err := routing.Export(environment, org.Divisions, org.Workbins, org.Docs())
 	if err != nil {
 		return err
 	}
@@ -177,6 +176,3 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return nil
 }
-
-// liveKinds lists the managed kinds for summaries.
-var liveKinds = []string{drift.KindSkill, drift.KindQueue, drift.KindWorktype}

@@ -11,8 +11,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 )
 
 // Genesys access for the CLI.
@@ -86,7 +86,7 @@ func isTerminal(w io.Writer) bool {
 
 // readLive reads the org of profile with list endpoints, showing a progress bar
 // on stderr when it is a terminal. It returns the client too, for its call counts.
-func readLive(ctx context.Context, stderr io.Writer, profile string) (*drift.Live, *genesys.Client, error) {
+func readLive(ctx context.Context, stderr io.Writer, profile string) (*live.Org, *genesys.Client, error) {
 	c, err := newGenesysClient(profile)
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +117,7 @@ func readLive(ctx context.Context, stderr io.Writer, profile string) (*drift.Liv
 			_ = bar.Set(done)
 		}
 	}
-	live, err := drift.ReadLive(ctx, c, progress)
+	org, err := live.Read(ctx, c, progress)
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -128,15 +128,15 @@ func readLive(ctx context.Context, stderr io.Writer, profile string) (*drift.Liv
 		}
 		return nil, nil, fmt.Errorf("read %s: %w", where, err)
 	}
-	return live, c, nil
+	return org, c, nil
 }
 
 // printWarnings writes the live read's warnings to stderr, at most limit of them.
-func printWarnings(stderr io.Writer, cmd string, live *drift.Live) {
+func printWarnings(stderr io.Writer, cmd string, org *live.Org) {
 	const limit = 20
-	for i, w := range live.Warnings {
+	for i, w := range org.Warnings {
 		if i == limit {
-			fmt.Fprintf(stderr, "%s: warning: %d more warnings\n", cmd, len(live.Warnings)-limit)
+			fmt.Fprintf(stderr, "%s: warning: %d more warnings\n", cmd, len(org.Warnings)-limit)
 			break
 		}
 		fmt.Fprintf(stderr, "%s: warning: %s\n", cmd, w)

@@ -10,8 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
@@ -120,9 +123,9 @@ func loadDesired(path string) (*routing.Desired, error) {
 // livePlan is a config planned against the live org.
 type livePlan struct {
 	desired *routing.Desired
-	live    *drift.Live
+	org     *live.Org
 	client  *genesys.Client // for its call counts
-	plan    *drift.LivePlan
+	plan    *drift.Plan
 }
 
 // planConfig loads and compiles the config at path, reads the org of profile (printing
@@ -133,16 +136,20 @@ func planConfig(ctx context.Context, stderr io.Writer, cmdName, path, profile st
 	if err != nil {
 		return livePlan{}, err
 	}
-	live, client, err := readLive(ctx, stderr, profile)
+	docs, err := desired.Docs()
 	if err != nil {
 		return livePlan{}, err
 	}
-	printWarnings(stderr, cmdName, live)
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{Prune: prune})
+	org, client, err := readLive(ctx, stderr, profile)
 	if err != nil {
 		return livePlan{}, err
 	}
-	return livePlan{desired: desired, live: live, client: client, plan: plan}, nil
+	printWarnings(stderr, cmdName, org)
+	plan, err := drift.NewPlan(desired.Environment, docs, org, drift.PlanOptions{Prune: prune})
+	if err != nil {
+		return livePlan{}, err
+	}
+	return livePlan{desired: desired, org: org, client: client, plan: plan}, nil
 }
 
 // loadConfig loads a config, turning validation errors into a readable list.
@@ -162,7 +169,7 @@ func loadConfig(path string) (*routing.Config, error) {
 	return cfg, nil
 }
 
-func planSummary(p *drift.LivePlan) string {
+func planSummary(p *drift.Plan) string {
 	s := p.Summary
 	out := fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged, %d unmanaged",
 		s.Create, s.Update, s.Delete, s.Unchanged, s.Unmanaged)
@@ -186,7 +193,7 @@ func jsonValue(v any, present bool) string {
 	if !present {
 		return "(absent)"
 	}
-	b, err := drift.CanonicalJSON(v)
+	b, err := document.CanonicalJSON(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}
@@ -195,7 +202,7 @@ func jsonValue(v any, present bool) string {
 
 var actionSymbol = map[drift.Action]string{drift.ActionCreate: "+", drift.ActionUpdate: "~", drift.ActionDelete: "-"}
 
-func writePlanText(w io.Writer, config string, p *drift.LivePlan) error {
+func writePlanText(w io.Writer, config string, p *drift.Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s against the live org\n", config)
 	if len(p.Changes) == 0 && len(p.Conflicts) == 0 {
@@ -211,12 +218,12 @@ func writePlanText(w io.Writer, config string, p *drift.LivePlan) error {
 		}
 		b.WriteString("\n")
 		for _, d := range c.Differences {
-			fmt.Fprintf(&b, "    %s: %s -> %s\n", d.Path, jsonValue(d.Live, d.Change != drift.ChangeMissing), jsonValue(d.Desired, true))
+			fmt.Fprintf(&b, "    %s: %s -> %s\n", d.Path, jsonValue(d.Live, d.Delta != document.Missing), jsonValue(d.Desired, true))
 		}
 	}
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(&b, "\nUnmanaged (live, not in the config; left alone%s): %s\n", pruneHint(p), unmanagedCounts(p))
-		for _, kind := range liveKinds {
+		for _, kind := range entity.Kinds {
 			names := unmanagedNames(p, kind, 5)
 			if names != "" {
 				fmt.Fprintf(&b, "    %s: %s\n", kind, names)
@@ -228,16 +235,16 @@ func writePlanText(w io.Writer, config string, p *drift.LivePlan) error {
 	return err
 }
 
-func pruneHint(p *drift.LivePlan) string {
+func pruneHint(p *drift.Plan) string {
 	if p.Summary.Delete > 0 {
 		return ""
 	}
 	return "; --prune deletes those of declared kinds"
 }
 
-func unmanagedCounts(p *drift.LivePlan) string {
+func unmanagedCounts(p *drift.Plan) string {
 	var parts []string
-	for _, kind := range liveKinds {
+	for _, kind := range entity.Kinds {
 		n := 0
 		for _, u := range p.Unmanaged {
 			if u.Kind == kind {
@@ -245,14 +252,14 @@ func unmanagedCounts(p *drift.LivePlan) string {
 			}
 		}
 		if n > 0 {
-			parts = append(parts, plural(n, kind))
+			parts = append(parts, plural(n, string(kind)))
 		}
 	}
 	return strings.Join(parts, ", ")
 }
 
 // unmanagedNames lists up to limit unmanaged names of kind, quoted.
-func unmanagedNames(p *drift.LivePlan, kind string, limit int) string {
+func unmanagedNames(p *drift.Plan, kind entity.Kind, limit int) string {
 	var names []string
 	more := 0
 	for _, u := range p.Unmanaged {
@@ -291,7 +298,7 @@ func mdText(s string) string {
 	return r.Replace(s)
 }
 
-func writePlanMarkdown(w io.Writer, config string, p *drift.LivePlan) error {
+func writePlanMarkdown(w io.Writer, config string, p *drift.Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### routekeeper plan: %s\n\n", mdText(config))
 	fmt.Fprintf(&b, "**%s.**\n", planSummary(p))
@@ -315,7 +322,7 @@ func writePlanMarkdown(w io.Writer, config string, p *drift.LivePlan) error {
 			fmt.Fprintf(&b, "\n<details><summary>%s %s %s</summary>\n\n", c.Action, c.Kind, mdText(c.Name))
 			b.WriteString("| Path | Live | Desired |\n|---|---|---|\n")
 			for _, d := range c.Differences {
-				fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(d.Path), mdCell(jsonValue(d.Live, d.Change != drift.ChangeMissing)), mdCell(jsonValue(d.Desired, true)))
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(d.Path), mdCell(jsonValue(d.Live, d.Delta != document.Missing)), mdCell(jsonValue(d.Desired, true)))
 			}
 			b.WriteString("\n</details>\n")
 		}

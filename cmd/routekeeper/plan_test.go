@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
@@ -59,7 +60,7 @@ func TestPlanShowsOutOfBandEdit(t *testing.T) {
 		if code != 2 {
 			t.Fatalf("plan --format json: exit %d, want 2", code)
 		}
-		var p drift.LivePlan
+		var p drift.Plan
 		if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 			t.Fatalf("plan JSON does not decode: %v\n%s", err, stdout)
 		}
@@ -77,7 +78,7 @@ func TestPlanShowsOutOfBandEdit(t *testing.T) {
 			t.Errorf("desired = %v, want the queue's managed document", c.Desired)
 		}
 		if len(c.Differences) != 1 || c.Differences[0].Path != "mediaSettings.call.alertingTimeoutSeconds" ||
-			!drift.Equal(c.Differences[0].Live, after) || !drift.Equal(c.Differences[0].Desired, before) {
+			!document.Equal(c.Differences[0].Live, after) || !document.Equal(c.Differences[0].Desired, before) {
 			t.Errorf("differences = %+v, want alertingTimeoutSeconds live %d desired %d", c.Differences, after, before)
 		}
 		if p.Summary.Update != 1 || p.Summary.Unchanged != 60+40+12-1 {
@@ -122,7 +123,7 @@ func TestPlanCreatesUnmanagedAndPrune(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("plan: exit %d, want 2: %s", code, stderr)
 	}
-	var p drift.LivePlan
+	var p drift.Plan
 	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestPlanCreatesUnmanagedAndPrune(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("plan --prune: exit %d, want 2", code)
 	}
-	p = drift.LivePlan{}
+	p = drift.Plan{}
 	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 		t.Fatal(err)
 	}

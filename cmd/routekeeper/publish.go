@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routekeeper/routekeeper/shared/drift"
-	"github.com/routekeeper/routekeeper/shared/routing"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -61,7 +61,7 @@ func runPublish(cmd *cobra.Command, file, table, version string) error {
 	if desired.Environment == "" {
 		return exitCode(1, fmt.Errorf("config %s declares no environment: add \"environment: <name>\" so its desired state is stored under it", file))
 	}
-	entities, err := desiredEntities(desired)
+	docs, err := desired.Docs()
 	if err != nil {
 		return exitCode(1, err)
 	}
@@ -70,7 +70,7 @@ func runPublish(cmd *cobra.Command, file, table, version string) error {
 		return exitCode(1, fmt.Errorf("aws configuration: %w", err))
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
-	removed, err := st.PublishDesired(ctx, desired.Environment, version, entities)
+	entities, removed, err := drift.Publish(ctx, st, desired.Environment, version, docs)
 	if err != nil {
 		return exitCode(1, fmt.Errorf("publish to table %s: %w", table, err))
 	}
@@ -78,37 +78,13 @@ func runPublish(cmd *cobra.Command, file, table, version string) error {
 	return nil
 }
 
-// desiredEntities turns a compiled config into the store's per-entity desired state.
-func desiredEntities(d *routing.Desired) ([]store.Desired, error) {
-	var out []store.Desired
-	for _, e := range d.Entities() {
-		doc, err := drift.SpecDoc(e.Spec)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Key(), err)
-		}
-		cfg, err := drift.CanonicalJSON(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Key(), err)
-		}
-		etag, err := drift.ETag(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Key(), err)
-		}
-		out = append(out, store.Desired{
-			Key:    store.EntityKey{Environment: d.Environment, Kind: store.Kind(e.Kind), Name: e.Name},
-			Config: cfg, ETag: etag,
-		})
-	}
-	return out, nil
-}
-
-func writePublished(w io.Writer, env, version, table string, entities []store.Desired, removed []store.EntityKey) {
-	counts := map[store.Kind]int{}
+func writePublished(w io.Writer, env, version, table string, entities []store.Desired, removed []entity.Key) {
+	counts := map[entity.Kind]int{}
 	for _, e := range entities {
 		counts[e.Key.Kind]++
 	}
 	fmt.Fprintf(w, "published %s at %s to %s: %d skills, %d queues, %d worktypes\n",
-		env, version, table, counts[store.KindSkill], counts[store.KindQueue], counts[store.KindWorktype])
+		env, version, table, counts[entity.Skill], counts[entity.Queue], counts[entity.Worktype])
 	if len(removed) > 0 {
 		names := make([]string, len(removed))
 		for i, k := range removed {

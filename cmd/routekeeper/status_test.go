@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -16,13 +17,13 @@ func TestStatusView(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		name       string
-		entity     store.EntityKey
+		entity     entity.Key
 		op         string
 		wantEntity string // changeView.Entity
 		wantText   string // in the detail view
 	}{
-		{"entity", store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: "Claims"}, "update", "prod/queue/Claims", "entity:     prod/queue/Claims"},
-		{"invalid message without entity", store.EntityKey{Environment: "prod"}, store.OperationInvalid, "", "entity:     (none: invalid message in prod)"},
+		{"entity", entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Claims"}, "update", "prod/queue/Claims", "entity:     prod/queue/Claims"},
+		{"invalid message without entity", entity.Key{Environment: "prod"}, store.OperationInvalid, "", "entity:     (none: invalid message in prod)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,7 +46,7 @@ func TestStatusView(t *testing.T) {
 // stack, is listed under this stack's environment and shows the entity as the request
 // named it.
 func TestStatusViewOtherEnvironment(t *testing.T) {
-	c := &store.Change{ID: "c2", Info: store.ChangeInfo{Entity: store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: "Claims"}, Operation: "update"},
+	c := &store.Change{ID: "c2", Info: store.ChangeInfo{Entity: entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Claims"}, Operation: "update"},
 		Status: store.StatusRejected, Result: json.RawMessage(`{"changeId":"c2","entity":"dev/queue/Claims","status":"REJECTED","reason":"request is for environment \"dev\", but this engine applies \"prod\""}`)}
 	v := viewOf(c)
 	if v.Environment != "prod" || v.Entity != "dev/queue/Claims" {

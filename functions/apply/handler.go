@@ -19,7 +19,9 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/emf"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/retry"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -171,12 +173,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 // be delivered again: the wait Genesys asked for, DeferredVisibility if the invocation ran
 // out of time, or -1: leave the queue's visibility timeout.
 func retryVisibility(ctx context.Context, err error) time.Duration {
-	wait, ok := genesys.RetryAfter(err)
-	if re, isRetry := errors.AsType[*apply.RetryError](err); isRetry && re.RetryAfter > 0 {
-		wait, ok = re.RetryAfter, true
-	}
-	switch {
-	case ok && wait > 0:
+	switch wait := retry.Classify(err).After; {
+	case wait > 0:
 		return min(max(wait, MinRetryVisibility), MaxVisibility)
 	case ctx.Err() != nil:
 		return DeferredVisibility
@@ -277,7 +275,7 @@ func rejectID(err error, messageID string) string {
 
 // bestEffortEntity reads entity.type and entity.name from a body that failed validation,
 // so the rejection is listed under the entity when possible.
-func bestEffortEntity(body string) (store.Kind, string) {
+func bestEffortEntity(body string) (entity.Kind, string) {
 	var v struct {
 		Entity struct {
 			Type string `json:"type"`
@@ -291,7 +289,7 @@ func bestEffortEntity(body string) (store.Kind, string) {
 	if len(name) > 256 {
 		name = name[:256]
 	}
-	return store.Kind(v.Entity.Type), name
+	return entity.Kind(v.Entity.Type), name
 }
 
 // logHandler adds the Lambda request id (from ctx) to every record.

@@ -25,7 +25,7 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
@@ -63,7 +63,7 @@ func newWorldWith(t *testing.T, o applytest.Options) *world {
 // update plans a description change of queue i.
 func (w *world) update(t *testing.T, i int, description string) *changes.Request {
 	t.Helper()
-	return w.env.Plan(t, changes.OpUpdate, drift.KindQueue, w.queues[i], applytest.Obj(t,
+	return w.env.Plan(t, changes.OpUpdate, entity.Queue, w.queues[i], applytest.Obj(t,
 		`{"name":"`+w.queues[i]+`","description":"`+description+`"}`))
 }
 
@@ -137,7 +137,7 @@ func TestHandleBatch(t *testing.T) {
 	if bad.Status != store.StatusRejected || !strings.Contains(string(bad.Result), "invalid") {
 		t.Errorf("malformed message: %s %s, want REJECTED with the reason", bad.Status, bad.Result)
 	}
-	if want := (store.EntityKey{Environment: applytest.Environment}); bad.Info.Entity != want {
+	if want := (entity.Key{Environment: applytest.Environment}); bad.Info.Entity != want {
 		t.Errorf("malformed message: entity %+v, want %+v (no entity, listed under the environment)", bad.Info.Entity, want)
 	}
 	listed, err := w.env.Table.ListChanges(context.Background(), applytest.Environment, 20)

@@ -13,7 +13,7 @@ import (
 	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // The demo runs to the end with the real CLI: it applies the example through SQS and the
@@ -49,7 +49,7 @@ func TestDemoRunsToTheEnd(t *testing.T) {
 	}
 	// The example is applied as written, worktype defaultLanguage included: no workaround,
 	// and no reference the CLI could not name.
-	for _, unwanted := range []string{"NOTE:", "worktype/Motor Claim", drift.IDPrefix} {
+	for _, unwanted := range []string{"NOTE:", "worktype/Motor Claim", entity.IDPrefix} {
 		if strings.Contains(out.String(), unwanted) {
 			t.Errorf("demo output has %q:\n%s", unwanted, out.String())
 		}

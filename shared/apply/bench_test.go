@@ -9,7 +9,9 @@ import (
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -90,17 +92,17 @@ func planAll(b *testing.B, env *applytest.Env, f sim.Fixture) []*changes.Request
 	reqs := make([]*changes.Request, 0, len(f.Queues))
 	for i, q := range f.Queues {
 		id, name := q["id"].(string), q["name"].(string)
-		raw := env.Raw(b, drift.KindQueue, id)
-		canon, err := drift.Canonical(drift.KindQueue, raw, names)
+		raw := env.Raw(b, entity.Queue, id)
+		canon, err := live.Canonical(entity.Queue, raw, names)
 		if err != nil {
 			b.Fatal(err)
 		}
-		etag, err := drift.ETag(canon)
+		etag, err := document.ETag(canon)
 		if err != nil {
 			b.Fatal(err)
 		}
 		reqs = append(reqs, &changes.Request{Schema: changes.SchemaV1, ChangeID: fmt.Sprintf("chg-bench-%d", i),
-			Environment: env.Env, Entity: changes.Entity{Type: changes.EntityQueue, Name: name, ID: id},
+			Environment: env.Env, Entity: changes.Entity{Type: entity.Queue, Name: name, ID: id},
 			Operation: changes.OpUpdate, BaseEtag: etag, Reason: "bench", RequestedBy: "bench", CreatedAt: time.Now().UTC(),
 			Desired: map[string]any{"name": name, "description": fmt.Sprintf("bench %d", i)}})
 	}

@@ -12,15 +12,16 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
 // writeWatcher is the real client; it learns the correlation id of every write it passes
 // on, the way a caller of genesys.WithCallInfo does.
 type writeWatcher struct {
-	apply.Genesys
+	live.Genesys
 	mu     sync.Mutex
 	writes []string // correlation ids of successful writes, in order
 }
@@ -72,7 +73,7 @@ func TestCorrelationIDOfWrites(t *testing.T) {
 	var logs bytes.Buffer
 	g := &writeWatcher{Genesys: env.Client}
 	eng := apply.New(g, env.Store, apply.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	mem := env.Store.(*apply.MemoryStore)
+	mem := env.Store.(*store.Memory)
 
 	steps := []struct {
 		name      string
@@ -80,17 +81,17 @@ func TestCorrelationIDOfWrites(t *testing.T) {
 		wantWrite bool
 	}{
 		{"queue PUT", func() *changes.Request {
-			return env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"traced"}`))
+			return env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"traced"}`))
 		}, true},
 		{"worktype PATCH", func() *changes.Request {
-			return env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","description":"traced"}`))
+			return env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","description":"traced"}`))
 		}, true},
 		{"skill create", func() *changes.Request {
-			return env.Plan(t, changes.OpCreate, drift.KindSkill, "Traced Skill", applytest.Obj(t, `{"name":"Traced Skill"}`))
+			return env.Plan(t, changes.OpCreate, entity.Skill, "Traced Skill", applytest.Obj(t, `{"name":"Traced Skill"}`))
 		}, true},
-		{"skill delete", func() *changes.Request { return env.Plan(t, changes.OpDelete, drift.KindSkill, "Traced Skill", nil) }, true},
+		{"skill delete", func() *changes.Request { return env.Plan(t, changes.OpDelete, entity.Skill, "Traced Skill", nil) }, true},
 		{"noop", func() *changes.Request {
-			return env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"traced"}`))
+			return env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"traced"}`))
 		}, false},
 	}
 	for _, st := range steps {

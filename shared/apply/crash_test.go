@@ -11,14 +11,14 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
 // lossyStore is a MemoryStore whose bookkeeping writes can be made to fail, as a
 // DynamoDB outage or an invocation that dies right after the Genesys write would.
 type lossyStore struct {
-	*apply.MemoryStore
+	*store.Memory
 	failComplete, failAttempt bool
 }
 
@@ -28,14 +28,14 @@ func (s *lossyStore) Complete(ctx context.Context, id string, st store.Status, r
 	if s.failComplete {
 		return errStoreDown
 	}
-	return s.MemoryStore.Complete(ctx, id, st, r)
+	return s.Memory.Complete(ctx, id, st, r)
 }
 
 func (s *lossyStore) RecordAttempt(ctx context.Context, id, msg string) error {
 	if s.failAttempt {
 		return errStoreDown
 	}
-	return s.MemoryStore.RecordAttempt(ctx, id, msg)
+	return s.Memory.RecordAttempt(ctx, id, msg)
 }
 
 // TestOutcomeNotRecorded: the Genesys write succeeds but its outcome is not recorded.
@@ -56,9 +56,9 @@ func TestOutcomeNotRecorded(t *testing.T) {
 			now := time.Now().UTC()
 			clock := func() time.Time { return now }
 			env, qName, _, _ := newEnv(t, applytest.Options{Memory: true, Now: clock})
-			st := &lossyStore{MemoryStore: env.Store.(*apply.MemoryStore), failComplete: true, failAttempt: tc.failAttempt}
+			st := &lossyStore{Memory: env.Store.(*store.Memory), failComplete: true, failAttempt: tc.failAttempt}
 			eng := apply.New(env.Client, st, apply.Options{Now: clock, LockDuration: time.Minute})
-			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"written once"}`))
+			req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"written once"}`))
 
 			_, err := eng.Apply(context.Background(), req)
 			if !errors.Is(err, apply.ErrRetry) || !errors.Is(err, errStoreDown) {
@@ -103,9 +103,9 @@ func TestOutcomeNotRecorded(t *testing.T) {
 // deciding and ends NOOP.
 func TestCreateAfterLostResponse(t *testing.T) {
 	env, _, _, _ := newEnv(t, applytest.Options{Memory: true})
-	st := &lossyStore{MemoryStore: env.Store.(*apply.MemoryStore), failComplete: true}
+	st := &lossyStore{Memory: env.Store.(*store.Memory), failComplete: true}
 	eng := apply.New(env.Client, st, apply.Options{})
-	req := env.Plan(t, changes.OpCreate, drift.KindSkill, "Lost Response Skill", applytest.Obj(t, `{"name":"Lost Response Skill"}`))
+	req := env.Plan(t, changes.OpCreate, entity.Skill, "Lost Response Skill", applytest.Obj(t, `{"name":"Lost Response Skill"}`))
 	if _, err := eng.Apply(context.Background(), req); !errors.Is(err, apply.ErrRetry) {
 		t.Fatalf("first attempt: got %v, want a retry", err)
 	}

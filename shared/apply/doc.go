@@ -10,7 +10,7 @@
 //     the stored Result without calling Genesys, and the same id with another payload is
 //     rejected;
 //   - never written over a concurrent edit it has not merged: the entity is re-read
-//     immediately before the write and its ETag (drift.ETag of the canonical form)
+//     immediately before the write and its ETag (document.ETag of the canonical form)
 //     compared with the request's baseEtag; on a difference the change is three-way
 //     merged and written only if the edits are disjoint;
 //   - never lost: a failure that may pass (429, 5xx, timeouts, a request held by another
@@ -26,17 +26,17 @@
 //     the stored Result (Replayed). Payload mismatch: REJECTED, not recorded over the
 //     existing record. Held elsewhere: *RetryError.
 //  2. Read the live entity: by the request's id hint, else by name through the names cache
-//     (see below); canonicalise it (drift.Canonical) and take its ETag.
+//     (see below); canonicalise it (live.Canonical) and take its ETag.
 //  3. update: ETag equal to baseEtag -> write the desired fields. Different -> three-way
 //     merge, base = the document the change was planned against: the store's snapshot
 //     of baseEtag (store.GetSnapshot; every observation is kept by ETag), else the
-//     last-known state if its ETag is baseEtag, ours = drift.Overlay(base,
+//     last-known state if its ETag is baseEtag, ours = document.Overlay(base,
 //     desired), theirs = live. Conflicts -> CONFLICT with base/ours/theirs per path and
 //     nothing written. No conflict -> write the merged values of the managed fields.
 //     Whatever is to be written, if live already holds it -> NOOP.
-//  4. Writes: queue PUT of the raw object read, edited with drift.QueueBody (fields
+//  4. Writes: queue PUT of the raw object read, edited with live.QueueBody (fields
 //     routekeeper does not model are sent back untouched); worktype PATCH with
-//     drift.WorktypePatch; skills are only created and deleted (a skill's only managed
+//     live.WorktypePatch; skills are only created and deleted (a skill's only managed
 //     field is its name).
 //  5. After a write the response is canonicalised and stored as the entity's last-known
 //     state (store.PutObservation, source apply) with its new ETag, and the request is
@@ -82,7 +82,7 @@
 // # Names cache
 //
 // Canonical documents reference other objects by name. The engine keeps the org's id<->name
-// maps (drift.Names: divisions, routing languages, skills, queues, workbins; plus worktype
+// maps (live.Cache: divisions, routing languages, skills, queues, workbins; plus worktype
 // ids by name) per process for Options.NamesTTL (default 5 minutes), and refreshes them at
 // most once per request on a miss: an entity not found by name, a reference that does not
 // resolve, or an ETag that differs from baseEtag (a stale name would change the canonical

@@ -16,8 +16,10 @@ import (
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -62,7 +64,7 @@ func record(t *testing.T, env *applytest.Env, id string) *store.Change {
 // kept) and a worktype (PATCH), with the outcome and the new last-known state recorded.
 func TestApplyUpdate(t *testing.T) {
 	env, qName, wName, _ := newEnv(t, applytest.Options{})
-	qid := env.ID(t, drift.KindQueue, qName)
+	qid := env.ID(t, entity.Queue, qName)
 	// Fields routekeeper does not model: one Genesys has and one it may add tomorrow.
 	if err := env.Sim.EditQueue(qid, func(q map[string]any) {
 		q["callingPartyName"] = "ACME Claims"
@@ -70,7 +72,7 @@ func TestApplyUpdate(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t,
+	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t,
 		`{"name":"`+qName+`","description":"Managed by routekeeper","acwSettings":{"wrapupPrompt":"MANDATORY_TIMEOUT","timeoutMs":30000}}`))
 	env.Sim.ResetCalls()
 	res := applyOK(t, env, req)
@@ -80,7 +82,7 @@ func TestApplyUpdate(t *testing.T) {
 	if d := cmp.Diff([]string{"acwSettings.timeoutMs", "acwSettings.wrapupPrompt", "description"}, res.Written); d != "" {
 		t.Errorf("written paths (-want +got):\n%s", d)
 	}
-	raw := env.Raw(t, drift.KindQueue, qid)
+	raw := env.Raw(t, entity.Queue, qid)
 	if raw["description"] != "Managed by routekeeper" || raw["callingPartyName"] != "ACME Claims" {
 		t.Errorf("queue after apply: description %v, callingPartyName %v; want the new description and the unmodelled field kept", raw["description"], raw["callingPartyName"])
 	}
@@ -91,11 +93,11 @@ func TestApplyUpdate(t *testing.T) {
 	if calls[putQueue] != 1 || calls["GET /api/v2/routing/queues/{queueId}"] != 1 {
 		t.Errorf("got calls %v, want one GET and one PUT of the queue", calls)
 	}
-	_, liveETag := env.Live(t, drift.KindQueue, qid)
+	liveETag := env.Live(t, entity.Queue, qid).ETag
 	if res.ETag != liveETag {
 		t.Errorf("result ETag %s, want the live ETag after the write %s", res.ETag, liveETag)
 	}
-	obs, err := env.Table.GetObservation(context.Background(), store.EntityKey{Environment: env.Env, Kind: store.KindQueue, Name: qName})
+	obs, err := env.Table.GetObservation(context.Background(), entity.Key{Environment: env.Env, Kind: entity.Queue, Name: qName})
 	if err != nil || obs.ETag != liveETag || obs.Source != store.SourceApply {
 		t.Errorf("last-known state: ETag %s source %s (err %v); want %s from apply", obs.ETag, obs.Source, err, liveETag)
 	}
@@ -103,7 +105,7 @@ func TestApplyUpdate(t *testing.T) {
 		t.Errorf("record: status %s result %s, want APPLIED with the result", c.Status, c.Result)
 	}
 
-	wreq := env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultPriority":12500000,"description":"Claims worktype"}`))
+	wreq := env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultPriority":12500000,"description":"Claims worktype"}`))
 	wres := applyOK(t, env, wreq)
 	if wres.Status != store.StatusApplied {
 		t.Fatalf("worktype: got %s (%s), want APPLIED", wres.Status, wres.Reason)
@@ -111,8 +113,8 @@ func TestApplyUpdate(t *testing.T) {
 	if got := env.Sim.Calls()[patchWorktype]; got != 1 {
 		t.Errorf("got %d worktype PATCHes, want 1", got)
 	}
-	w := env.Raw(t, drift.KindWorktype, env.ID(t, drift.KindWorktype, wName))
-	if got := w["defaultPriority"]; !drift.Equal(got, 12500000) {
+	w := env.Raw(t, entity.Worktype, env.ID(t, entity.Worktype, wName))
+	if got := w["defaultPriority"]; !document.Equal(got, 12500000) {
 		t.Errorf("worktype defaultPriority %v, want 12500000", got)
 	}
 }
@@ -166,8 +168,8 @@ func TestConcurrentEdit(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			env, qName, _, _ := newEnv(t, applytest.Options{})
-			qid := env.ID(t, drift.KindQueue, qName)
-			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
+			qid := env.ID(t, entity.Queue, qName)
+			req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
 			if err := env.Sim.EditQueue(qid, tc.edit); err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +185,7 @@ func TestConcurrentEdit(t *testing.T) {
 			if got := env.Sim.Calls()[putQueue]; got != wantPuts {
 				t.Errorf("got %d PUTs, want %d", got, wantPuts)
 			}
-			tc.check(t, env.Raw(t, drift.KindQueue, qid), res)
+			tc.check(t, env.Raw(t, entity.Queue, qid), res)
 			if c := record(t, env, req.ChangeID); c.Status != tc.want {
 				t.Errorf("recorded status %s, want %s", c.Status, tc.want)
 			}
@@ -202,13 +204,13 @@ func TestBaseAfterNewerObservation(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			env, qName, _, _ := newEnv(t, applytest.Options{Memory: memory})
-			qid := env.ID(t, drift.KindQueue, qName)
-			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
+			qid := env.ID(t, entity.Queue, qName)
+			req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
 			if err := env.Sim.EditQueue(qid, func(q map[string]any) { q["skillEvaluationMethod"] = "BEST" }); err != nil {
 				t.Fatal(err)
 			}
-			env.Observe(t, drift.KindQueue, qName, store.SourceWebhook)
-			k := store.EntityKey{Environment: env.Env, Kind: store.KindQueue, Name: qName}
+			env.Observe(t, entity.Queue, qName, store.SourceWebhook)
+			k := entity.Key{Environment: env.Env, Kind: entity.Queue, Name: qName}
 			if last, err := env.Store.GetObservation(context.Background(), k); err != nil || last.ETag == req.BaseEtag {
 				t.Fatalf("last-known state after the webhook: ETag %s (%v), want a newer one than the planned %s", last.ETag, err, req.BaseEtag)
 			}
@@ -216,7 +218,7 @@ func TestBaseAfterNewerObservation(t *testing.T) {
 			if res.Status != store.StatusApplied || !res.Merged {
 				t.Fatalf("got %s merged=%v (%s, conflicts %+v), want APPLIED merged=true", res.Status, res.Merged, res.Reason, res.Conflicts)
 			}
-			raw := env.Raw(t, drift.KindQueue, qid)
+			raw := env.Raw(t, entity.Queue, qid)
 			if raw["description"] != "ours" || raw["skillEvaluationMethod"] != "BEST" {
 				t.Errorf("live description %v, skillEvaluationMethod %v; want ours and BEST (both edits)", raw["description"], raw["skillEvaluationMethod"])
 			}
@@ -228,10 +230,10 @@ func TestBaseAfterNewerObservation(t *testing.T) {
 // conflict on every differing field, never an overwrite.
 func TestUnknownBase(t *testing.T) {
 	env, qName, _, _ := newEnv(t, applytest.Options{Memory: true})
-	qid := env.ID(t, drift.KindQueue, qName)
-	_, etag := env.Live(t, drift.KindQueue, qid)
+	qid := env.ID(t, entity.Queue, qName)
+	etag := env.Live(t, entity.Queue, qid).ETag
 	req := &changes.Request{Schema: changes.SchemaV1, ChangeID: "chg-unknown-base", Environment: env.Env,
-		Entity: changes.Entity{Type: changes.EntityQueue, Name: qName, ID: qid}, Operation: changes.OpUpdate,
+		Entity: changes.Entity{Type: entity.Queue, Name: qName, ID: qid}, Operation: changes.OpUpdate,
 		Desired: applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`), BaseEtag: etag,
 		Reason: "r", RequestedBy: "t", CreatedAt: time.Now().UTC()}
 	if err := env.Sim.EditQueue(qid, func(q map[string]any) { q["enableTranscription"] = q["enableTranscription"] != true }); err != nil {
@@ -247,7 +249,7 @@ func TestUnknownBase(t *testing.T) {
 // stored result without calling Genesys.
 func TestDuplicateDelivery(t *testing.T) {
 	env, qName, _, _ := newEnv(t, applytest.Options{})
-	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"once"}`))
+	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"once"}`))
 	env.Sim.ResetCalls()
 	first := applyOK(t, env, req)
 	calls := env.Sim.TotalCalls()
@@ -282,7 +284,7 @@ func TestDuplicateDelivery(t *testing.T) {
 func TestRateLimited(t *testing.T) {
 	t.Run("retry-after inside the remaining time", func(t *testing.T) {
 		env, qName, _, _ := newEnv(t, applytest.Options{FakeClock: true})
-		req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
+		req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
 		env.Sim.SetFaults(sim.Faults{Force429: 1, RetryAfterSeconds: 2})
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -296,7 +298,7 @@ func TestRateLimited(t *testing.T) {
 	})
 	t.Run("retry-after beyond the remaining time", func(t *testing.T) {
 		env, qName, _, _ := newEnv(t, applytest.Options{})
-		req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
+		req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
 		env.Sim.SetFaults(sim.Faults{Force429: 1, RetryAfterSeconds: 120})
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -327,7 +329,7 @@ func TestRateLimited(t *testing.T) {
 // request, with each failed attempt counted on the record.
 func TestServerErrors(t *testing.T) {
 	env, qName, _, _ := newEnv(t, applytest.Options{})
-	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"storm"}`))
+	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"storm"}`))
 	env.Sim.SetFaults(sim.Faults{ServerErrorRate: 1})
 	for i := 1; i <= 2; i++ {
 		_, err := env.Engine.Apply(context.Background(), req)
@@ -350,34 +352,34 @@ func TestCreateAndDelete(t *testing.T) {
 	env, qName, _, sName := newEnv(t, applytest.Options{})
 	ctx := context.Background()
 
-	skill := env.Plan(t, changes.OpCreate, drift.KindSkill, "Routekeeper Skill", applytest.Obj(t, `{"name":"Routekeeper Skill"}`))
+	skill := env.Plan(t, changes.OpCreate, entity.Skill, "Routekeeper Skill", applytest.Obj(t, `{"name":"Routekeeper Skill"}`))
 	if res := applyOK(t, env, skill); res.Status != store.StatusApplied || res.EntityID == "" {
 		t.Fatalf("create skill: got %s %q (%s), want APPLIED with an id", res.Status, res.EntityID, res.Reason)
 	}
-	queue := env.Plan(t, changes.OpCreate, drift.KindQueue, "Routekeeper Queue", applytest.Obj(t,
+	queue := env.Plan(t, changes.OpCreate, entity.Queue, "Routekeeper Queue", applytest.Obj(t,
 		`{"name":"Routekeeper Queue","description":"new","division":"Home","skillEvaluationMethod":"BEST"}`))
 	res := applyOK(t, env, queue)
 	if res.Status != store.StatusApplied {
 		t.Fatalf("create queue: got %s (%s), want APPLIED", res.Status, res.Reason)
 	}
-	if q := env.Raw(t, drift.KindQueue, res.EntityID); q["skillEvaluationMethod"] != "BEST" {
+	if q := env.Raw(t, entity.Queue, res.EntityID); q["skillEvaluationMethod"] != "BEST" {
 		t.Errorf("created queue skillEvaluationMethod %v, want BEST", q["skillEvaluationMethod"])
 	}
 	// A second create of the same entity under a new id: it exists with the desired fields.
-	again := env.Plan(t, changes.OpCreate, drift.KindQueue, "Routekeeper Queue", queue.Desired)
+	again := env.Plan(t, changes.OpCreate, entity.Queue, "Routekeeper Queue", queue.Desired)
 	if res := applyOK(t, env, again); res.Status != store.StatusNoop {
 		t.Errorf("create of an existing equal queue: got %s (%s), want NOOP", res.Status, res.Reason)
 	}
 	// An existing queue with other values is not adopted.
-	clash := env.Plan(t, changes.OpCreate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"not theirs"}`))
+	clash := env.Plan(t, changes.OpCreate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"not theirs"}`))
 	res = applyOK(t, env, clash)
 	if res.Status != store.StatusConflict || len(res.Conflicts) != 1 || res.Conflicts[0].Path != "description" {
 		t.Errorf("create over an existing queue: got %s %+v, want CONFLICT on description", res.Status, res.Conflicts)
 	}
 
 	// Delete guarded by baseEtag: the skill changes after the plan -> conflict, kept.
-	del := env.Plan(t, changes.OpDelete, drift.KindSkill, sName, nil)
-	sid := env.ID(t, drift.KindSkill, sName)
+	del := env.Plan(t, changes.OpDelete, entity.Skill, sName, nil)
+	sid := env.ID(t, entity.Skill, sName)
 	if err := env.Sim.EditSkill(sid, func(s map[string]any) { s["name"] = sName + " (renamed)" }); err == nil {
 		if res := applyOK(t, env, del); res.Status != store.StatusNoop && res.Status != store.StatusConflict {
 			t.Errorf("delete of a renamed skill: got %s, want NOOP or CONFLICT", res.Status)
@@ -386,7 +388,7 @@ func TestCreateAndDelete(t *testing.T) {
 			t.Errorf("renamed skill was deleted")
 		}
 	}
-	del2 := env.Plan(t, changes.OpDelete, drift.KindSkill, "Routekeeper Skill", nil)
+	del2 := env.Plan(t, changes.OpDelete, entity.Skill, "Routekeeper Skill", nil)
 	if res := applyOK(t, env, del2); res.Status != store.StatusApplied {
 		t.Errorf("delete skill: got %s (%s), want APPLIED", res.Status, res.Reason)
 	}
@@ -408,7 +410,7 @@ func TestEnvironmentGuard(t *testing.T) {
 	for _, memory := range []bool{true, false} {
 		t.Run(map[bool]string{true: "memory", false: "dynamodb"}[memory], func(t *testing.T) {
 			env, qName, _, _ := newEnv(t, applytest.Options{Memory: memory, Engine: apply.Options{Environment: "prod"}})
-			req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"x"}`))
+			req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"x"}`))
 			env.Sim.ResetCalls()
 			res := applyOK(t, env, req)
 			if res.Status != store.StatusRejected || !strings.Contains(res.Reason, `"prod"`) || !strings.Contains(res.Reason, `"test"`) || env.Sim.TotalCalls() != 0 {
@@ -423,7 +425,7 @@ func TestEnvironmentGuard(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetChange(%s): %v", req.ChangeID, err)
 			}
-			if want := (store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: qName}); c.Info.Entity != want || c.Status != store.StatusRejected {
+			if want := (entity.Key{Environment: "prod", Kind: entity.Queue, Name: qName}); c.Info.Entity != want || c.Status != store.StatusRejected {
 				t.Errorf("record: got %s under %+v, want REJECTED under %+v", c.Status, c.Info.Entity, want)
 			}
 			if !memory {
@@ -456,27 +458,28 @@ func TestEnvironmentGuard(t *testing.T) {
 func TestLanguagesAndUnresolvedReferences(t *testing.T) {
 	f, _, wName, _ := fixture()
 	env := applytest.New(t, applytest.Options{Fixture: &f, Memory: true})
-	mem := env.Store.(*apply.MemoryStore)
-	wid := env.ID(t, drift.KindWorktype, wName)
+	mem := env.Store.(*store.Memory)
+	wid := env.ID(t, entity.Worktype, wName)
 	const listLanguages = "GET /api/v2/routing/languages"
 
 	// A language the org has: APPLIED, stored as its id, read back as its name.
-	english := env.ID(t, drift.KindLanguage, "English")
+	english := env.ID(t, entity.Language, "English")
 	if err := env.Sim.EditWorktype(wid, func(w map[string]any) { delete(w, "defaultLanguage") }); err != nil {
 		t.Fatal(err)
 	}
-	res := applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"English"}`)))
+	res := applyOK(t, env, env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"English"}`)))
 	if res.Status != store.StatusApplied || !slices.Equal(res.Written, []string{"defaultLanguage"}) {
 		t.Fatalf("set defaultLanguage English: got %s written %v (%s), want APPLIED writing defaultLanguage", res.Status, res.Written, res.Reason)
 	}
-	if got := env.Raw(t, drift.KindWorktype, wid)["defaultLanguage"]; !cmp.Equal(got, map[string]any{"id": english, "selfUri": "/api/v2/routing/languages/" + english}) {
+	if got := env.Raw(t, entity.Worktype, wid)["defaultLanguage"]; !cmp.Equal(got, map[string]any{"id": english, "selfUri": "/api/v2/routing/languages/" + english}) {
 		t.Errorf("worktype defaultLanguage in Genesys: got %v, want a reference to English %s", got, english)
 	}
-	canon, etag := env.Live(t, drift.KindWorktype, wid)
+	wl := env.Live(t, entity.Worktype, wid)
+	canon, etag := wl.Canonical, wl.ETag
 	if canon["defaultLanguage"] != "English" || res.ETag != etag {
 		t.Errorf("after apply: live defaultLanguage %v ETag %s, want English and the result's ETag %s", canon["defaultLanguage"], etag, res.ETag)
 	}
-	again := applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"English"}`)))
+	again := applyOK(t, env, env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"English"}`)))
 	if again.Status != store.StatusNoop {
 		t.Errorf("the same language again: got %s (%s), want NOOP", again.Status, again.Reason)
 	}
@@ -495,7 +498,7 @@ func TestLanguagesAndUnresolvedReferences(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req := env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`",`+tc.desired+`}`))
+			req := env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`",`+tc.desired+`}`))
 			env.Sim.ResetCalls()
 			res, err := env.Engine.Apply(context.Background(), req)
 			calls := env.Sim.Calls()
@@ -510,7 +513,7 @@ func TestLanguagesAndUnresolvedReferences(t *testing.T) {
 				t.Fatal(gerr)
 			}
 			if tc.wantRetry {
-				if !errors.Is(err, apply.ErrRetry) || c.Attempts != 1 || !errors.Is(err, drift.ErrUnresolved) {
+				if !errors.Is(err, apply.ErrRetry) || c.Attempts != 1 || !errors.Is(err, live.ErrUnresolved) {
 					t.Errorf("got %v (record %s, %d attempts), want a retry of an unresolved reference recorded once", err, c.Status, c.Attempts)
 				}
 				return
@@ -538,7 +541,7 @@ func TestLanguagesAndUnresolvedReferences(t *testing.T) {
 	if err := env.Sim.Load(f); err != nil {
 		t.Fatal(err)
 	}
-	res = applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"Welsh"}`)))
+	res = applyOK(t, env, env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultLanguage":"Welsh"}`)))
 	if res.Status != store.StatusApplied {
 		t.Errorf("a language created after the names were cached: got %s (%s), want APPLIED", res.Status, res.Reason)
 	}

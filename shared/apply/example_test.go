@@ -9,8 +9,11 @@ import (
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
+	"github.com/routekeeper/routekeeper/shared/store"
 )
 
 // ExampleEngine_Apply applies one queue update to a simulated org, then the same request
@@ -33,14 +36,14 @@ func ExampleEngine_Apply() {
 	queues, _ := client.ListQueues(ctx)
 	q := queues[0]
 	raw, _ := client.GetQueueRaw(ctx, q.ID)
-	live, _ := drift.Canonical(drift.KindQueue, raw, drift.NewNames(nil, nil, queues, nil))
-	etag, _ := drift.ETag(live)
+	live, _ := live.Canonical(entity.Queue, raw, live.NewNames(nil, nil, queues, nil))
+	etag, _ := document.ETag(live)
 	req := &changes.Request{Schema: changes.SchemaV1, ChangeID: "chg-example", Environment: "dev",
-		Entity: changes.Entity{Type: changes.EntityQueue, Name: q.Name, ID: q.ID}, Operation: changes.OpUpdate,
+		Entity: changes.Entity{Type: entity.Queue, Name: q.Name, ID: q.ID}, Operation: changes.OpUpdate,
 		Desired: map[string]any{"name": q.Name, "description": "Managed by routekeeper"}, BaseEtag: etag,
 		Reason: "example", RequestedBy: "docs", CreatedAt: time.Now()}
 
-	eng := apply.New(client, apply.NewMemoryStore(nil), apply.Options{Environment: "dev"})
+	eng := apply.New(client, store.NewMemory(nil), apply.Options{Environment: "dev"})
 	res, err := eng.Apply(ctx, req)
 	fmt.Println(res.Status, res.Written, err)
 	calls := org.TotalCalls()

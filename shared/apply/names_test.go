@@ -6,7 +6,8 @@ import (
 
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -23,15 +24,15 @@ func TestRecreatedEntity(t *testing.T) {
 			if op == changes.OpDelete {
 				desired = nil
 			}
-			req := env.Plan(t, op, drift.KindQueue, qName, desired)
+			req := env.Plan(t, op, entity.Queue, qName, desired)
 			if op == changes.OpCreate {
 				req.Desired = applytest.Obj(t, `{"name":"`+qName+`"}`)
 			}
 			// Another request loads the engine's names cache.
-			applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","description":"warm"}`)))
+			applyOK(t, env, env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","description":"warm"}`)))
 
-			oldID := env.ID(t, drift.KindQueue, qName)
-			raw := env.Raw(t, drift.KindQueue, oldID)
+			oldID := env.ID(t, entity.Queue, qName)
+			raw := env.Raw(t, entity.Queue, oldID)
 			if err := env.Client.DeleteQueue(ctx, oldID, true); err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +55,7 @@ func TestRecreatedEntity(t *testing.T) {
 				t.Errorf("%s of a recreated queue: got status %s entity id %q (%s), want the new id %s", op, res.Status, res.EntityID, res.Reason, q.ID)
 			}
 			for _, c := range res.Conflicts {
-				if c.Reason == drift.ConflictTheirsDeleted {
+				if c.Reason == document.ConflictTheirsDeleted {
 					t.Errorf("%s of a recreated queue: got conflict %+v, want none saying it was deleted", op, c)
 				}
 			}
@@ -87,19 +88,19 @@ func TestRecreatedEntity(t *testing.T) {
 // new skill, not to the deleted one still in the names cache.
 func TestSkillRecreatedAfterDelete(t *testing.T) {
 	env, _, wName, sName := newEnv(t, applytest.Options{Memory: true})
-	oldID := env.ID(t, drift.KindSkill, sName)
-	if res := applyOK(t, env, env.Plan(t, changes.OpDelete, drift.KindSkill, sName, nil)); res.Status != store.StatusApplied {
+	oldID := env.ID(t, entity.Skill, sName)
+	if res := applyOK(t, env, env.Plan(t, changes.OpDelete, entity.Skill, sName, nil)); res.Status != store.StatusApplied {
 		t.Fatalf("delete skill: got %s (%s), want APPLIED", res.Status, res.Reason)
 	}
-	created := applyOK(t, env, env.Plan(t, changes.OpCreate, drift.KindSkill, sName, applytest.Obj(t, `{"name":"`+sName+`"}`)))
+	created := applyOK(t, env, env.Plan(t, changes.OpCreate, entity.Skill, sName, applytest.Obj(t, `{"name":"`+sName+`"}`)))
 	if created.Status != store.StatusApplied || created.EntityID == oldID {
 		t.Fatalf("create skill again: got %s id %s (%s), want APPLIED with a new id (old %s)", created.Status, created.EntityID, created.Reason, oldID)
 	}
-	res := applyOK(t, env, env.Plan(t, changes.OpUpdate, drift.KindWorktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultSkills":["`+sName+`"]}`)))
+	res := applyOK(t, env, env.Plan(t, changes.OpUpdate, entity.Worktype, wName, applytest.Obj(t, `{"name":"`+wName+`","defaultSkills":["`+sName+`"]}`)))
 	if res.Status != store.StatusApplied {
 		t.Fatalf("worktype update: got %s (%s), want APPLIED", res.Status, res.Reason)
 	}
-	w := env.Raw(t, drift.KindWorktype, env.ID(t, drift.KindWorktype, wName))
+	w := env.Raw(t, entity.Worktype, env.ID(t, entity.Worktype, wName))
 	skills, _ := w["defaultSkills"].([]any)
 	if len(skills) != 1 || skills[0].(map[string]any)["id"] != created.EntityID {
 		t.Errorf("worktype defaultSkills: got %v, want only the new skill %s (not the deleted %s)", skills, created.EntityID, oldID)

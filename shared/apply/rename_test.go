@@ -8,7 +8,7 @@ import (
 
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -19,10 +19,10 @@ import (
 func TestRenameRekeysObservation(t *testing.T) {
 	ctx := context.Background()
 	for _, memory := range []bool{true, false} {
-		for _, kind := range []string{drift.KindQueue, drift.KindWorktype} {
-			t.Run(kind+map[bool]string{true: "/memory", false: "/dynamodb"}[memory], func(t *testing.T) {
+		for _, kind := range []entity.Kind{entity.Queue, entity.Worktype} {
+			t.Run(string(kind)+map[bool]string{true: "/memory", false: "/dynamodb"}[memory], func(t *testing.T) {
 				env, qName, wName, _ := newEnv(t, applytest.Options{Memory: memory})
-				oldName := map[string]string{drift.KindQueue: qName, drift.KindWorktype: wName}[kind]
+				oldName := map[entity.Kind]string{entity.Queue: qName, entity.Worktype: wName}[kind]
 				newName := strings.ToUpper(oldName)
 				if newName == oldName {
 					t.Fatalf("fixture name %q has no lower case to rename", oldName)
@@ -30,12 +30,12 @@ func TestRenameRekeysObservation(t *testing.T) {
 				// Built by hand: changes.Request.Validate (Decode) still requires desired.name
 				// to equal entity.name, while plan plans a case-only rename this way.
 				id := env.ID(t, kind, oldName)
-				_, etag := env.Live(t, kind, id)
+				etag := env.Live(t, kind, id).ETag
 				res := applyOK(t, env, request(t, env, kind, oldName, id, etag, `{"name":"`+newName+`"}`))
 				if res.Status != store.StatusApplied {
 					t.Fatalf("rename %q -> %q: got %s (%s), want APPLIED", oldName, newName, res.Status, res.Reason)
 				}
-				k := store.EntityKey{Environment: env.Env, Kind: store.Kind(kind), Name: newName}
+				k := entity.Key{Environment: env.Env, Kind: entity.Kind(kind), Name: newName}
 				obs, err := env.Store.GetObservation(ctx, k)
 				if err != nil || obs.ETag != res.ETag || obs.GenesysID != res.EntityID {
 					t.Fatalf("observation under the new name %q: got %+v, %v; want ETag %s id %s", newName, obs, err, res.ETag, res.EntityID)
@@ -51,7 +51,7 @@ func TestRenameRekeysObservation(t *testing.T) {
 					t.Fatalf("request after the rename: %v", err)
 				}
 				switch kind {
-				case drift.KindQueue:
+				case entity.Queue:
 					err = env.Sim.EditQueue(res.EntityID, func(q map[string]any) { q["enableTranscription"] = true })
 				default:
 					err = env.Sim.EditWorktype(res.EntityID, func(w map[string]any) { w["serviceLevelTarget"] = 77 })
@@ -70,7 +70,7 @@ func TestRenameRekeysObservation(t *testing.T) {
 
 // request is an update of the entity kind/name (id) planned against etag, without
 // recording an observation (env.Plan records one, which would hide a missing base).
-func request(t *testing.T, env *applytest.Env, kind, name, id, etag, desired string) *changes.Request {
+func request(t *testing.T, env *applytest.Env, kind entity.Kind, name, id, etag, desired string) *changes.Request {
 	t.Helper()
 	cid, err := changes.NewChangeID()
 	if err != nil {
@@ -78,7 +78,7 @@ func request(t *testing.T, env *applytest.Env, kind, name, id, etag, desired str
 	}
 	return &changes.Request{
 		Schema: changes.SchemaV1, Environment: env.Env, ChangeID: cid,
-		Entity:    changes.Entity{Type: changes.EntityType(kind), Name: name, ID: id},
+		Entity:    changes.Entity{Type: kind, Name: name, ID: id},
 		Operation: changes.OpUpdate, BaseEtag: etag, Desired: applytest.Obj(t, desired),
 		Reason: "test", RequestedBy: "test", CreatedAt: time.Now().UTC().Truncate(time.Second),
 	}

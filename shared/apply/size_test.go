@@ -7,7 +7,7 @@ import (
 
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -18,8 +18,8 @@ import (
 // until the message reaches the dead-letter queue.
 func TestLargeConflictIsRecorded(t *testing.T) {
 	env, qName, _, _ := newEnv(t, applytest.Options{})
-	qid := env.ID(t, drift.KindQueue, qName)
-	req := env.Plan(t, changes.OpUpdate, drift.KindQueue, qName, applytest.Obj(t,
+	qid := env.ID(t, entity.Queue, qName)
+	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t,
 		`{"name":"`+qName+`","description":"`+strings.Repeat("o", 200_000)+`"}`))
 	if _, err := changes.Encode(req); err != nil {
 		t.Fatalf("the request must fit in one message: %v", err)

@@ -31,12 +31,12 @@
 //
 // desired holds only the managed fields, with references by name (never
 // org-specific ids); it is required for create and update and absent for
-// delete. baseEtag is the ETag (shared/drift.ETag) the change was planned
+// delete. baseEtag is the ETag (shared/document.ETag) the change was planned
 // against: required for update and delete, absent for create (there is nothing
 // to be concurrent with). Decoding is strict: unknown or duplicate keys
 // (at any depth, also inside desired), keys in the wrong case, trailing data
 // and bodies over [MaxMessageBytes] are rejected. Numbers inside desired are
-// decoded as json.Number, exactly as shared/drift decodes documents, so a
+// decoded as json.Number, exactly as shared/document decodes documents, so a
 // value survives the queue unchanged.
 //
 // # Identity and SQS FIFO
@@ -61,12 +61,12 @@
 // without content ids because of ETags: a re-planned duplicate of a change that
 // already applied finds the live entity equal to desired and ends as NOOP.
 //
-// # Planning (hook)
+// # Planning
 //
-// The planner that turns a drift plan (shared/drift) into change requests is
-// not written yet. It builds one [Request] per entity change with ChangeID from
-// [NewChangeID], Desired from the plan's managed fields (names, not ids),
-// BaseEtag from the last-known ETag, calls [Request.Validate], and hands the
-// requests to [Publisher.Publish] in plan order (ordering only matters within
-// an entity; the publisher preserves it).
+// Plans become change requests in shared/drift (Planner, Submit): one Request per entity
+// change, ChangeID from NewChangeID, Desired from the plan's managed fields (names, not
+// ids), BaseEtag from the live ETag the entity was planned against, each validated, and
+// handed to Publisher.Publish in plan order (ordering only matters within an entity; the
+// publisher preserves it). This package depends only on shared/document and
+// shared/entity, so the apply function links neither the config model nor its schema.
 package changes

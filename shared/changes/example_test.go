@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // A planner builds a request, the queue carries its encoding, and the apply
@@ -15,7 +16,7 @@ func Example() {
 	req := &changes.Request{
 		ChangeID:    "chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f", // in real use: changes.NewChangeID()
 		Environment: "prod",
-		Entity:      changes.Entity{Type: changes.EntityQueue, Name: "Claims Tasks"},
+		Entity:      changes.Entity{Type: entity.Queue, Name: "Claims Tasks"},
 		Operation:   changes.OpUpdate,
 		Desired:     map[string]any{"description": "Claims (tier 2)"},
 		BaseEtag:    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",

@@ -7,15 +7,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
-
-// Key returns the entity key within environment: "<environment>/<type>/<name>",
-// e.g. "prod/queue/Claims Tasks". It is how people and records name an entity;
-// use GroupID where SQS needs an identifier.
-func (e Entity) Key(environment string) string {
-	return environment + "/" + string(e.Type) + "/" + e.Name
-}
 
 // groupHashHex is how many hex digits of SHA-256(name) a group id keeps: 160
 // bits, so that "<env>.<type>." with the longest environment (64) and type (8)
@@ -31,8 +25,11 @@ func (e Entity) GroupID(environment string) string {
 	return environment + "." + string(e.Type) + "." + hex.EncodeToString(sum[:])[:groupHashHex]
 }
 
-// Key is r.Entity.Key(r.Environment).
-func (r *Request) Key() string { return r.Entity.Key(r.Environment) }
+// Key is the key of the request's entity: how people and records name it (its String
+// form is "<environment>/<type>/<name>"); GroupID is what SQS needs.
+func (r *Request) Key() entity.Key {
+	return entity.Key{Environment: r.Environment, Kind: r.Entity.Type, Name: r.Entity.Name}
+}
 
 // GroupID is r.Entity.GroupID(r.Environment), the request's MessageGroupId.
 func (r *Request) GroupID() string { return r.Entity.GroupID(r.Environment) }
@@ -49,7 +46,7 @@ func NewChangeID() (string, error) {
 	return "chg-" + id.String(), nil
 }
 
-// PayloadHash returns "sha256:<hex>" over the canonical JSON (shared/drift's
+// PayloadHash returns "sha256:<hex>" over the canonical JSON (shared/document's
 // canonical form) of the fields that define what a change does: schema,
 // environment, entity, operation, desired and baseEtag. changeId is the key
 // the hash is stored under; reason, requestedBy and createdAt describe the
@@ -78,7 +75,7 @@ func PayloadHash(r *Request) (string, error) {
 	if r.BaseEtag != "" {
 		doc["baseEtag"] = r.BaseEtag
 	}
-	h, err := drift.ETag(doc)
+	h, err := document.ETag(doc)
 	if err != nil {
 		return "", fmt.Errorf("changes: payload hash of %s: %w", r.Key(), err)
 	}

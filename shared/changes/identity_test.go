@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
-func TestEntityKey(t *testing.T) {
-	e := Entity{Type: EntityQueue, Name: "Claims Tasks"}
-	if got, want := e.Key("prod"), "prod/queue/Claims Tasks"; got != want {
-		t.Errorf("Key(prod) = %q, want %q", got, want)
+func TestRequestKey(t *testing.T) {
+	r := &Request{Environment: "prod", Entity: Entity{Type: entity.Queue, Name: "Claims Tasks"}}
+	if got, want := r.Key().String(), "prod/queue/Claims Tasks"; got != want {
+		t.Errorf("Key() = %q, want %q", got, want)
 	}
 }
 
@@ -28,7 +30,7 @@ func TestGroupID(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, env := range []string{"prod", longEnv} {
-		for _, typ := range entityTypes {
+		for _, typ := range entity.Kinds {
 			for _, name := range names {
 				e := Entity{Type: typ, Name: name}
 				g := e.GroupID(env)
@@ -44,7 +46,7 @@ func TestGroupID(t *testing.T) {
 				if again := e.GroupID(env); again != g {
 					t.Errorf("GroupID not deterministic: %q then %q", g, again)
 				}
-				key := e.Key(env)
+				key := entity.Key{Environment: env, Kind: typ, Name: name}.String()
 				if other, dup := seen[g]; dup {
 					t.Errorf("GroupID %q shared by %q and %q", g, other, key)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // BatchSender is the part of the SQS client a Publisher uses
@@ -99,7 +100,7 @@ var ErrNotPublished = errors.New("changes: change requests not published")
 // Failure is one request that was not published, and why.
 type Failure struct {
 	ChangeID string
-	Key      string // entity key, e.g. prod/queue/Claims Tasks
+	Key      entity.Key
 	Err      error
 }
 

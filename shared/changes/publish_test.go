@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // fakeSender answers SendMessageBatch from a per-entry decision function and
@@ -62,7 +63,7 @@ func planRequests(t testing.TB, n int, sameEntity bool) []*Request {
 		r := validRequest(t)
 		r.ChangeID = fmt.Sprintf("chg-%03d", i)
 		if !sameEntity {
-			r.Entity = Entity{Type: EntityQueue, Name: fmt.Sprintf("Queue %d", i)}
+			r.Entity = Entity{Type: entity.Queue, Name: fmt.Sprintf("Queue %d", i)}
 		}
 		r.Desired = map[string]any{"description": fmt.Sprintf("change %d", i)}
 		reqs[i] = r

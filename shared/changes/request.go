@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // SchemaV1 is the schema of the message this package writes.
@@ -35,18 +37,6 @@ const (
 	maxRequestedByLen = 256
 )
 
-// EntityType is the kind of routing entity a change targets.
-type EntityType string
-
-// Entity types.
-const (
-	EntityQueue    EntityType = "queue"
-	EntitySkill    EntityType = "skill"
-	EntityWorktype EntityType = "worktype"
-)
-
-var entityTypes = []EntityType{EntityQueue, EntitySkill, EntityWorktype}
-
 // Operation is what a change does to its entity.
 type Operation string
 
@@ -63,9 +53,9 @@ var operations = []Operation{OpCreate, OpUpdate, OpDelete}
 // environment; ID is an optional hint (the id last seen in that org) that
 // saves the apply Lambda a lookup by name.
 type Entity struct {
-	Type EntityType `json:"type"`
-	Name string     `json:"name"`
-	ID   string     `json:"id,omitempty"`
+	Type entity.Kind `json:"type"`
+	Name string      `json:"name"`
+	ID   string      `json:"id,omitempty"`
 }
 
 // Request is one change request: the body of one SQS message.
@@ -76,7 +66,7 @@ type Request struct {
 	Entity      Entity    `json:"entity"`
 	Operation   Operation `json:"operation"`
 	// Desired holds the managed fields as a generic JSON tree (numbers as
-	// json.Number), the form shared/drift diffs and merges. References are by
+	// json.Number), the form shared/document diffs and merges. References are by
 	// name. Nil for delete.
 	Desired     map[string]any `json:"desired,omitempty"`
 	BaseEtag    string         `json:"baseEtag,omitempty"`
@@ -127,6 +117,9 @@ func (e *InvalidError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Permanent reports true: an invalid request never becomes valid (shared/retry).
+func (e *InvalidError) Permanent() bool { return true }
 
 // Decode parses and validates one change request body. Every failure is an
 // *InvalidError (errors.Is(err, ErrInvalid)).
@@ -262,9 +255,9 @@ func (r *Request) check(hasEntity, checkCreatedAt bool) []Problem {
 	if hasEntity {
 		switch {
 		case r.Entity.Type == "":
-			add("entity.type", "required: one of %s", joinQuoted(entityTypes))
-		case !slices.Contains(entityTypes, r.Entity.Type):
-			add("entity.type", "must be one of %s, got %q", joinQuoted(entityTypes), r.Entity.Type)
+			add("entity.type", "required: one of %s", joinQuoted(entity.Kinds))
+		case !r.Entity.Type.Managed():
+			add("entity.type", "must be one of %s, got %q", joinQuoted(entity.Kinds), r.Entity.Type)
 		}
 		if msg := nameProblem(r.Entity.Name); msg != "" {
 			add("entity.name", "%s", msg)
@@ -295,7 +288,7 @@ func (r *Request) check(hasEntity, checkCreatedAt bool) []Problem {
 		// Genesys names are unique regardless of case, so the plan renames a queue or a
 		// worktype whose declared name differs from the live one only in case (skills
 		// cannot be renamed: the plan reports those as conflicts and sends nothing).
-		ps = append(ps, desiredProblems(r.Desired, r.Entity.Name, r.Entity.Type != EntitySkill)...)
+		ps = append(ps, desiredProblems(r.Desired, r.Entity.Name, r.Entity.Type != entity.Skill)...)
 	case OpDelete:
 		ps = append(ps, etagProblems(r.BaseEtag, r.Operation)...)
 		if len(r.Desired) > 0 {

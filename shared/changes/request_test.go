@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 const (
@@ -52,7 +53,7 @@ func TestDecodeValid(t *testing.T) {
 			edit: func(map[string]any) {},
 			want: &Request{
 				Schema: SchemaV1, ChangeID: "chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f", Environment: "prod",
-				Entity:    Entity{Type: EntityQueue, Name: "Claims Tasks", ID: testID},
+				Entity:    Entity{Type: entity.Queue, Name: "Claims Tasks", ID: testID},
 				Operation: OpUpdate,
 				Desired:   map[string]any{"description": "Claims", "acwSettings": map[string]any{"timeoutMs": json.Number("30000")}},
 				BaseEtag:  testEtag, Reason: "routekeeper apply of routing/prod.yaml at 3f2c1a9", RequestedBy: "ci@github-actions",
@@ -64,7 +65,7 @@ func TestDecodeValid(t *testing.T) {
 			edit: func(m map[string]any) { m["desired"] = map[string]any{"name": "claims tasks"} },
 			want: &Request{
 				Schema: SchemaV1, ChangeID: "chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f", Environment: "prod",
-				Entity:    Entity{Type: EntityQueue, Name: "Claims Tasks", ID: testID},
+				Entity:    Entity{Type: entity.Queue, Name: "Claims Tasks", ID: testID},
 				Operation: OpUpdate,
 				Desired:   map[string]any{"name": "claims tasks"},
 				BaseEtag:  testEtag, Reason: "routekeeper apply of routing/prod.yaml at 3f2c1a9", RequestedBy: "ci@github-actions",
@@ -81,7 +82,7 @@ func TestDecodeValid(t *testing.T) {
 			},
 			want: &Request{
 				Schema: SchemaV1, ChangeID: "chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f", Environment: "prod",
-				Entity:    Entity{Type: EntityWorktype, Name: "Claims – Überprüfung"},
+				Entity:    Entity{Type: entity.Worktype, Name: "Claims – Überprüfung"},
 				Operation: OpCreate,
 				Desired:   map[string]any{"name": "Claims – Überprüfung", "defaultPriority": json.Number("12.5")},
 				Reason:    "routekeeper apply of routing/prod.yaml at 3f2c1a9", RequestedBy: "ci@github-actions",
@@ -98,7 +99,7 @@ func TestDecodeValid(t *testing.T) {
 			},
 			want: &Request{
 				Schema: SchemaV1, ChangeID: "chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f", Environment: "prod",
-				Entity:    Entity{Type: EntitySkill, Name: "Spanish"},
+				Entity:    Entity{Type: entity.Skill, Name: "Spanish"},
 				Operation: OpDelete, BaseEtag: testEtag,
 				Reason: "routekeeper apply of routing/prod.yaml at 3f2c1a9", RequestedBy: "ci@github-actions",
 				CreatedAt: created.Add(500 * time.Millisecond),
@@ -156,9 +157,9 @@ func TestDecodeInvalid(t *testing.T) {
 		{name: "entity missing", edit: func(m map[string]any) { delete(m, "entity") }, want: []string{"entity: required"}},
 		{name: "entity not an object", edit: func(m map[string]any) { m["entity"] = "queue" }, want: []string{"entity: must be a JSON object, got a string"}},
 		{name: "entity.type missing", edit: func(m map[string]any) { delete(m["entity"].(map[string]any), "type") },
-			want: []string{"entity.type: required: one of queue, skill, worktype"}},
+			want: []string{"entity.type: required: one of skill, queue, worktype"}},
 		{name: "entity.type unknown", edit: func(m map[string]any) { m["entity"].(map[string]any)["type"] = "workbin" },
-			want: []string{`entity.type: must be one of queue, skill, worktype, got "workbin"`}},
+			want: []string{`entity.type: must be one of skill, queue, worktype, got "workbin"`}},
 		{name: "entity.name missing", edit: func(m map[string]any) { delete(m["entity"].(map[string]any), "name") },
 			want: []string{"entity.name: required"}},
 		{name: "entity.name blank", edit: func(m map[string]any) { m["entity"].(map[string]any)["name"] = "  " },
@@ -312,7 +313,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 	req := &Request{
 		ChangeID:    "chg-1",
 		Environment: "dev",
-		Entity:      Entity{Type: EntityQueue, Name: "Billing <VIP> & Co"},
+		Entity:      Entity{Type: entity.Queue, Name: "Billing <VIP> & Co"},
 		Operation:   OpCreate,
 		Desired:     map[string]any{"name": "Billing <VIP> & Co", "skillEvaluationMethod": "BEST", "n": json.Number("9007199254740993")},
 		Reason:      "new queue",
@@ -348,7 +349,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 }
 
 func TestEncodeValidates(t *testing.T) {
-	req := &Request{ChangeID: "chg-1", Environment: "dev", Entity: Entity{Type: EntityQueue, Name: "Q"}, Operation: OpUpdate,
+	req := &Request{ChangeID: "chg-1", Environment: "dev", Entity: Entity{Type: entity.Queue, Name: "Q"}, Operation: OpUpdate,
 		Desired: map[string]any{"a": 1}, Reason: "r", RequestedBy: "b", CreatedAt: time.Now()}
 	_, err := Encode(req)
 	var ie *InvalidError

@@ -5,8 +5,7 @@
 // It owns the secret's format and the rule that the secret never leaves memory: Genesys
 // values print as "[REDACTED]" through fmt, log/slog and encoding/json, and no error
 // holds the secret string or a fragment of it. A function fetches the credentials once
-// per container, in main, before lambda.Start; Cache does that lazily for code that
-// would rather fetch on first use.
+// per container, in main, before lambda.Start (shared/bootstrap).
 package credentials
 
 import (
@@ -15,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -121,35 +119,5 @@ func Fetch(ctx context.Context, sm SecretGetter, secretID string) (Genesys, erro
 	if err != nil {
 		return Genesys{}, fmt.Errorf("credentials: secret %s: %w", secretID, err)
 	}
-	return g, nil
-}
-
-// Cache fetches the credentials on first use and keeps them for the life of the process
-// (one Lambda container). A failed fetch is not cached: the next Get tries again.
-type Cache struct {
-	sm       SecretGetter
-	secretID string
-
-	mu  sync.Mutex
-	val *Genesys
-}
-
-// NewCache returns a Cache for secretID.
-func NewCache(sm SecretGetter, secretID string) *Cache {
-	return &Cache{sm: sm, secretID: secretID}
-}
-
-// Get returns the cached credentials, fetching them once.
-func (c *Cache) Get(ctx context.Context) (Genesys, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.val != nil {
-		return *c.val, nil
-	}
-	g, err := Fetch(ctx, c.sm, c.secretID)
-	if err != nil {
-		return Genesys{}, err
-	}
-	c.val = &g
 	return g, nil
 }

@@ -94,25 +94,6 @@ func TestNeverPrinted(t *testing.T) {
 	}
 }
 
-func TestCacheFetchesOnce(t *testing.T) {
-	v := `{"clientId":"id-1","clientSecret":"x"}`
-	sm := &fakeSM{err: errors.New("throttled")}
-	c := credentials.NewCache(sm, "arn:aws:secretsmanager:us-east-1:123456789012:secret:g")
-	if _, err := c.Get(context.Background()); err == nil {
-		t.Fatal("Get with a failing Secrets Manager: got nil error, want one")
-	}
-	sm.err, sm.value = nil, &v
-	for range 3 {
-		g, err := c.Get(context.Background())
-		if err != nil || g.ClientID != "id-1" {
-			t.Fatalf("Get = %v, %v; want id-1", g, err)
-		}
-	}
-	if sm.calls != 2 {
-		t.Errorf("got %d GetSecretValue calls, want 2 (one failed, one cached)", sm.calls)
-	}
-}
-
 func TestFetchErrors(t *testing.T) {
 	bad := `{"clientSecret":"` + secret + `"}`
 	_, err := credentials.Fetch(context.Background(), &fakeSM{value: &bad}, "my-secret")

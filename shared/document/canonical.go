@@ -1,4 +1,4 @@
-package drift
+package document
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 // ErrInvalidValue is wrapped by every error about a value that has no
 // canonical JSON form (NaN, an infinity, a malformed json.Number, a type
 // encoding/json cannot encode).
-var ErrInvalidValue = errors.New("drift: value has no canonical JSON form")
+var ErrInvalidValue = errors.New("document: value has no canonical JSON form")
 
 // maxExponent bounds the decimal exponent of a number literal so that the
 // arithmetic on it cannot overflow. No routing field comes near it.
@@ -55,13 +55,13 @@ func Decode(data []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("drift: decode JSON document: %w", err)
+		return nil, fmt.Errorf("document: decode JSON document: %w", err)
 	}
 	if doc == nil {
-		return nil, errors.New("drift: decode JSON document: got null, want an object")
+		return nil, errors.New("document: decode JSON document: got null, want an object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("drift: decode JSON document: unexpected data after the top-level object")
+		return nil, errors.New("document: decode JSON document: unexpected data after the top-level object")
 	}
 	return doc, nil
 }
@@ -559,44 +559,6 @@ func Equal(a, b any) bool {
 	}
 	cb, err := CanonicalJSON(b)
 	return err == nil && bytes.Equal(ca, cb)
-}
-
-// serverFields are the fields Genesys manages itself on routing entities.
-// They change without anyone editing the configuration (members join, the
-// server stamps dates and versions), so they never take part in an ETag.
-var serverFields = map[string]bool{
-	"id":                true,
-	"selfUri":           true,
-	"dateCreated":       true,
-	"dateModified":      true,
-	"modifiedBy":        true,
-	"createdBy":         true,
-	"memberCount":       true,
-	"userMemberCount":   true,
-	"joinedMemberCount": true,
-	"version":           true,
-}
-
-// IsServerField reports whether a top-level field of a routing entity is
-// managed by Genesys rather than by configuration (id, selfUri, dateCreated,
-// dateModified, modifiedBy, createdBy, memberCount, userMemberCount,
-// joinedMemberCount, version).
-func IsServerField(name string) bool { return serverFields[name] }
-
-// StripServerFields returns a shallow copy of doc without the top-level
-// server-managed fields (see IsServerField). doc itself is not modified.
-// Nested objects are shared with doc, not copied.
-func StripServerFields(doc map[string]any) map[string]any {
-	if doc == nil {
-		return nil
-	}
-	out := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if !serverFields[k] {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // SortSet sorts an array that represents an unordered set into canonical

@@ -1,4 +1,4 @@
-package drift
+package document
 
 import (
 	"encoding/json"
@@ -318,29 +318,6 @@ func TestDecode(t *testing.T) {
 	}
 	if _, err := Decode([]byte("{\"a\":1}\n  ")); err != nil {
 		t.Errorf("Decode with trailing whitespace: %v, want success", err)
-	}
-}
-
-func TestStripServerFields(t *testing.T) {
-	live := mustDecode(t, `{"id":"q1","selfUri":"/api/v2/routing/queues/q1","name":"Support","dateCreated":"2024-01-01T00:00:00Z","dateModified":"2024-02-01T00:00:00Z","modifiedBy":"u1","createdBy":"u2","memberCount":3,"userMemberCount":3,"joinedMemberCount":2,"version":7,"division":{"id":"d1","selfUri":"/x"}}`)
-	got := StripServerFields(live)
-	want := mustDecode(t, `{"name":"Support","division":{"id":"d1","selfUri":"/x"}}`)
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("StripServerFields mismatch (-want +got):\n%s", d)
-	}
-	if _, ok := live["id"]; !ok {
-		t.Errorf("StripServerFields modified its argument: id removed from live")
-	}
-	if StripServerFields(nil) != nil {
-		t.Errorf("StripServerFields(nil) != nil")
-	}
-	for _, f := range []string{"id", "version", "memberCount"} {
-		if !IsServerField(f) {
-			t.Errorf("IsServerField(%q) = false, want true", f)
-		}
-	}
-	if IsServerField("name") {
-		t.Errorf("IsServerField(%q) = true, want false", "name")
 	}
 }
 

@@ -1,4 +1,4 @@
-package drift
+package document
 
 import (
 	"slices"
@@ -6,31 +6,29 @@ import (
 	"strings"
 )
 
-// Change says how a field differs between the desired and the live document.
-type Change string
+// Delta says how a field differs between the desired and the live document.
+type Delta string
 
 const (
-	// ChangeChanged: the field is declared and present in live with another value.
-	ChangeChanged Change = "changed"
-	// ChangeMissing: the field is declared but absent from live.
-	ChangeMissing Change = "missing"
-	// ChangeUndeclared: the field is present in live but not declared. Only
-	// reported with IncludeUndeclared.
-	ChangeUndeclared Change = "undeclared"
+	// Changed: the field is declared and present in live with another value.
+	Changed Delta = "changed"
+	// Missing: the field is declared but absent from live.
+	Missing Delta = "missing"
+	// Undeclared: the field is present in live but not declared. Only reported with
+	// IncludeUndeclared.
+	Undeclared Delta = "undeclared"
 )
 
-// Difference is one field that differs between a desired and a live entity.
-// Desired is nil for ChangeUndeclared, Live is nil for ChangeMissing.
+// Difference is one field that differs between a desired and a live document. Desired is
+// nil for Undeclared, Live is nil for Missing.
 type Difference struct {
-	Kind    string `json:"kind"`
-	Name    string `json:"name"`
 	Path    string `json:"path"`
 	Desired any    `json:"desired"`
 	Live    any    `json:"live"`
-	Change  Change `json:"change"`
+	Delta   Delta  `json:"change"`
 }
 
-// DiffOption adjusts Diff and Plan.
+// DiffOption adjusts Diff.
 type DiffOption func(*diffOptions)
 
 type diffOptions struct {
@@ -53,29 +51,25 @@ func IncludeUndeclared() DiffOption {
 // when live holds an object at the same path. Arrays, strings, numbers and
 // booleans are compared as whole values with Equal (30 equals 30.0), so sets
 // must be sorted beforehand (SortSet). A declared JSON null means "must be
-// absent or null": it differs from a present non-null value (ChangeChanged)
+// absent or null": it differs from a present non-null value (Changed)
 // and matches an absent field, the same rule Overlay applies.
-func Diff(kind, name string, desired, live map[string]any, opts ...DiffOption) []Difference {
+func Diff(desired, live map[string]any, opts ...DiffOption) []Difference {
 	var o diffOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	d := differ{kind: kind, name: name, opts: o}
+	d := differ{opts: o}
 	d.objects(nil, desired, live)
 	return d.out
 }
 
 type differ struct {
-	kind, name string
-	opts       diffOptions
-	out        []Difference
+	opts diffOptions
+	out  []Difference
 }
 
-func (d *differ) add(path []string, desired, live any, c Change) {
-	d.out = append(d.out, Difference{
-		Kind: d.kind, Name: d.name, Path: joinPath(path),
-		Desired: desired, Live: live, Change: c,
-	})
+func (d *differ) add(path []string, desired, live any, delta Delta) {
+	d.out = append(d.out, Difference{Path: joinPath(path), Desired: desired, Live: live, Delta: delta})
 }
 
 func (d *differ) objects(path []string, desired, live map[string]any) {
@@ -97,10 +91,10 @@ func (d *differ) objects(path []string, desired, live map[string]any) {
 		lv, present := live[k]
 		switch {
 		case !declared:
-			d.add(p, nil, lv, ChangeUndeclared)
+			d.add(p, nil, lv, Undeclared)
 		case !present:
 			if dv != nil {
-				d.add(p, dv, nil, ChangeMissing)
+				d.add(p, dv, nil, Missing)
 			}
 		default:
 			dm, dok := dv.(map[string]any)
@@ -108,53 +102,19 @@ func (d *differ) objects(path []string, desired, live map[string]any) {
 			if dok && lok {
 				d.objects(p, dm, lm)
 			} else if !Equal(dv, lv) {
-				d.add(p, dv, lv, ChangeChanged)
+				d.add(p, dv, lv, Changed)
 			}
 		}
 	}
 }
 
-// Action is what a plan does to one entity.
-type Action string
-
-const (
-	ActionCreate Action = "create"
-	ActionUpdate Action = "update"
-	ActionDelete Action = "delete"
-	ActionNoop   Action = "noop"
-)
-
-// EntityChange is the plan for one entity: what to do and, for create and
-// update, which fields differ.
-type EntityChange struct {
-	Kind        string       `json:"kind"`
-	Name        string       `json:"name"`
-	Action      Action       `json:"action"`
-	Differences []Difference `json:"differences,omitempty"`
-}
-
-// Plan decides what bringing live to desired takes for one entity. A nil
-// desired means the entity should not exist (delete, when live exists); a nil
-// live means it does not exist yet (create, with every declared field
-// reported as ChangeMissing). Otherwise the action is update when Diff finds
-// differences and noop when it does not. Whether undeclared entities are
-// deleted at all is the caller's policy: Plan only plans what it is given.
-func Plan(kind, name string, desired, live map[string]any, opts ...DiffOption) EntityChange {
-	ec := EntityChange{Kind: kind, Name: name, Action: ActionNoop}
-	switch {
-	case desired == nil && live == nil:
-	case desired == nil:
-		ec.Action = ActionDelete
-	case live == nil:
-		ec.Action = ActionCreate
-		ec.Differences = Diff(kind, name, desired, map[string]any{})
-	default:
-		ec.Differences = Diff(kind, name, desired, live, opts...)
-		if len(ec.Differences) > 0 {
-			ec.Action = ActionUpdate
-		}
+// Paths returns the paths of diffs, in order.
+func Paths(diffs []Difference) []string {
+	out := make([]string, len(diffs))
+	for i, d := range diffs {
+		out[i] = d.Path
 	}
-	return ec
+	return out
 }
 
 // pathSegment renders one object key as a path segment: the key itself when

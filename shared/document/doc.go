@@ -1,20 +1,15 @@
-// Package drift is routekeeper's one place for comparing routing configuration
-// documents: canonical JSON and ETags, managed-field diffs, RFC 6902 patches
-// and the three-way merge that apply uses when Genesys changed under it.
+// Package document is routekeeper's one place for working with JSON documents: the
+// configuration of one entity as a generic tree (map[string]any, []any, json.Number,
+// string, bool, nil). It knows nothing of Genesys or of the config model; the live org
+// (shared/live), plans (shared/drift), change requests (shared/changes) and the apply
+// engine build on it. It owns:
 //
-// Everything here works on generic JSON documents, the map[string]any trees
-// produced by encoding/json. The package owns:
-//
-//   - the canonical JSON form and the ETag algorithm (CanonicalJSON, ETag);
+//   - decoding with exact numbers (Decode), the canonical JSON form and the ETag algorithm
+//     (CanonicalJSON, ETag);
 //   - value equality for JSON trees (Equal), used by every comparison here;
-//   - the set of server-managed fields that never take part in an ETag
-//     (StripServerFields) and the ordering of unordered sets (SortSet, SortSetBy);
-//   - managed-field diffs and entity plans (Diff, Plan);
-//   - machine patches (Patch) and the three-way merge (Overlay, Merge).
-//
-// Turning a live Genesys entity into the shape of a routekeeper spec
-// (canonicalisation proper: renaming, resolving ids to names, calling
-// StripServerFields and SortSet) builds on this core and lives here too.
+//   - the ordering of unordered sets (SortSet, SortSetBy);
+//   - managed-field diffs (Diff), machine patches (Patch, RFC 6902) and the three-way
+//     merge (Overlay, Merge, Project).
 //
 // # Numbers
 //
@@ -74,4 +69,4 @@
 // a key that is not a plain identifier written as ["key"] with JSON string
 // quoting, and an array index as [2]. Arrays are compared as whole values, so
 // Diff and Merge report the array's own path, never an index inside it.
-package drift
+package document

@@ -1,14 +1,14 @@
-package drift_test
+package document_test
 
 import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
 )
 
 func mustDecode(s string) map[string]any {
-	doc, err := drift.Decode([]byte(s))
+	doc, err := document.Decode([]byte(s))
 	if err != nil {
 		panic(err)
 	}
@@ -17,7 +17,7 @@ func mustDecode(s string) map[string]any {
 
 func ExampleCanonicalJSON() {
 	doc := mustDecode(`{"name": "Support & Billing", "defaultPriority": 2.5e7, "acw": {"timeoutMs": 30000.0}}`)
-	b, err := drift.CanonicalJSON(doc)
+	b, err := document.CanonicalJSON(doc)
 	if err != nil {
 		panic(err)
 	}
@@ -26,13 +26,13 @@ func ExampleCanonicalJSON() {
 }
 
 func ExampleETag() {
-	// What Genesys returned, and the same queue read again later with
-	// another key order, a new dateModified and a grown member count.
-	first := mustDecode(`{"id":"q1","name":"Support","memberCount":3,"dateModified":"2025-01-01T00:00:00Z","acwSettings":{"wrapupPrompt":"OPTIONAL","timeoutMs":30000}}`)
-	again := mustDecode(`{"acwSettings":{"timeoutMs":30000.0,"wrapupPrompt":"OPTIONAL"},"name":"Support","memberCount":4,"dateModified":"2025-02-01T00:00:00Z","id":"q1"}`)
+	// The same queue configuration written twice, with another key order and
+	// another form of the same number.
+	first := mustDecode(`{"name":"Support","acwSettings":{"wrapupPrompt":"OPTIONAL","timeoutMs":30000}}`)
+	again := mustDecode(`{"acwSettings":{"timeoutMs":30000.0,"wrapupPrompt":"OPTIONAL"},"name":"Support"}`)
 
-	a, _ := drift.ETag(drift.StripServerFields(first))
-	b, _ := drift.ETag(drift.StripServerFields(again))
+	a, _ := document.ETag(first)
+	b, _ := document.ETag(again)
 	fmt.Println(a)
 	fmt.Println(a == b)
 	// Output:
@@ -43,30 +43,18 @@ func ExampleETag() {
 func ExampleDiff() {
 	desired := mustDecode(`{"description":"Tier 1","mediaSettings":{"message":{"alertingTimeoutSeconds":30}}}`)
 	live := mustDecode(`{"name":"Support","mediaSettings":{"message":{"alertingTimeoutSeconds":45,"enableAutoAnswer":false}}}`)
-	for _, d := range drift.Diff("queue", "Support", desired, live) {
-		fmt.Printf("%s %s/%s %s: %v -> %v\n", d.Change, d.Kind, d.Name, d.Path, d.Live, d.Desired)
+	for _, d := range document.Diff(desired, live) {
+		fmt.Printf("%s %s: %v -> %v\n", d.Delta, d.Path, d.Live, d.Desired)
 	}
 	// Output:
-	// missing queue/Support description: <nil> -> Tier 1
-	// changed queue/Support mediaSettings.message.alertingTimeoutSeconds: 45 -> 30
-}
-
-func ExamplePlan() {
-	desired := mustDecode(`{"name":"Billing","description":"Invoices"}`)
-	live := mustDecode(`{"id":"s1","name":"Billing","description":"Invoices"}`)
-	fmt.Println(drift.Plan("skill", "Billing", desired, live).Action)
-	fmt.Println(drift.Plan("skill", "Billing", desired, nil).Action)
-	fmt.Println(drift.Plan("skill", "Billing", nil, live).Action)
-	// Output:
-	// noop
-	// create
-	// delete
+	// missing description: <nil> -> Tier 1
+	// changed mediaSettings.message.alertingTimeoutSeconds: 45 -> 30
 }
 
 func ExamplePatch() {
 	live := mustDecode(`{"id":"q1","name":"Support","description":"hand made","mediaSettings":{"message":{"alertingTimeoutSeconds":45}}}`)
 	desired := mustDecode(`{"description":null,"mediaSettings":{"message":{"alertingTimeoutSeconds":30}}}`)
-	patch, err := drift.Patch(live, desired)
+	patch, err := document.Patch(live, desired)
 	if err != nil {
 		panic(err)
 	}
@@ -84,14 +72,14 @@ func ExampleMerge() {
 	desired := mustDecode(`{"acwSettings":{"timeoutMs":60000}}`) // the change request
 	live := mustDecode(`{"name":"Support","description":"edited in the UI","acwSettings":{"timeoutMs":30000,"wrapupPrompt":"OPTIONAL"}}`)
 
-	ours := drift.Overlay(base, desired)
-	merged, conflicts := drift.Merge(base, ours, live)
-	b, _ := drift.CanonicalJSON(merged)
+	ours := document.Overlay(base, desired)
+	merged, conflicts := document.Merge(base, ours, live)
+	b, _ := document.CanonicalJSON(merged)
 	fmt.Println(string(b), len(conflicts))
 
 	// Someone also changed the timeout by hand: nothing may be written.
-	live2 := drift.Overlay(live, mustDecode(`{"acwSettings":{"timeoutMs":45000}}`))
-	_, conflicts = drift.Merge(base, ours, live2)
+	live2 := document.Overlay(live, mustDecode(`{"acwSettings":{"timeoutMs":45000}}`))
+	_, conflicts = document.Merge(base, ours, live2)
 	c, _ := json.Marshal(conflicts)
 	fmt.Println(string(c))
 	// Output:
@@ -102,7 +90,7 @@ func ExampleMerge() {
 func ExampleOverlay() {
 	live := mustDecode(`{"id":"q1","name":"Support","description":"x","acwSettings":{"timeoutMs":30000,"wrapupPrompt":"OPTIONAL"}}`)
 	managed := mustDecode(`{"description":null,"acwSettings":{"wrapupPrompt":"MANDATORY"}}`)
-	b, _ := drift.CanonicalJSON(drift.Overlay(live, managed))
+	b, _ := document.CanonicalJSON(document.Overlay(live, managed))
 	fmt.Println(string(b))
 	// Output: {"acwSettings":{"timeoutMs":30000,"wrapupPrompt":"MANDATORY"},"id":"q1","name":"Support"}
 }

@@ -1,4 +1,4 @@
-package drift
+package document
 
 import (
 	"bytes"
@@ -174,7 +174,7 @@ func FuzzMerge(f *testing.F) {
 		}
 
 		// Overlay applies exactly what it is given.
-		if d := Diff("queue", "q", x, Overlay(y, x)); len(d) != 0 {
+		if d := Diff(x, Overlay(y, x)); len(d) != 0 {
 			t.Fatalf("Diff(x, Overlay(y, x)) = %v, want none", d)
 		}
 	})

@@ -1,4 +1,4 @@
-package drift
+package document
 
 import "slices"
 
@@ -14,7 +14,7 @@ import "slices"
 func Overlay(doc, managed map[string]any) map[string]any {
 	out := make(map[string]any, len(doc)+len(managed))
 	for k, v := range doc {
-		out[k] = deepCopy(v)
+		out[k] = Clone(v)
 	}
 	for k, mv := range managed {
 		switch m := mv.(type) {
@@ -24,7 +24,7 @@ func Overlay(doc, managed map[string]any) map[string]any {
 			inner, _ := out[k].(map[string]any)
 			out[k] = Overlay(inner, m)
 		default:
-			out[k] = deepCopy(mv)
+			out[k] = Clone(mv)
 		}
 	}
 	return out
@@ -104,15 +104,15 @@ func (m *merger) objects(path []string, base, ours, theirs map[string]any) map[s
 		switch {
 		case same(bok, bv, ook, ov): // ours left it alone
 			if tok {
-				out[k] = deepCopy(tv)
+				out[k] = Clone(tv)
 			}
 		case same(bok, bv, tok, tv): // theirs left it alone
 			if ook {
-				out[k] = deepCopy(ov)
+				out[k] = Clone(ov)
 			}
 		case same(ook, ov, tok, tv): // both made the same change (or both deleted)
 			if ook {
-				out[k] = deepCopy(ov)
+				out[k] = Clone(ov)
 			}
 		case oIsMap && tIsMap:
 			bm, _ := bv.(map[string]any) // nil when base had no object here
@@ -133,7 +133,7 @@ func (m *merger) objects(path []string, base, ours, theirs map[string]any) map[s
 			}
 			m.conflicts = append(m.conflicts, c)
 			if tok {
-				out[k] = deepCopy(tv)
+				out[k] = Clone(tv)
 			}
 		}
 	}
@@ -148,20 +148,42 @@ func same(aok bool, a any, bok bool, b any) bool {
 
 // deepCopy copies the maps and slices of a JSON tree; other values are
 // immutable or not ours to copy and are shared.
-func deepCopy(v any) any {
+func Clone(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = deepCopy(e)
+			out[k] = Clone(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = deepCopy(e)
+			out[i] = Clone(e)
 		}
 		return out
 	}
 	return v
+}
+
+// Project returns the values doc holds at the fields shape declares (recursing into
+// objects both hold), with null for a declared field doc lacks: the managed fields of a
+// merged document, in the form Diff and the request-body builders take.
+func Project(doc, shape map[string]any) map[string]any {
+	out := make(map[string]any, len(shape))
+	for k, sv := range shape {
+		dv, ok := doc[k]
+		if !ok {
+			out[k] = nil
+			continue
+		}
+		if so, ok := sv.(map[string]any); ok {
+			if do, ok := dv.(map[string]any); ok {
+				out[k] = Project(do, so)
+				continue
+			}
+		}
+		out[k] = dv
+	}
+	return out
 }

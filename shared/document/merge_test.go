@@ -1,4 +1,4 @@
-package drift
+package document
 
 import (
 	"encoding/json"
@@ -225,7 +225,7 @@ func TestOverlay(t *testing.T) {
 			if d := cmp.Diff(mustDecode(t, tc.want), got); d != "" {
 				t.Errorf("Overlay(%s, %s) mismatch (-want +got):\n%s", tc.doc, tc.managed, d)
 			}
-			if d := Diff("queue", "S", managed, got); len(d) != 0 {
+			if d := Diff(managed, got); len(d) != 0 {
 				t.Errorf("Diff(managed %s, Overlay result) = %v, want none", tc.managed, d)
 			}
 			if d := cmp.Diff(mustDecode(t, tc.doc), doc); d != "" {

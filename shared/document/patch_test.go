@@ -1,4 +1,4 @@
-package drift
+package document
 
 import (
 	"bytes"
@@ -15,12 +15,12 @@ import (
 // check that the patches Patch produces do what they claim. jsondiff does not
 // export one.
 func applyPatch(doc any, patch jsondiff.Patch) (any, error) {
-	doc = deepCopy(doc)
+	doc = Clone(doc)
 	for i, op := range patch {
 		var err error
 		switch op.Type {
 		case jsondiff.OperationAdd:
-			doc, err = mutate(doc, op.Path, func(c any, tok string) (any, error) { return addAt(c, tok, deepCopy(op.Value)) })
+			doc, err = mutate(doc, op.Path, func(c any, tok string) (any, error) { return addAt(c, tok, Clone(op.Value)) })
 		case jsondiff.OperationRemove:
 			doc, err = mutate(doc, op.Path, removeAt)
 		case jsondiff.OperationReplace:
@@ -29,7 +29,7 @@ func applyPatch(doc any, patch jsondiff.Patch) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				return addAt(c, tok, deepCopy(op.Value))
+				return addAt(c, tok, Clone(op.Value))
 			})
 		case jsondiff.OperationTest:
 			var v any
@@ -46,7 +46,7 @@ func applyPatch(doc any, patch jsondiff.Patch) (any, error) {
 					break
 				}
 			}
-			doc, err = mutate(doc, op.Path, func(c any, tok string) (any, error) { return addAt(c, tok, deepCopy(v)) })
+			doc, err = mutate(doc, op.Path, func(c any, tok string) (any, error) { return addAt(c, tok, Clone(v)) })
 		default:
 			err = fmt.Errorf("unknown op %q", op.Type)
 		}
@@ -201,7 +201,7 @@ func roundTripPatch(t testing.TB, live, desired map[string]any, opts ...jsondiff
 		w, _ := CanonicalJSON(want)
 		t.Fatalf("applying %s to live\n got %s\nwant %s", wire, g, w)
 	}
-	if d := Diff("queue", "q", desired, got.(map[string]any)); len(d) != 0 {
+	if d := Diff(desired, got.(map[string]any)); len(d) != 0 {
 		t.Fatalf("after applying %s, Diff(desired, result) = %v, want none", wire, d)
 	}
 	return p

@@ -18,6 +18,7 @@ import (
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
@@ -32,7 +33,7 @@ import (
 // (routing.Parse, Compile, PlanLive, which must find no changes). `routekeeper
 // export` and `routekeeper plan` each do exactly one such read.
 //
-//   - list: how routekeeper reads (drift.ReadLive): list endpoints only, pages
+//   - list: how routekeeper reads (live.Read): list endpoints only, pages
 //     concurrently inside the client's budget.
 //   - per-entity: the baseline a naive tool uses: list ids, then one GET per
 //     skill, queue and worktype. At full size that is ~6,200 GETs, which the
@@ -99,9 +100,9 @@ func timeoutLeft() (time.Duration, bool) {
 	return d - time.Since(benchStart), true
 }
 
-func benchExportPlan(b *testing.B, org sim.GenerateOptions, perEntity bool) {
+func benchExportPlan(b *testing.B, gen sim.GenerateOptions, perEntity bool) {
 	s := sim.New(sim.Options{RequestsPerMinute: benchRPM})
-	if err := s.Load(sim.Generate(org)); err != nil {
+	if err := s.Load(sim.Generate(gen)); err != nil {
 		b.Fatal(err)
 	}
 	s.SetFaults(sim.Faults{Latency: 50 * time.Millisecond})
@@ -142,16 +143,16 @@ func benchExportPlan(b *testing.B, org sim.GenerateOptions, perEntity bool) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		var live *drift.Live
+		var org *live.Org
 		if perEntity {
-			live, err = readPerEntity(ctx, c)
+			org, err = readPerEntity(ctx, c)
 		} else {
-			live, err = drift.ReadLive(ctx, c, nil)
+			org, err = live.Read(ctx, c, nil)
 		}
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg, err := live.Config("bench")
+		cfg, err := exportOf(org, "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -167,11 +168,11 @@ func benchExportPlan(b *testing.B, org sim.GenerateOptions, perEntity bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		plan, err := drift.PlanLive(d, live, drift.PlanOptions{})
+		plan, err := planOf(b, d, org, drift.PlanOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if plan.HasChanges() || plan.Summary.Unchanged != org.Queues+org.Skills+org.Worktypes {
+		if plan.HasChanges() || plan.Summary.Unchanged != gen.Queues+gen.Skills+gen.Worktypes {
 			b.Fatalf("plan of an export against its org: %+v, want no changes", plan.Summary)
 		}
 	}
@@ -192,8 +193,8 @@ func benchExportPlan(b *testing.B, org sim.GenerateOptions, perEntity bool) {
 // (as a reader that refreshes one object per call does). It goes through ReadLive with a
 // reader whose entity lists are answered by one GET per object, so the assembly (names,
 // deleted skills, duplicate names) is ReadLive's own and only the reads differ.
-func readPerEntity(ctx context.Context, c *genesys.Client) (*drift.Live, error) {
-	return drift.ReadLive(ctx, perEntityReader{c}, nil)
+func readPerEntity(ctx context.Context, c *genesys.Client) (*live.Org, error) {
+	return live.Read(ctx, perEntityReader{c}, nil)
 }
 
 // perEntityReader lists ids, then GETs each object (16 at a time, inside the client's

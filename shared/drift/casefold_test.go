@@ -6,32 +6,34 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 // caseLive is a live org whose names differ from caseConfig's only in case.
-func caseLive(t *testing.T) *drift.Live {
+func caseLive(t *testing.T) *live.Org {
 	t.Helper()
-	n := drift.NewNames(nil, nil, nil, nil)
-	n.Add(drift.KindSkill, "sk-1", "English")
-	n.Add(drift.KindQueue, "q-1", "Claims")
-	n.Add(drift.KindWorkbin, "wb-1", "Claims Work")
-	live := &drift.Live{Names: n, Skills: map[string]*drift.Entity{}, Queues: map[string]*drift.Entity{}, Worktypes: map[string]*drift.Entity{}}
+	n := live.NewNames(nil, nil, nil, nil)
+	n.Add(entity.Skill, "sk-1", "English")
+	n.Add(entity.Queue, "q-1", "Claims")
+	n.Add(entity.Workbin, "wb-1", "Claims Work")
+	org := &live.Org{Names: n, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
 	for _, e := range []struct {
-		kind string
+		kind entity.Kind
 		raw  map[string]any
 	}{
-		{drift.KindSkill, map[string]any{"id": "sk-1", "name": "English"}},
-		{drift.KindQueue, map[string]any{"id": "q-1", "name": "Claims", "description": "d"}},
-		{drift.KindWorktype, map[string]any{"id": "wt-1", "name": "Claim Tasks", "defaultWorkbin": map[string]any{"id": "wb-1"}}},
+		{entity.Skill, map[string]any{"id": "sk-1", "name": "English"}},
+		{entity.Queue, map[string]any{"id": "q-1", "name": "Claims", "description": "d"}},
+		{entity.Worktype, map[string]any{"id": "wt-1", "name": "Claim Tasks", "defaultWorkbin": map[string]any{"id": "wb-1"}}},
 	} {
-		ent, err := drift.NewEntity(e.kind, e.raw, n)
+		ent, err := live.NewEntity(e.kind, e.raw, n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		live.Kind(e.kind)[ent.Name] = ent
+		org.Kind(e.kind)[ent.Name] = ent
 	}
-	return live
+	return org
 }
 
 const caseConfig = `apiVersion: routekeeper/v1
@@ -55,9 +57,9 @@ func TestPlanLiveMatchesNamesIgnoringCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := caseLive(t)
+	org := caseLive(t)
 	for _, prune := range []bool{false, true} {
-		plan, err := drift.PlanLive(d, live, drift.PlanOptions{Prune: prune})
+		plan, err := planOf(t, d, org, drift.PlanOptions{Prune: prune})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +70,7 @@ func TestPlanLiveMatchesNamesIgnoringCase(t *testing.T) {
 		// Queue and worktype: renamed by an update found by the live name.
 		var got []string
 		for _, c := range plan.Changes {
-			got = append(got, string(c.Action)+" "+c.Kind+" "+c.Name+" id="+c.ID+" desired.name="+c.Desired["name"].(string))
+			got = append(got, string(c.Action)+" "+string(c.Kind)+" "+c.Name+" id="+c.ID+" desired.name="+c.Desired["name"].(string))
 			if len(c.Differences) != 1 || c.Differences[0].Path != "name" {
 				t.Errorf("%s %q: differences %+v, want one at name", c.Kind, c.Name, c.Differences)
 			}
@@ -85,10 +87,10 @@ func TestPlanLiveMatchesNamesIgnoringCase(t *testing.T) {
 			var body map[string]any
 			var err error
 			switch c.Kind {
-			case drift.KindQueue:
-				body, err = drift.QueueBody(live.Queues[c.Name].Raw, c.Desired, live.Names)
-			case drift.KindWorktype:
-				body, err = drift.WorktypePatch(c.Desired, live.Names)
+			case entity.Queue:
+				body, err = live.QueueBody(org.Queues[c.Name].Raw, c.Desired, org.Names)
+			case entity.Worktype:
+				body, err = live.WorktypePatch(c.Desired, org.Names)
 			}
 			if err != nil || body["name"] != c.Desired["name"] {
 				t.Errorf("%s %q: body name %v (err %v), want %q", c.Kind, c.Name, body["name"], err, c.Desired["name"])
@@ -111,12 +113,12 @@ func TestPlanLiveMatchesNamesIgnoringCase(t *testing.T) {
 func TestPlanLiveExactMatchWinsOverCase(t *testing.T) {
 	// Live holds both "Claims" and (against Genesys's rule) "claims": the config's
 	// "claims" is the exact one, and "Claims" stays unmanaged.
-	live := caseLive(t)
-	extra, err := drift.NewEntity(drift.KindQueue, map[string]any{"id": "q-2", "name": "claims", "description": "d"}, live.Names)
+	org := caseLive(t)
+	extra, err := live.NewEntity(entity.Queue, map[string]any{"id": "q-2", "name": "claims", "description": "d"}, org.Names)
 	if err != nil {
 		t.Fatal(err)
 	}
-	live.Queues["claims"] = extra
+	org.Queues["claims"] = extra
 	cfg, err := routing.Parse("dev.yaml", []byte("apiVersion: routekeeper/v1\nqueues:\n  - name: claims\n    description: d\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +127,7 @@ func TestPlanLiveExactMatchWinsOverCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := drift.PlanLive(d, live, drift.PlanOptions{})
+	plan, err := planOf(t, d, org, drift.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,17 +141,17 @@ func TestCompareSnapshotsMatchesNamesIgnoringCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	left, err := drift.SnapshotOfConfig("dev.yaml", cfg)
+	left, err := configSide(t, "dev.yaml", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	right := drift.SnapshotOfLive("env:prod", caseLive(t))
-	r := drift.CompareSnapshots(left, right, drift.CompareOptions{OnlyDeclared: true})
-	if got, want := r.Summary, (drift.DriftSummary{Different: 3}); got != want {
+	right := drift.LiveSide("env:prod", caseLive(t))
+	r := drift.Compare(left, right, drift.CompareOptions{OnlyDeclared: true})
+	if got, want := r.Summary, (drift.ReportSummary{Different: 3}); got != want {
 		t.Errorf("summary = %+v, want %+v; entities %+v", got, want, r.Entities)
 	}
 	for _, e := range r.Entities {
-		if e.Status != drift.DriftDifferent || len(e.Differences) != 1 || e.Differences[0].Path != "name" || e.Differences[0].Change != "changed" {
+		if e.Status != drift.Different || len(e.Differences) != 1 || e.Differences[0].Path != "name" || e.Differences[0].Change != "changed" {
 			t.Errorf("%s %q: %s %+v, want different at name only", e.Kind, e.Name, e.Status, e.Differences)
 		}
 	}

@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
+	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
 // fixtureReader serves a sim.Fixture as the list endpoints would, without a
@@ -108,23 +111,23 @@ func TestExportOfGeneratedOrgsValidates(t *testing.T) {
 			applied = append(applied, q.name)
 		}
 		t.Run(fmt.Sprintf("seed %d %q", seed, applied), func(t *testing.T) {
-			live, err := drift.ReadLive(ctx, fixtureReader{f}, nil)
+			org, err := live.Read(ctx, fixtureReader{f}, nil)
 			if err != nil {
 				t.Fatalf("ReadLive: %v", err)
 			}
-			cfg, err := live.Config("dev")
+			cfg, err := exportOf(org, "dev")
 			if err != nil {
 				t.Fatalf("export: %v", err)
 			}
-			back, _, plan := planExport(t, cfg, live)
+			back, _, plan := planExport(t, cfg, org)
 			if plan.HasChanges() {
 				t.Fatalf("plan of the export against its org: %d changes, %d conflicts, want none; first change %+v", len(plan.Changes), len(plan.Conflicts), plan.Changes)
 			}
-			snap, err := drift.SnapshotOfConfig("export.yaml", back)
+			snap, err := configSide(t, "export.yaml", back)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep := drift.CompareSnapshots(snap, drift.SnapshotOfLive("org", live), drift.CompareOptions{}); rep.HasDrift() {
+			if rep := drift.Compare(snap, drift.LiveSide("org", org), drift.CompareOptions{}); rep.HasDrift() {
 				t.Errorf("diff of the export with its org: %+v", rep.Entities)
 			}
 		})
@@ -136,14 +139,14 @@ func TestExportOfGeneratedOrgsValidates(t *testing.T) {
 func TestExportSaysWhatItCannotRepresent(t *testing.T) {
 	f := sim.Generate(sim.GenerateOptions{Queues: 3, Seed: 1})
 	f.Queues[1]["mediaSettings"].(map[string]any)["call"].(map[string]any)["alertingTimeoutSeconds"] = 7.5
-	live, err := drift.ReadLive(context.Background(), fixtureReader{f}, nil)
+	org, err := live.Read(context.Background(), fixtureReader{f}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = live.Config("dev")
-	var ee *drift.ExportError
+	_, err = exportOf(org, "dev")
+	var ee *routing.ExportError
 	if !errors.As(err, &ee) {
-		t.Fatalf("export of a fractional alertingTimeoutSeconds: err %v, want *drift.ExportError", err)
+		t.Fatalf("export of a fractional alertingTimeoutSeconds: err %v, want *routing.ExportError", err)
 	}
 	if ee.Kind != "queue" || ee.Name != f.Queues[1]["name"] || ee.ID != f.Queues[1]["id"] || ee.Path != "mediaSettings.call.alertingTimeoutSeconds" {
 		t.Errorf("ExportError = %+v, want queue %q id %s at mediaSettings.call.alertingTimeoutSeconds", ee, f.Queues[1]["name"], f.Queues[1]["id"])
@@ -157,19 +160,19 @@ func TestQueueBodyKeepsUntypedGroup(t *testing.T) {
 	raw := map[string]any{"id": "q-1", "name": "Claims", "acwSettings": map[string]any{"wrapupPrompt": "MANDATORY", "timeoutMs": 30000},
 		"conditionalGroupRouting": map[string]any{"rules": []any{map[string]any{"metric": "EstimatedWaitTime",
 			"groups": []any{map[string]any{"id": "g-1", "name": "Overflow Agents"}}}}}}
-	doc, err := drift.CanonicalQueue(raw, nil)
+	doc, err := live.CanonicalQueue(raw, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := doc["acwSettings"].(map[string]any)["timeoutMs"]; ok {
 		t.Errorf("canonical acwSettings = %v, want the inert timeoutMs (prompt MANDATORY) left out", doc["acwSettings"])
 	}
-	body, err := drift.QueueBody(raw, doc, nil)
+	body, err := live.QueueBody(raw, doc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := body["conditionalGroupRouting"].(map[string]any)["rules"].([]any)[0].(map[string]any)["groups"].([]any)[0]
-	if want := map[string]any{"id": "g-1", "name": "Overflow Agents"}; !drift.Equal(g, want) {
+	if want := map[string]any{"id": "g-1", "name": "Overflow Agents"}; !document.Equal(g, want) {
 		t.Errorf("body group = %v, want %v", g, want)
 	}
 	if got := body["acwSettings"].(map[string]any)["timeoutMs"]; got != 30000 {

@@ -10,13 +10,13 @@ import (
 )
 
 func TestCompareSnapshotsLocations(t *testing.T) {
-	parse := func(name, text string) *drift.Snapshot {
+	parse := func(name, text string) *drift.Side {
 		t.Helper()
 		cfg, err := routing.Parse(name, []byte(text))
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := drift.SnapshotOfConfig(name, cfg)
+		s, err := configSide(t, name, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func TestCompareSnapshotsLocations(t *testing.T) {
 		"  - name: claims\n"+ // 3
 		"    enableTranscription: false\n"+ // 4
 		"  - name: Billing\n") // 5
-	r := drift.CompareSnapshots(left, right, drift.CompareOptions{OnlyDeclared: false})
+	r := drift.Compare(left, right, drift.CompareOptions{OnlyDeclared: false})
 	type loc struct{ Kind, Name, Path, Left, Right string }
 	var got []loc
 	str := func(l *drift.Location) string {
@@ -43,9 +43,9 @@ func TestCompareSnapshotsLocations(t *testing.T) {
 		return l.String()
 	}
 	for _, e := range r.Entities {
-		got = append(got, loc{e.Kind, e.Name, "", str(e.LeftAt), str(e.RightAt)})
+		got = append(got, loc{string(e.Kind), e.Name, "", str(e.LeftAt), str(e.RightAt)})
 		for _, d := range e.Differences {
-			got = append(got, loc{e.Kind, e.Name, d.Path, str(d.LeftAt), str(d.RightAt)})
+			got = append(got, loc{string(e.Kind), e.Name, d.Path, str(d.LeftAt), str(d.RightAt)})
 		}
 	}
 	want := []loc{

@@ -10,8 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
@@ -37,21 +40,21 @@ func TestReadLiveExportPlanRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s, c := simOrg(t, sim.GenerateOptions{Queues: 120, Skills: 60, Worktypes: 25, Seed: 11})
 	var calls []int
-	live, err := drift.ReadLive(ctx, c, func(done, total int) { calls = append(calls, done) })
+	org, err := live.Read(ctx, c, func(done, total int) { calls = append(calls, done) })
 	if err != nil {
 		t.Fatalf("ReadLive: %v", err)
 	}
-	if got, want := len(live.Queues), 120; got != want {
+	if got, want := len(org.Queues), 120; got != want {
 		t.Errorf("len(live.Queues) = %d, want %d", got, want)
 	}
-	if got, want := len(live.Skills), 60; got != want {
+	if got, want := len(org.Skills), 60; got != want {
 		t.Errorf("len(live.Skills) = %d, want %d", got, want)
 	}
-	if got, want := len(live.Worktypes), 25; got != want {
+	if got, want := len(org.Worktypes), 25; got != want {
 		t.Errorf("len(live.Worktypes) = %d, want %d", got, want)
 	}
-	if len(live.Warnings) != 0 {
-		t.Errorf("Warnings = %q, want none", live.Warnings)
+	if len(org.Warnings) != 0 {
+		t.Errorf("Warnings = %q, want none", org.Warnings)
 	}
 	if len(calls) == 0 {
 		t.Errorf("progress never called")
@@ -63,14 +66,14 @@ func TestReadLiveExportPlanRoundTrip(t *testing.T) {
 		}
 	}
 
-	cfg, err := live.Config("dev")
+	cfg, err := exportOf(org, "dev")
 	if err != nil {
 		t.Fatalf("Config: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("exported config does not validate: %v", err)
 	}
-	back, d, plan := planExport(t, cfg, live)
+	back, d, plan := planExport(t, cfg, org)
 	if plan.HasChanges() {
 		t.Fatalf("plan of an export against the same org has %d changes, want none; first: %+v", len(plan.Changes), plan.Changes[0])
 	}
@@ -85,11 +88,11 @@ func TestReadLiveExportPlanRoundTrip(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("EditQueue: %v", err)
 	}
-	live2, err := drift.ReadLive(ctx, c, nil)
+	live2, err := live.Read(ctx, c, nil)
 	if err != nil {
 		t.Fatalf("ReadLive after edit: %v", err)
 	}
-	plan, err = drift.PlanLive(d, live2, drift.PlanOptions{})
+	plan, err = planOf(t, d, live2, drift.PlanOptions{})
 	if err != nil {
 		t.Fatalf("PlanLive after edit: %v", err)
 	}
@@ -100,14 +103,14 @@ func TestReadLiveExportPlanRoundTrip(t *testing.T) {
 	if ch.Kind != "queue" || ch.Name != back.Queues[3].Name || ch.ID != qid || ch.Action != drift.ActionUpdate {
 		t.Errorf("change = %s %q id %s %s, want queue %q id %s update", ch.Kind, ch.Name, ch.ID, ch.Action, back.Queues[3].Name, qid)
 	}
-	if ch.BaseETag != live2.Queues[ch.Name].ETag || ch.BaseETag == live.Queues[ch.Name].ETag {
-		t.Errorf("BaseETag = %s, want the edited live ETag %s (old %s)", ch.BaseETag, live2.Queues[ch.Name].ETag, live.Queues[ch.Name].ETag)
+	if ch.BaseETag != live2.Queues[ch.Name].ETag || ch.BaseETag == org.Queues[ch.Name].ETag {
+		t.Errorf("BaseETag = %s, want the edited live ETag %s (old %s)", ch.BaseETag, live2.Queues[ch.Name].ETag, org.Queues[ch.Name].ETag)
 	}
 	if len(ch.Differences) != 1 {
 		t.Fatalf("differences = %+v, want 1", ch.Differences)
 	}
 	diff := ch.Differences[0]
-	if diff.Path != "mediaSettings.call.alertingTimeoutSeconds" || !drift.Equal(diff.Live, 47) || drift.Equal(diff.Desired, 47) || diff.Change != drift.ChangeChanged {
+	if diff.Path != "mediaSettings.call.alertingTimeoutSeconds" || !document.Equal(diff.Live, 47) || document.Equal(diff.Desired, 47) || diff.Delta != document.Changed {
 		t.Errorf("difference = %+v, want mediaSettings.call.alertingTimeoutSeconds changed, live 47", diff)
 	}
 	if diff.Desired == nil {
@@ -119,11 +122,11 @@ func TestReadLiveDeterministic(t *testing.T) {
 	ctx := context.Background()
 	_, c := simOrg(t, sim.GenerateOptions{Queues: 40, Skills: 30, Worktypes: 10, Seed: 3})
 	export := func() string {
-		live, err := drift.ReadLive(ctx, c, nil)
+		org, err := live.Read(ctx, c, nil)
 		if err != nil {
 			t.Fatalf("ReadLive: %v", err)
 		}
-		cfg, err := live.Config("")
+		cfg, err := exportOf(org, "")
 		if err != nil {
 			t.Fatalf("Config: %v", err)
 		}
@@ -151,21 +154,21 @@ func TestReadLiveNamesLanguages(t *testing.T) {
 	for _, l := range f.Languages {
 		language[l["id"].(string)] = l["name"].(string)
 	}
-	live, err := drift.ReadLive(ctx, c, nil)
+	org, err := live.Read(ctx, c, nil)
 	if err != nil {
 		t.Fatalf("ReadLive: %v", err)
 	}
 	if got := s.Calls()["GET /api/v2/routing/languages"]; got != 1 {
 		t.Errorf("ReadLive listed languages %d times, want 1", got)
 	}
-	if len(live.Warnings) != 0 {
-		t.Errorf("Warnings = %q, want none", live.Warnings)
+	if len(org.Warnings) != 0 {
+		t.Errorf("Warnings = %q, want none", org.Warnings)
 	}
 	var target string // a worktype whose language is not English
 	withLanguage := 0
 	for _, wt := range f.Worktypes {
 		name := wt["name"].(string)
-		e := live.Worktypes[name]
+		e := org.Worktypes[name]
 		if e == nil {
 			t.Fatalf("worktype %q not read", name)
 		}
@@ -192,13 +195,13 @@ func TestReadLiveNamesLanguages(t *testing.T) {
 	}
 
 	// The exported config names languages, and plans clean against the org.
-	cfg, err := live.Config("dev")
+	cfg, err := exportOf(org, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
 	english := "English"
 	for i := range cfg.Worktypes {
-		if l := cfg.Worktypes[i].DefaultLanguage; l != nil && strings.HasPrefix(*l, drift.IDPrefix) {
+		if l := cfg.Worktypes[i].DefaultLanguage; l != nil && strings.HasPrefix(*l, entity.IDPrefix) {
 			t.Errorf("exported worktype %q has defaultLanguage %q, want a name", cfg.Worktypes[i].Name, *l)
 		}
 		if cfg.Worktypes[i].Name == target {
@@ -209,7 +212,7 @@ func TestReadLiveNamesLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := drift.PlanLive(d, live, drift.PlanOptions{})
+	plan, err := planOf(t, d, org, drift.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +223,7 @@ func TestReadLiveNamesLanguages(t *testing.T) {
 
 	// The change's body carries the language's id; Genesys accepts it; the org then plans clean.
 	ch := plan.Changes[0]
-	patch, err := drift.WorktypePatch(ch.Desired, live.Names)
+	patch, err := live.WorktypePatch(ch.Desired, org.Names)
 	if err != nil {
 		t.Fatalf("WorktypePatch: %v", err)
 	}
@@ -231,11 +234,11 @@ func TestReadLiveNamesLanguages(t *testing.T) {
 	if _, err := c.PatchWorktype(ctx, ch.ID, patch); err != nil {
 		t.Fatalf("PatchWorktype: %v", err)
 	}
-	live2, err := drift.ReadLive(ctx, c, nil)
+	live2, err := live.Read(ctx, c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan, err = drift.PlanLive(d, live2, drift.PlanOptions{}); err != nil || plan.HasChanges() {
+	if plan, err = planOf(t, d, live2, drift.PlanOptions{}); err != nil || plan.HasChanges() {
 		t.Errorf("plan after applying: got %+v (%v), want no changes", plan.Changes, err)
 	}
 }
@@ -253,7 +256,7 @@ func (f failingLanguages) ListLanguages(context.Context) ([]genesys.Language, er
 func TestReadLiveLanguagesError(t *testing.T) {
 	_, c := simOrg(t, sim.GenerateOptions{Queues: 2, Worktypes: 2, Seed: 1})
 	boom := errors.New("languages unavailable")
-	_, err := drift.ReadLive(context.Background(), failingLanguages{c, boom}, nil)
+	_, err := live.Read(context.Background(), failingLanguages{c, boom}, nil)
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "languages") {
 		t.Errorf("ReadLive with a failing languages list: got %v, want an error wrapping it that names languages", err)
 	}
@@ -263,30 +266,32 @@ func TestReadLiveLanguagesError(t *testing.T) {
 // reference a deleted skill and queue export as "id:<id>" references, and that export
 // validates and plans with no changes against the org it came from.
 func TestExportWithDeletedReferencesPlansClean(t *testing.T) {
-	n := testNames() // skill sk-old is deleted; q-gone was never listed
+	// Skill sk-old is deleted; q-gone was never listed.
+	n := live.NewNames(nil, []genesys.Skill{{ID: "sk-en", Name: "English"}, {ID: "sk-old", Name: "Old", State: "deleted"}}, nil,
+		[]genesys.Workbin{{ID: "wb-claims", Name: "Claims Work"}})
 	wt := map[string]any{"id": "wt-1", "name": "Claim", "defaultWorkbin": map[string]any{"id": "wb-claims"},
 		"defaultQueue": map[string]any{"id": "q-gone"}, "defaultSkills": []any{map[string]any{"id": "sk-old"}, map[string]any{"id": "sk-en"}}}
 	q := map[string]any{"id": "q-1", "name": "Claims", "bullseye": map[string]any{"rings": []any{
 		map[string]any{"actions": map[string]any{"skillsToRemove": []any{map[string]any{"id": "sk-old"}}}},
 		map[string]any{"expansionCriteria": []any{map[string]any{"type": "TIMEOUT_SECONDS", "threshold": 5}}},
 	}}}
-	live := &drift.Live{Names: n, Skills: map[string]*drift.Entity{}, Queues: map[string]*drift.Entity{}, Worktypes: map[string]*drift.Entity{}}
+	org := &live.Org{Names: n, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
 	for _, e := range []struct {
-		kind string
+		kind entity.Kind
 		raw  map[string]any
-	}{{drift.KindWorktype, wt}, {drift.KindQueue, q}, {drift.KindSkill, map[string]any{"id": "sk-en", "name": "English"}}} {
-		ent, err := drift.NewEntity(e.kind, e.raw, n)
+	}{{entity.Worktype, wt}, {entity.Queue, q}, {entity.Skill, map[string]any{"id": "sk-en", "name": "English"}}} {
+		ent, err := live.NewEntity(e.kind, e.raw, n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		live.Kind(e.kind)[ent.Name] = ent
+		org.Kind(e.kind)[ent.Name] = ent
 	}
-	live.Workbins = []string{"Claims Work"}
-	cfg, err := live.Config("dev")
+	org.Workbins = []string{"Claims Work"}
+	cfg, err := exportOf(org, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := *cfg.Worktypes[0].DefaultQueue, drift.IDPrefix+"q-gone"; got != want {
+	if got, want := *cfg.Worktypes[0].DefaultQueue, entity.IDPrefix+"q-gone"; got != want {
 		t.Errorf("defaultQueue = %q, want %q", got, want)
 	}
 	out, err := routing.MarshalYAML(cfg)
@@ -301,7 +306,7 @@ func TestExportWithDeletedReferencesPlansClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := drift.PlanLive(d, live, drift.PlanOptions{})
+	plan, err := planOf(t, d, org, drift.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +318,7 @@ func TestExportWithDeletedReferencesPlansClean(t *testing.T) {
 // planExport writes cfg (an export of live) as YAML, parses and compiles it back as a user's
 // config would be, and plans it against live (with prune). It returns the parsed config and
 // what it compiles to.
-func planExport(t *testing.T, cfg *routing.Config, live *drift.Live) (*routing.Config, *routing.Desired, *drift.LivePlan) {
+func planExport(t *testing.T, cfg *routing.Config, org *live.Org) (*routing.Config, *routing.Desired, *drift.Plan) {
 	t.Helper()
 	out, err := routing.MarshalYAML(cfg)
 	if err != nil {
@@ -327,7 +332,7 @@ func planExport(t *testing.T, cfg *routing.Config, live *drift.Live) (*routing.C
 	if err != nil {
 		t.Fatalf("Compile(export): %v", err)
 	}
-	plan, err := drift.PlanLive(d, live, drift.PlanOptions{Prune: true})
+	plan, err := planOf(t, d, org, drift.PlanOptions{Prune: true})
 	if err != nil {
 		t.Fatalf("PlanLive: %v", err)
 	}

@@ -1,4 +1,4 @@
-package drift
+package live
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // Request bodies: the inverse of the canonical form
@@ -29,33 +32,48 @@ import (
 //     member, so WorktypePatch leaves a declared division out and a division
 //     change cannot be applied by PATCH).
 //
-// Names resolve through Names; a name written as IDPrefix+id resolves to id.
+// Names resolve through Names; a name written as entity.IDPrefix+id resolves to id.
 // A name that resolves to nothing is an error (*ReferenceError, ErrUnresolved):
 // the object must exist before it is referenced.
 
 // ErrUnresolved is matched by every *ReferenceError.
-var ErrUnresolved = errors.New("drift: reference does not resolve")
+var ErrUnresolved = errors.New("live: reference does not resolve")
 
 // ErrUnmodelled is returned for a managed field the spec does not model.
-var ErrUnmodelled = errors.New("drift: field is not a routekeeper spec field")
+var ErrUnmodelled error = permanentError("live: field is not a routekeeper spec field")
+
+// permanentError is a sentinel error that retrying cannot fix (shared/retry reads its
+// Permanent method).
+type permanentError string
+
+func (e permanentError) Error() string { return string(e) }
+
+// Permanent reports true: see shared/retry.
+func (permanentError) Permanent() bool { return true }
 
 // ReferenceError is a name in managed fields that names no object of its kind
 // in the org.
 type ReferenceError struct {
-	Kind string // kind of the referenced object
-	Name string // the name that did not resolve
-	Path string // where in the managed document
+	Kind entity.Kind // kind of the referenced object
+	Name string      // the name that did not resolve
+	Path string      // where in the managed document
+	// GroupType is the member group's type (TEAM, GROUP, SKILLGROUP) when Kind is Group.
+	GroupType string
 	// Ambiguous are the org's names that differ from Name only in letter case,
 	// when there are several (and so none is the one meant); nil otherwise.
 	Ambiguous []string
 }
 
 func (e *ReferenceError) Error() string {
+	what := string(e.Kind)
+	if e.Kind == entity.Group {
+		what = "member group (" + e.GroupType + ")"
+	}
 	if len(e.Ambiguous) > 1 {
 		return fmt.Sprintf("%s: %s %q matches %d names in the org ignoring case (%s) and none exactly: write the name exactly as the org spells the one you mean",
-			e.Path, e.Kind, e.Name, len(e.Ambiguous), strings.Join(quoteAll(e.Ambiguous), ", "))
+			e.Path, what, e.Name, len(e.Ambiguous), strings.Join(quoteAll(e.Ambiguous), ", "))
 	}
-	return fmt.Sprintf("%s: %s %q does not exist in the org: create it first or fix the name", e.Path, e.Kind, e.Name)
+	return fmt.Sprintf("%s: %s %q does not exist in the org: create it first or fix the name", e.Path, what, e.Name)
 }
 
 func quoteAll(ss []string) []string {
@@ -79,7 +97,7 @@ func QueueBody(raw map[string]any, managed map[string]any, n *Names) (map[string
 	if err != nil {
 		return nil, err
 	}
-	body := Overlay(raw, g)
+	body := document.Overlay(raw, g)
 	// References and ring lists are whole values: an id-only reference must
 	// not keep the old reference's name, and rings were merged one by one.
 	for _, k := range []string{"division", "bullseye", "conditionalGroupRouting"} {
@@ -136,7 +154,7 @@ func dropNulls(m map[string]any) map[string]any {
 	return m
 }
 
-func resolveName(n *Names, kind string, v any, path string) (string, error) {
+func resolveName(n *Names, kind entity.Kind, v any, path string) (string, error) {
 	name, ok := v.(string)
 	if !ok {
 		return "", fmt.Errorf("%s: got %s, want a %s name: %w", path, describe(v), kind, ErrUnmodelled)
@@ -163,11 +181,11 @@ func queueFields(managed map[string]any, n *Names, raw map[string]any) (map[stri
 	for k, v := range managed {
 		switch {
 		case queueSame[k]:
-			g[k] = deepCopy(v)
+			g[k] = document.Clone(v)
 		case v == nil:
 			g[k] = nil
 		case k == "division":
-			id, err := resolveName(n, KindDivision, v, "division")
+			id, err := resolveName(n, entity.Division, v, "division")
 			if err != nil {
 				return nil, err
 			}
@@ -230,9 +248,9 @@ func bullseyeFields(v any, n *Names, raw map[string]any) (map[string]any, error)
 		if err != nil {
 			return nil, err
 		}
-		r := deepCopy(ring).(map[string]any)
+		r := document.Clone(ring).(map[string]any)
 		if actions, ok := ring["actions"].(map[string]any); ok {
-			a := deepCopy(actions).(map[string]any)
+			a := document.Clone(actions).(map[string]any)
 			if str, present := actions["skillsToRemove"]; present && str != nil {
 				names, err := asArray(str, at+".actions.skillsToRemove")
 				if err != nil {
@@ -240,7 +258,7 @@ func bullseyeFields(v any, n *Names, raw map[string]any) (map[string]any, error)
 				}
 				refs := make([]any, 0, len(names))
 				for j, nv := range names {
-					id, err := resolveName(n, KindSkill, nv, index(at+".actions.skillsToRemove", j))
+					id, err := resolveName(n, entity.Skill, nv, index(at+".actions.skillsToRemove", j))
 					if err != nil {
 						return nil, err
 					}
@@ -253,12 +271,12 @@ func bullseyeFields(v any, n *Names, raw map[string]any) (map[string]any, error)
 		// Keep what routekeeper does not model on the live ring (memberGroups).
 		if i < len(liveRings) {
 			if lr, ok := liveRings[i].(map[string]any); ok {
-				r = Overlay(lr, r) // arrays (skillsToRemove) replace, objects merge
+				r = document.Overlay(lr, r) // arrays (skillsToRemove) replace, objects merge
 			}
 		}
 		out = append(out, r)
 	}
-	res := deepCopy(b).(map[string]any)
+	res := document.Clone(b).(map[string]any)
 	res["rings"] = out
 	return res, nil
 }
@@ -287,7 +305,7 @@ func cgrFields(v any, n *Names, raw map[string]any) (map[string]any, error) {
 				id, _ := gm["id"].(string)
 				typ, _ := gm["type"].(string)
 				name, _ := gm["name"].(string)
-				if nn, ok := n.Name(KindGroup, id); ok {
+				if nn, ok := n.Name(entity.Group, id); ok {
 					name = nn
 				}
 				if id != "" && name != "" {
@@ -303,9 +321,9 @@ func cgrFields(v any, n *Names, raw map[string]any) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := deepCopy(rule).(map[string]any)
+		r := document.Clone(rule).(map[string]any)
 		if q, ok := rule["queue"]; ok && q != nil {
-			id, err := resolveName(n, KindQueue, q, at+".queue")
+			id, err := resolveName(n, entity.Queue, q, at+".queue")
 			if err != nil {
 				return nil, err
 			}
@@ -327,8 +345,8 @@ func cgrFields(v any, n *Names, raw map[string]any) (map[string]any, error) {
 				typ, _ := gm["type"].(string)
 				id, ok := groupIDs[groupKey{name, typ}]
 				if !ok {
-					if id, ok = n.resolve(KindGroup, name); !ok {
-						return nil, &ReferenceError{Kind: "member group (" + typ + ")", Name: name, Path: gat}
+					if id, ok = n.resolve(entity.Group, name); !ok {
+						return nil, &ReferenceError{Kind: entity.Group, GroupType: typ, Name: name, Path: gat}
 					}
 				}
 				// Genesys names member groups in responses; sending the name
@@ -344,7 +362,7 @@ func cgrFields(v any, n *Names, raw map[string]any) (map[string]any, error) {
 		}
 		out = append(out, r)
 	}
-	res := deepCopy(c).(map[string]any)
+	res := document.Clone(c).(map[string]any)
 	res["rules"] = out
 	return res, nil
 }
@@ -357,11 +375,14 @@ var worktypeSame = map[string]bool{
 }
 
 // worktypeRefs maps spec reference fields to WorktypeUpdate/WorktypeCreate id members.
-var worktypeRefs = map[string]struct{ member, kind string }{
-	"defaultWorkbin":  {"defaultWorkbinId", KindWorkbin},
-	"defaultQueue":    {"defaultQueueId", KindQueue},
-	"defaultLanguage": {"defaultLanguageId", KindLanguage},
-	"division":        {"divisionId", KindDivision},
+var worktypeRefs = map[string]struct {
+	member string
+	kind   entity.Kind
+}{
+	"defaultWorkbin":  {"defaultWorkbinId", entity.Workbin},
+	"defaultQueue":    {"defaultQueueId", entity.Queue},
+	"defaultLanguage": {"defaultLanguageId", entity.Language},
+	"division":        {"divisionId", entity.Division},
 }
 
 func worktypeFields(managed map[string]any, n *Names, create bool) (map[string]any, error) {
@@ -374,7 +395,7 @@ func worktypeFields(managed map[string]any, n *Names, create bool) (map[string]a
 	for _, k := range keys {
 		v := managed[k]
 		if worktypeSame[k] {
-			b[k] = deepCopy(v)
+			b[k] = document.Clone(v)
 			continue
 		}
 		if k == "defaultSkills" {
@@ -388,7 +409,7 @@ func worktypeFields(managed map[string]any, n *Names, create bool) (map[string]a
 			}
 			ids := make([]any, 0, len(names))
 			for i, nv := range names {
-				id, err := resolveName(n, KindSkill, nv, index("defaultSkills", i))
+				id, err := resolveName(n, entity.Skill, nv, index("defaultSkills", i))
 				if err != nil {
 					return nil, err
 				}

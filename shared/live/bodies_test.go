@@ -1,4 +1,4 @@
-package drift_test
+package live_test
 
 import (
 	"errors"
@@ -6,7 +6,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
+	"github.com/routekeeper/routekeeper/shared/live"
 )
 
 func TestQueueBodyRoundTrip(t *testing.T) {
@@ -27,19 +29,19 @@ func TestQueueBodyRoundTrip(t *testing.T) {
 	  "enableTranscription": true
 	}`)
 	before := mustDecode(liveQueue)
-	body, err := drift.QueueBody(raw, managed, n)
+	body, err := live.QueueBody(raw, managed, n)
 	if err != nil {
 		t.Fatalf("QueueBody: %v", err)
 	}
-	if !drift.Equal(raw, before) {
+	if !document.Equal(raw, before) {
 		t.Errorf("QueueBody modified raw")
 	}
 	// The body, read back as Genesys would return it, contains the managed fields.
-	got, err := drift.CanonicalQueue(body, n)
+	got, err := live.CanonicalQueue(body, n)
 	if err != nil {
 		t.Fatalf("CanonicalQueue(body): %v", err)
 	}
-	if d := drift.Diff("queue", "Claims", managed, got); len(d) != 0 {
+	if d := document.Diff(managed, got); len(d) != 0 {
 		t.Errorf("CanonicalQueue(QueueBody(raw, managed)) differs from managed: %+v", d)
 	}
 	// References are ids, whole.
@@ -59,7 +61,7 @@ func TestQueueBodyRoundTrip(t *testing.T) {
 	}
 	// Unknown and unmanaged raw fields survive the full replace.
 	for _, f := range []string{"queueFlow", "callingPartyName", "enableAudioMonitoring", "defaultMediaLanguage", "acwSettings", "skillEvaluationMethod", "memberCount"} {
-		if !drift.Equal(body[f], raw[f]) {
+		if !document.Equal(body[f], raw[f]) {
 			t.Errorf("body[%q] = %v, want the raw value %v", f, body[f], raw[f])
 		}
 	}
@@ -68,14 +70,14 @@ func TestQueueBodyRoundTrip(t *testing.T) {
 		t.Errorf("unmodelled media settings lost: %v", ms)
 	}
 	call := ms["call"].(map[string]any)
-	if !drift.Equal(call["serviceLevel"], map[string]any{"percentage": 0.9, "durationMs": 20000}) || !drift.Equal(call["autoAnswerAlertToneSeconds"], 0) {
+	if !document.Equal(call["serviceLevel"], map[string]any{"percentage": 0.9, "durationMs": 20000}) || !document.Equal(call["autoAnswerAlertToneSeconds"], 0) {
 		t.Errorf("call settings = %v, want only declared keys changed", call)
 	}
 	if ring0["memberGroups"] == nil {
 		t.Errorf("bullseye ring memberGroups lost: %v", ring0)
 	}
 	// Null removes.
-	body, err = drift.QueueBody(raw, map[string]any{"description": nil}, n)
+	body, err = live.QueueBody(raw, map[string]any{"description": nil}, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,15 +88,15 @@ func TestQueueBodyRoundTrip(t *testing.T) {
 
 func TestNewQueueBody(t *testing.T) {
 	n := testNames()
-	body, err := drift.NewQueueBody(mustDecode(`{"name":"New","division":"Claims","description":null,"bullseye":{"rings":[{"actions":{"skillsToRemove":["id:sk-x"]}},{}]}}`), n)
+	body, err := live.NewQueueBody(mustDecode(`{"name":"New","division":"Claims","description":null,"bullseye":{"rings":[{"actions":{"skillsToRemove":["id:sk-x"]}},{}]}}`), n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := mustDecode(`{"name":"New","division":{"id":"div-claims"},"bullseye":{"rings":[{"actions":{"skillsToRemove":[{"id":"sk-x"}]}},{}]}}`)
-	if !drift.Equal(body, want) {
+	if !document.Equal(body, want) {
 		t.Errorf("NewQueueBody = %v, want %v", body, want)
 	}
-	if _, err := drift.NewQueueBody(map[string]any{"description": "no name"}, n); err == nil {
+	if _, err := live.NewQueueBody(map[string]any{"description": "no name"}, n); err == nil {
 		t.Errorf("NewQueueBody without a name: no error")
 	}
 }
@@ -103,7 +105,7 @@ func TestWorktypeBodies(t *testing.T) {
 	n := testNames()
 	managed := mustDecode(`{"name":"Claim Review","division":"Claims","defaultWorkbin":"Claims Work","defaultQueue":"Claims Overflow",
 		"defaultSkills":["English","German"],"defaultLanguage":"english","defaultPriority":0,"assignmentEnabled":true}`)
-	patch, err := drift.WorktypePatch(managed, n)
+	patch, err := live.WorktypePatch(managed, n)
 	if err != nil {
 		t.Fatalf("WorktypePatch: %v", err)
 	}
@@ -114,7 +116,7 @@ func TestWorktypeBodies(t *testing.T) {
 	}
 
 	// Explicit null clears.
-	patch, err = drift.WorktypePatch(map[string]any{"defaultQueue": nil, "defaultSkills": nil, "defaultLanguage": nil, "description": nil}, n)
+	patch, err = live.WorktypePatch(map[string]any{"defaultQueue": nil, "defaultSkills": nil, "defaultLanguage": nil, "description": nil}, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +125,7 @@ func TestWorktypeBodies(t *testing.T) {
 		t.Errorf("WorktypePatch with nulls (-want +got):\n%s", d)
 	}
 
-	create, err := drift.NewWorktypeBody(managed, n)
+	create, err := live.NewWorktypeBody(managed, n)
 	if err != nil {
 		t.Fatalf("NewWorktypeBody: %v", err)
 	}
@@ -137,31 +139,31 @@ func TestWorktypeBodies(t *testing.T) {
 		create  bool
 		is      error
 	}{
-		{"unknown skill", `{"defaultSkills":["Klingon"]}`, false, drift.ErrUnresolved},
-		{"unknown queue", `{"defaultQueue":"Nowhere"}`, false, drift.ErrUnresolved},
-		{"unmodelled field", `{"statuses":[]}`, false, drift.ErrUnmodelled},
-		{"unknown language", `{"defaultLanguage":"Klingon"}`, false, drift.ErrUnresolved},
-		{"deleted language", `{"defaultLanguage":"Gone"}`, false, drift.ErrUnresolved},
-		{"language of a create", `{"name":"X","defaultWorkbin":"Claims Work","defaultLanguage":"Klingon"}`, true, drift.ErrUnresolved},
+		{"unknown skill", `{"defaultSkills":["Klingon"]}`, false, live.ErrUnresolved},
+		{"unknown queue", `{"defaultQueue":"Nowhere"}`, false, live.ErrUnresolved},
+		{"unmodelled field", `{"statuses":[]}`, false, live.ErrUnmodelled},
+		{"unknown language", `{"defaultLanguage":"Klingon"}`, false, live.ErrUnresolved},
+		{"deleted language", `{"defaultLanguage":"Gone"}`, false, live.ErrUnresolved},
+		{"language of a create", `{"name":"X","defaultWorkbin":"Claims Work","defaultLanguage":"Klingon"}`, true, live.ErrUnresolved},
 		{"clear workbin", `{"defaultWorkbin":null}`, false, nil},
 		{"create without workbin", `{"name":"X"}`, true, nil},
 	}
 	for _, tc := range errs {
 		var err error
 		if tc.create {
-			_, err = drift.NewWorktypeBody(mustDecode(tc.managed), n)
+			_, err = live.NewWorktypeBody(mustDecode(tc.managed), n)
 		} else {
-			_, err = drift.WorktypePatch(mustDecode(tc.managed), n)
+			_, err = live.WorktypePatch(mustDecode(tc.managed), n)
 		}
 		if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) {
 			t.Errorf("%s: error %v, want one matching %v", tc.name, err, tc.is)
 		}
 	}
-	var re *drift.ReferenceError
-	if _, err := drift.WorktypePatch(map[string]any{"defaultLanguage": "Klingon"}, n); !errors.As(err, &re) || re.Kind != drift.KindLanguage || re.Name != "Klingon" || re.Path != "defaultLanguage" {
+	var re *live.ReferenceError
+	if _, err := live.WorktypePatch(map[string]any{"defaultLanguage": "Klingon"}, n); !errors.As(err, &re) || re.Kind != entity.Language || re.Name != "Klingon" || re.Path != "defaultLanguage" {
 		t.Errorf("WorktypePatch with an unknown language: error %v, want a ReferenceError for language Klingon at defaultLanguage", err)
 	}
-	if _, err := drift.QueueBody(mustDecode(liveQueue), map[string]any{"division": "Atlantis"}, n); !errors.As(err, &re) || re.Name != "Atlantis" || re.Path != "division" {
+	if _, err := live.QueueBody(mustDecode(liveQueue), map[string]any{"division": "Atlantis"}, n); !errors.As(err, &re) || re.Name != "Atlantis" || re.Path != "division" {
 		t.Errorf("QueueBody with an unknown division: error %v, want a ReferenceError for Atlantis at division", err)
 	}
 }
@@ -170,7 +172,7 @@ func TestMergeOnCanonicalDocuments(t *testing.T) {
 	// apply's three-way merge works on canonical documents: a disjoint edit
 	// made in the UI (ordering noise included) merges with a planned change.
 	n := testNames()
-	base, err := drift.CanonicalQueue(mustDecode(liveQueue), n)
+	base, err := live.CanonicalQueue(mustDecode(liveQueue), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,12 +181,12 @@ func TestMergeOnCanonicalDocuments(t *testing.T) {
 	theirsRaw["dateModified"] = "2027-01-01T00:00:00Z"
 	groups := theirsRaw["conditionalGroupRouting"].(map[string]any)["rules"].([]any)[0].(map[string]any)["groups"].([]any)
 	groups[0], groups[1] = groups[1], groups[0]
-	theirs, err := drift.CanonicalQueue(theirsRaw, n)
+	theirs, err := live.CanonicalQueue(theirsRaw, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours := drift.Overlay(base, map[string]any{"enableTranscription": true})
-	merged, conflicts := drift.Merge(base, ours, theirs)
+	ours := document.Overlay(base, map[string]any{"enableTranscription": true})
+	merged, conflicts := document.Merge(base, ours, theirs)
 	if len(conflicts) != 0 {
 		t.Fatalf("conflicts = %+v, want none", conflicts)
 	}

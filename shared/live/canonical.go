@@ -1,11 +1,12 @@
-package drift
+package live
 
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // The canonical form of a live entity
@@ -16,7 +17,7 @@ import (
 // field by field with the JSON of a spec and `routekeeper export` is
 // canonical(live) per entity. It is the one canonicalisation: export, plan,
 // diff, apply, the webhook and the drift scan all call it, and ETags are
-// computed over its output (EntityETag). The rules:
+// computed over its output (Entity.ETag). The rules:
 //
 //   - Only the fields the spec models are kept; everything else Genesys sends
 //     (server-managed fields such as id, selfUri, dateCreated, dateModified,
@@ -30,7 +31,7 @@ import (
 //     conditional-group-routing queue and groups. Names come from Names (the
 //     org's lists); a reference whose id Names does not know keeps the name
 //     Genesys embedded in it, if any, and is otherwise written as
-//     IDPrefix+id.
+//     entity.IDPrefix+id.
 //   - Unordered sets are sorted exactly as routing.Canonical sorts them:
 //     defaultSkills and skillsToRemove by name, conditional-group-routing
 //     groups by type then name. Ordered lists (routingRules, bullseye rings,
@@ -61,18 +62,19 @@ import (
 
 // ErrNotCanonical is matched by every *ShapeError: a live document that cannot
 // be put in canonical form.
-var ErrNotCanonical = errors.New("drift: live entity has no canonical form")
+var ErrNotCanonical error = permanentError("live: live entity has no canonical form")
 
 // ShapeError reports a live document whose field does not have the JSON type
 // the spec models.
 type ShapeError struct {
-	Kind, Name string // entity
-	Path       string // field, e.g. mediaSettings.call.alertingTimeoutSeconds
-	Msg        string
+	Kind entity.Kind // entity
+	Name string
+	Path string // field, e.g. mediaSettings.call.alertingTimeoutSeconds
+	Msg  string
 }
 
 func (e *ShapeError) Error() string {
-	who := e.Kind
+	who := string(e.Kind)
 	if e.Name != "" {
 		who += fmt.Sprintf(" %q", e.Name)
 	}
@@ -85,49 +87,53 @@ func (e *ShapeError) Error() string {
 // Is reports whether target is ErrNotCanonical.
 func (e *ShapeError) Is(target error) bool { return target == ErrNotCanonical }
 
+// Permanent reports true: a document Genesys sent in another shape stays in that shape
+// (shared/retry).
+func (e *ShapeError) Permanent() bool { return true }
+
 // Unresolved is a reference whose id Names does not know and Genesys did not
-// name; the canonical form holds IDPrefix+ID for it.
+// name; the canonical form holds entity.IDPrefix+ID for it.
 type Unresolved struct {
-	Kind string // kind of the referenced object, e.g. "skill"
+	Kind entity.Kind // kind of the referenced object, e.g. "skill"
 	ID   string
 	Path string // where, in the referencing entity
 }
 
 // CanonicalSkill returns the canonical form of a live routing skill: {"name"}.
 func CanonicalSkill(raw map[string]any, n *Names) (map[string]any, error) {
-	c := &canonicaliser{n: n, kind: KindSkill}
+	c := &canonicaliser{n: n, kind: entity.Skill}
 	return c.skill(raw)
 }
 
 // CanonicalQueue returns the canonical form of a live routing queue.
 func CanonicalQueue(raw map[string]any, n *Names) (map[string]any, error) {
-	c := &canonicaliser{n: n, kind: KindQueue}
+	c := &canonicaliser{n: n, kind: entity.Queue}
 	return c.queue(raw)
 }
 
 // CanonicalWorktype returns the canonical form of a live worktype.
 func CanonicalWorktype(raw map[string]any, n *Names) (map[string]any, error) {
-	c := &canonicaliser{n: n, kind: KindWorktype}
+	c := &canonicaliser{n: n, kind: entity.Worktype}
 	return c.worktype(raw)
 }
 
 // Canonical dispatches on kind ("skill", "queue" or "worktype").
-func Canonical(kind string, raw map[string]any, n *Names) (map[string]any, error) {
+func Canonical(kind entity.Kind, raw map[string]any, n *Names) (map[string]any, error) {
 	doc, _, err := canonical(kind, raw, n)
 	return doc, err
 }
 
 // canonical is Canonical that also reports the unresolved references.
-func canonical(kind string, raw map[string]any, n *Names) (map[string]any, []Unresolved, error) {
+func canonical(kind entity.Kind, raw map[string]any, n *Names) (map[string]any, []Unresolved, error) {
 	c := &canonicaliser{n: n, kind: kind}
 	var doc map[string]any
 	var err error
 	switch kind {
-	case KindSkill:
+	case entity.Skill:
 		doc, err = c.skill(raw)
-	case KindQueue:
+	case entity.Queue:
 		doc, err = c.queue(raw)
-	case KindWorktype:
+	case entity.Worktype:
 		doc, err = c.worktype(raw)
 	default:
 		return nil, nil, fmt.Errorf("canonicalise: unknown kind %q: use skill, queue or worktype", kind)
@@ -135,20 +141,10 @@ func canonical(kind string, raw map[string]any, n *Names) (map[string]any, []Unr
 	return doc, c.unresolved, err
 }
 
-// EntityETag returns the ETag of a live entity: ETag of its canonical form.
-// It is documented in the package doc: "sha256:" + hex SHA-256 of the
-// canonical JSON of Canonical(kind, raw, n).
-func EntityETag(kind string, raw map[string]any, n *Names) (string, error) {
-	doc, err := Canonical(kind, raw, n)
-	if err != nil {
-		return "", err
-	}
-	return ETag(doc)
-}
-
 type canonicaliser struct {
 	n          *Names
-	kind, name string
+	kind       entity.Kind
+	name       string
 	unresolved []Unresolved
 }
 
@@ -269,7 +265,7 @@ func (c *canonicaliser) element(v any, path string) (map[string]any, error) {
 }
 
 // refName names a reference object ({id, name?, selfUri?}) to an object of kind.
-func (c *canonicaliser) refName(kind string, v any, path string) (string, error) {
+func (c *canonicaliser) refName(kind entity.Kind, v any, path string) (string, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return "", c.errorf(path, "got %s, want a reference object {\"id\": ...}", describe(v))
@@ -289,11 +285,11 @@ func (c *canonicaliser) refName(kind string, v any, path string) (string, error)
 		return embedded, nil
 	}
 	c.unresolved = append(c.unresolved, Unresolved{Kind: kind, ID: id, Path: path})
-	return IDPrefix + id, nil
+	return entity.IDPrefix + id, nil
 }
 
 // ref copies src[key] as a name into dst[key] when present.
-func (c *canonicaliser) ref(dst, src map[string]any, key, kind, path string) error {
+func (c *canonicaliser) ref(dst, src map[string]any, key string, kind entity.Kind, path string) error {
 	v, ok := src[key]
 	if !ok || v == nil {
 		return nil
@@ -307,7 +303,7 @@ func (c *canonicaliser) ref(dst, src map[string]any, key, kind, path string) err
 }
 
 // refNames turns an array of references into a sorted array of names.
-func (c *canonicaliser) refNames(kind string, arr []any, path string) ([]any, error) {
+func (c *canonicaliser) refNames(kind entity.Kind, arr []any, path string) ([]any, error) {
 	names := make([]string, 0, len(arr))
 	for i, v := range arr {
 		name, err := c.refName(kind, v, index(path, i))
@@ -356,7 +352,7 @@ func (c *canonicaliser) queue(raw map[string]any) (map[string]any, error) {
 	if err := c.scalars(out, raw, "", tBool, "enableTranscription", "enableManualAssignment"); err != nil {
 		return nil, err
 	}
-	if err := c.ref(out, raw, "division", KindDivision, ""); err != nil {
+	if err := c.ref(out, raw, "division", entity.Division, ""); err != nil {
 		return nil, err
 	}
 
@@ -527,7 +523,7 @@ func (c *canonicaliser) bullseye(out, raw map[string]any) error {
 				return err
 			}
 			if present {
-				if a["skillsToRemove"], err = c.refNames(KindSkill, str, join(at, "actions.skillsToRemove")); err != nil {
+				if a["skillsToRemove"], err = c.refNames(entity.Skill, str, join(at, "actions.skillsToRemove")); err != nil {
 					return err
 				}
 			}
@@ -556,7 +552,7 @@ func (c *canonicaliser) conditionalGroupRouting(out, raw map[string]any) error {
 			return err
 		}
 		o := map[string]any{}
-		if err := c.ref(o, r, "queue", KindQueue, at); err != nil {
+		if err := c.ref(o, r, "queue", entity.Queue, at); err != nil {
 			return err
 		}
 		if err := c.scalars(o, r, at, tString, "metric", "operator"); err != nil {
@@ -573,7 +569,7 @@ func (c *canonicaliser) conditionalGroupRouting(out, raw map[string]any) error {
 			gs := make([]map[string]any, 0, len(groups))
 			for j, gv := range groups {
 				gat := index(join(at, "groups"), j)
-				name, err := c.refName(KindGroup, gv, gat)
+				name, err := c.refName(entity.Group, gv, gat)
 				if err != nil {
 					return err
 				}
@@ -618,11 +614,14 @@ func (c *canonicaliser) worktype(raw map[string]any) (map[string]any, error) {
 	if err := c.scalars(out, raw, "", tBool, "assignmentEnabled"); err != nil {
 		return nil, err
 	}
-	for _, r := range []struct{ key, kind string }{
-		{"division", KindDivision},
-		{"defaultWorkbin", KindWorkbin},
-		{"defaultQueue", KindQueue},
-		{"defaultLanguage", KindLanguage},
+	for _, r := range []struct {
+		key  string
+		kind entity.Kind
+	}{
+		{"division", entity.Division},
+		{"defaultWorkbin", entity.Workbin},
+		{"defaultQueue", entity.Queue},
+		{"defaultLanguage", entity.Language},
 	} {
 		if err := c.ref(out, raw, r.key, r.kind, ""); err != nil {
 			return nil, err
@@ -632,7 +631,7 @@ func (c *canonicaliser) worktype(raw map[string]any) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out["defaultSkills"], err = c.refNames(KindSkill, skills, "defaultSkills"); err != nil {
+	if out["defaultSkills"], err = c.refNames(entity.Skill, skills, "defaultSkills"); err != nil {
 		return nil, err
 	}
 	defaults(out,

@@ -1,4 +1,4 @@
-package drift_test
+package live_test
 
 import (
 	"errors"
@@ -7,12 +7,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 )
 
-func testNames() *drift.Names {
-	n := drift.NewNames(
+func testNames() *live.Names {
+	n := live.NewNames(
 		[]genesys.Division{{ID: "div-home", Name: "Home"}, {ID: "div-claims", Name: "Claims"}},
 		[]genesys.Skill{{ID: "sk-en", Name: "English"}, {ID: "sk-fr", Name: "French"}, {ID: "sk-de", Name: "German"}, {ID: "sk-old", Name: "Old", State: "deleted"}},
 		[]genesys.Queue{{ID: "q-claims", Name: "Claims"}, {ID: "q-over", Name: "Claims Overflow"}},
@@ -23,7 +25,7 @@ func testNames() *drift.Names {
 }
 
 func TestNamesLanguages(t *testing.T) {
-	n := drift.NewNames(nil, nil, nil, nil)
+	n := live.NewNames(nil, nil, nil, nil)
 	n.AddLanguages([]genesys.Language{
 		{ID: "l-en", Name: "English", State: "active"},
 		{ID: "l-fr", Name: "French"}, // no state: listed, so usable
@@ -49,19 +51,19 @@ func TestNamesLanguages(t *testing.T) {
 			var got string
 			var ok bool
 			if tc.byID {
-				got, ok = n.Name(drift.KindLanguage, tc.lookup)
+				got, ok = n.Name(entity.Language, tc.lookup)
 			} else {
-				got, ok = n.ID(drift.KindLanguage, tc.lookup)
+				got, ok = n.ID(entity.Language, tc.lookup)
 			}
 			if got != tc.want || ok != tc.wantOK {
 				t.Errorf("lookup %q: got %q %v, want %q %v", tc.lookup, got, ok, tc.want, tc.wantOK)
 			}
 		})
 	}
-	if got := n.Len(drift.KindLanguage); got != 2 {
+	if got := n.Len(entity.Language); got != 2 {
 		t.Errorf("got %d languages, want 2 (deleted and id-less ones skipped)", got)
 	}
-	if got := n.Len(drift.KindSkill); got != 0 {
+	if got := n.Len(entity.Skill); got != 0 {
 		t.Errorf("languages leaked into skills: got %d skills, want 0", got)
 	}
 }
@@ -144,14 +146,14 @@ func TestCanonical(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("%d_%s", i, tc.kind), func(t *testing.T) {
-			got, err := drift.Canonical(tc.kind, mustDecode(tc.raw), n)
+			got, err := live.Canonical(entity.Kind(tc.kind), mustDecode(tc.raw), n)
 			if err != nil {
 				t.Fatalf("Canonical(%s): %v", tc.kind, err)
 			}
 			want := mustDecode(tc.want)
-			if !drift.Equal(got, want) {
-				gj, _ := drift.CanonicalJSON(got)
-				wj, _ := drift.CanonicalJSON(want)
+			if !document.Equal(got, want) {
+				gj, _ := document.CanonicalJSON(got)
+				wj, _ := document.CanonicalJSON(want)
 				t.Errorf("Canonical(%s) differs (-want +got):\n%s", tc.kind, cmp.Diff(string(wj), string(gj)))
 			}
 			for _, f := range []string{"id", "selfUri", "dateCreated", "dateModified", "modifiedBy", "createdBy", "memberCount", "userMemberCount", "joinedMemberCount", "version", "state", "statuses", "queueFlow"} {
@@ -168,11 +170,11 @@ func TestCanonicalETagStability(t *testing.T) {
 	base := mustDecode(liveQueue)
 	etag := func(raw map[string]any) string {
 		t.Helper()
-		e, err := drift.EntityETag("queue", raw, n)
+		l, err := live.NewEntity(entity.Queue, raw, n)
 		if err != nil {
-			t.Fatalf("EntityETag: %v", err)
+			t.Fatalf("NewEntity: %v", err)
 		}
-		return e
+		return l.ETag
 	}
 	want := etag(base)
 
@@ -193,11 +195,11 @@ func TestCanonicalETagStability(t *testing.T) {
 	}
 	// Reading the same queue through the typed client model gives the same ETag.
 	var q genesys.Queue
-	b, _ := drift.CanonicalJSON(base)
+	b, _ := document.CanonicalJSON(base)
 	if err := q.UnmarshalJSON(b); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := drift.Raw(q)
+	raw, err := live.Raw(q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,17 +234,17 @@ func TestCanonicalUnresolvedAndErrors(t *testing.T) {
 	n := testNames()
 	raw := mustDecode(`{"name":"W","defaultSkills":[{"id":"sk-old"},{"id":"sk-en"}],"defaultQueue":{"id":"q-gone"},"division":{"id":"div-x","name":"Embedded"},
 		"defaultLanguage":{"id":"lang-xx","selfUri":"/api/v2/routing/languages/lang-xx"}}`)
-	got, err := drift.CanonicalWorktype(raw, n)
+	got, err := live.CanonicalWorktype(raw, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A deleted skill or language and an unknown queue keep their ids; an embedded name is used.
-	if !drift.Equal(got["defaultSkills"], []any{"English", "id:sk-old"}) || got["defaultQueue"] != "id:q-gone" || got["division"] != "Embedded" || got["defaultLanguage"] != "id:lang-xx" {
+	if !document.Equal(got["defaultSkills"], []any{"English", "id:sk-old"}) || got["defaultQueue"] != "id:q-gone" || got["division"] != "Embedded" || got["defaultLanguage"] != "id:lang-xx" {
 		t.Errorf("unresolved references: got defaultSkills %v, defaultQueue %v, division %v, defaultLanguage %v",
 			got["defaultSkills"], got["defaultQueue"], got["division"], got["defaultLanguage"])
 	}
 	raw["defaultLanguage"] = map[string]any{"id": "lang-en", "selfUri": "/api/v2/routing/languages/lang-en"}
-	if got, err := drift.CanonicalWorktype(raw, n); err != nil || got["defaultLanguage"] != "english" {
+	if got, err := live.CanonicalWorktype(raw, n); err != nil || got["defaultLanguage"] != "english" {
 		t.Errorf("defaultLanguage {id: lang-en}: got %v (%v), want the listed name english", got["defaultLanguage"], err)
 	}
 
@@ -255,29 +257,29 @@ func TestCanonicalUnresolvedAndErrors(t *testing.T) {
 		{"queue", `{"name":"Q","bullseye":{"rings":[{"actions":{"skillsToRemove":[1]}}]}}`, "bullseye.rings[0].actions.skillsToRemove[0]"},
 	}
 	for _, tc := range bad {
-		_, err := drift.Canonical(tc.kind, mustDecode(tc.raw), n)
-		var se *drift.ShapeError
-		if !errors.Is(err, drift.ErrNotCanonical) || !errors.As(err, &se) || se.Path != tc.path {
+		_, err := live.Canonical(entity.Kind(tc.kind), mustDecode(tc.raw), n)
+		var se *live.ShapeError
+		if !errors.Is(err, live.ErrNotCanonical) || !errors.As(err, &se) || se.Path != tc.path {
 			t.Errorf("Canonical(%s, %s) error = %v, want a ShapeError at %s", tc.kind, tc.raw, err, tc.path)
 		}
 	}
-	if _, err := drift.Canonical("workbin", map[string]any{"name": "x"}, n); err == nil {
+	if _, err := live.Canonical("workbin", map[string]any{"name": "x"}, n); err == nil {
 		t.Errorf("Canonical(workbin): no error for an unmanaged kind")
 	}
 }
 
 func TestManagedOnlyDiff(t *testing.T) {
 	n := testNames()
-	live, err := drift.CanonicalQueue(mustDecode(liveQueue), n)
+	lq, err := live.CanonicalQueue(mustDecode(liveQueue), n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The spec declares three fields; everything else on the live queue is unmanaged.
 	desired := mustDecode(`{"name":"Claims","division":"Home","mediaSettings":{"call":{"alertingTimeoutSeconds":8}},"enableManualAssignment":true}`)
-	got := drift.Diff("queue", "Claims", desired, live)
-	want := []drift.Difference{
-		{Kind: "queue", Name: "Claims", Path: "division", Desired: "Home", Live: "Claims", Change: drift.ChangeChanged},
-		{Kind: "queue", Name: "Claims", Path: "enableManualAssignment", Desired: true, Live: false, Change: drift.ChangeChanged},
+	got := document.Diff(desired, lq)
+	want := []document.Difference{
+		{Path: "division", Desired: "Home", Live: "Claims", Delta: document.Changed},
+		{Path: "enableManualAssignment", Desired: true, Live: false, Delta: document.Changed},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Diff (-want +got):\n%s", d)
@@ -285,24 +287,24 @@ func TestManagedOnlyDiff(t *testing.T) {
 }
 
 func ExampleCanonicalWorktype() {
-	names := drift.NewNames(nil,
+	names := live.NewNames(nil,
 		[]genesys.Skill{{ID: "11", Name: "French"}, {ID: "12", Name: "English"}},
 		[]genesys.Queue{{ID: "21", Name: "Claims"}},
 		[]genesys.Workbin{{ID: "31", Name: "Claims Work"}})
 	names.AddLanguages([]genesys.Language{{ID: "41", Name: "English", State: "active"}})
 	// Genesys returns defaultLanguage as {id, selfUri}: the name comes from the languages list.
-	live := mustDecode(`{"id": "w1", "name": "Claim", "dateModified": "2026-01-01T00:00:00Z",
+	raw := mustDecode(`{"id": "w1", "name": "Claim", "dateModified": "2026-01-01T00:00:00Z",
 		"defaultWorkbin": {"id": "31"}, "defaultQueue": {"id": "21", "name": "Claims"},
 		"defaultLanguage": {"id": "41", "selfUri": "/api/v2/routing/languages/41"},
 		"defaultSkills": [{"id": "11"}, {"id": "12"}], "defaultPriority": 2500000,
 		"statuses": [{"id": "s1", "name": "Open"}], "selfUri": "/api/v2/taskmanagement/worktypes/w1"}`)
-	doc, err := drift.CanonicalWorktype(live, names)
+	doc, err := live.CanonicalWorktype(raw, names)
 	if err != nil {
 		panic(err)
 	}
-	b, _ := drift.CanonicalJSON(doc)
+	b, _ := document.CanonicalJSON(doc)
 	fmt.Println(string(b))
-	etag, _ := drift.ETag(doc)
+	etag, _ := document.ETag(doc)
 	fmt.Println(etag[:7])
 	// Output:
 	// {"assignmentEnabled":false,"defaultLanguage":"English","defaultPriority":2500000,"defaultQueue":"Claims","defaultSkills":["English","French"],"defaultWorkbin":"Claims Work","name":"Claim","serviceLevelTarget":100}
@@ -320,19 +322,27 @@ func FuzzCanonicalLive(f *testing.F) {
 	f.Add("queue", `{"name":"Q","bullseye":{"rings":[{"actions":{"skillsToRemove":[{"id":"sk-en"},{"name":"x"}]}}]}}`)
 	n := testNames()
 	f.Fuzz(func(t *testing.T, kind, data string) {
-		raw, err := drift.Decode([]byte(data))
+		raw, err := document.Decode([]byte(data))
 		if err != nil {
 			return
 		}
-		doc, err := drift.Canonical(kind, raw, n)
+		doc, err := live.Canonical(entity.Kind(kind), raw, n)
 		if err != nil {
 			return
 		}
-		if _, err := drift.ETag(doc); err != nil && !errors.Is(err, drift.ErrInvalidValue) {
+		if _, err := document.ETag(doc); err != nil && !errors.Is(err, document.ErrInvalidValue) {
 			t.Fatalf("ETag of an accepted document: %v", err)
 		}
 		if name, _ := doc["name"].(string); name == "" {
 			t.Fatalf("accepted document without a name: %v", doc)
 		}
 	})
+}
+
+func mustDecode(s string) map[string]any {
+	doc, err := document.Decode([]byte(s))
+	if err != nil {
+		panic(err)
+	}
+	return doc
 }

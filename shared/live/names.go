@@ -1,36 +1,12 @@
-package drift
+package live
 
 import (
 	"slices"
 	"strings"
 
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
-	"github.com/routekeeper/routekeeper/shared/routing"
 )
-
-// Kinds of org objects. Skills, queues and worktypes are managed; divisions,
-// workbins, routing languages and member groups are only referenced by name:
-// routekeeper never creates them.
-const (
-	KindSkill    = "skill"
-	KindQueue    = "queue"
-	KindWorktype = "worktype"
-	KindWorkbin  = "workbin"
-	KindDivision = "division"
-	KindLanguage = "language"
-	// KindGroup is a member group (team, group or skill group) of conditional
-	// group routing. Genesys embeds their names; routekeeper does not list them.
-	KindGroup = "group"
-)
-
-// IDPrefix marks a reference whose id has no known name in the org: the
-// canonical form writes it as IDPrefix+id (for example a member group, a
-// language or skill deleted since it was referenced), so the reference stays visible, stable and comparable instead
-// of disappearing. The request-body builders (QueueBody, WorktypePatch, ...)
-// accept the same form back, so such a reference round-trips and a config
-// may use it for an object it cannot name.
-// It is routing.IDPrefix: the config validator accepts the same form.
-const IDPrefix = routing.IDPrefix
 
 // Names maps org ids to names and back, per kind. It is built from the list
 // endpoints (NewNames) and is read-only afterwards except through Add, so it is
@@ -42,30 +18,30 @@ const IDPrefix = routing.IDPrefix
 // only in letter case (a config's `english` is the org's `English`); when
 // several do, it resolves to none (see Ambiguous).
 type Names struct {
-	byID   map[string]map[string]string   // kind -> id -> name
-	byName map[string]map[string]string   // kind -> name -> id
-	byFold map[string]map[string][]string // kind -> folded name -> distinct names, in order added
+	byID   map[entity.Kind]map[string]string   // kind -> id -> name
+	byName map[entity.Kind]map[string]string   // kind -> name -> id
+	byFold map[entity.Kind]map[string][]string // kind -> folded name -> distinct names, in order added
 }
 
 // NewNames indexes the names of the org's divisions, skills, queues and
 // workbins, the objects canonical documents reference by name. Add routing
 // languages with AddLanguages.
 func NewNames(divisions []genesys.Division, skills []genesys.Skill, queues []genesys.Queue, workbins []genesys.Workbin) *Names {
-	n := &Names{byID: map[string]map[string]string{}, byName: map[string]map[string]string{}, byFold: map[string]map[string][]string{}}
+	n := &Names{byID: map[entity.Kind]map[string]string{}, byName: map[entity.Kind]map[string]string{}, byFold: map[entity.Kind]map[string][]string{}}
 	for _, d := range divisions {
-		n.Add(KindDivision, d.ID, d.Name)
+		n.Add(entity.Division, d.ID, d.Name)
 	}
 	for _, s := range skills {
 		if s.State == "deleted" {
 			continue
 		}
-		n.Add(KindSkill, s.ID, s.Name)
+		n.Add(entity.Skill, s.ID, s.Name)
 	}
 	for _, q := range queues {
-		n.Add(KindQueue, q.ID, q.Name)
+		n.Add(entity.Queue, q.ID, q.Name)
 	}
 	for _, w := range workbins {
-		n.Add(KindWorkbin, w.ID, w.Name)
+		n.Add(entity.Workbin, w.ID, w.Name)
 	}
 	return n
 }
@@ -80,18 +56,18 @@ func (n *Names) AddLanguages(languages []genesys.Language) {
 		if l.State == "deleted" {
 			continue
 		}
-		n.Add(KindLanguage, l.ID, l.Name)
+		n.Add(entity.Language, l.ID, l.Name)
 	}
 }
 
 // Add records that the object of kind with id is called name (for example a
 // member group read elsewhere). Empty ids or names are ignored.
-func (n *Names) Add(kind, id, name string) {
+func (n *Names) Add(kind entity.Kind, id, name string) {
 	if id == "" || name == "" {
 		return
 	}
 	if n.byID == nil { // a zero Names
-		n.byID, n.byName, n.byFold = map[string]map[string]string{}, map[string]map[string]string{}, map[string]map[string][]string{}
+		n.byID, n.byName, n.byFold = map[entity.Kind]map[string]string{}, map[entity.Kind]map[string]string{}, map[entity.Kind]map[string][]string{}
 	}
 	if n.byID[kind] == nil {
 		n.byID[kind] = map[string]string{}
@@ -107,7 +83,7 @@ func (n *Names) Add(kind, id, name string) {
 }
 
 // Name returns the name of the object of kind with id.
-func (n *Names) Name(kind, id string) (string, bool) {
+func (n *Names) Name(kind entity.Kind, id string) (string, bool) {
 	if n == nil {
 		return "", false
 	}
@@ -120,7 +96,7 @@ func (n *Names) Name(kind, id string) (string, bool) {
 // names are unique ignoring case, so that object is the one meant). When
 // several objects match ignoring case and none exactly, ID reports no match;
 // Ambiguous lists them.
-func (n *Names) ID(kind, name string) (string, bool) {
+func (n *Names) ID(kind entity.Kind, name string) (string, bool) {
 	org, ok := n.Spelling(kind, name)
 	if !ok {
 		return "", false
@@ -131,7 +107,7 @@ func (n *Names) ID(kind, name string) (string, bool) {
 // Spelling returns the org's spelling of name: name itself when an object of
 // kind is called exactly that, else the name of the one object whose name
 // differs only in letter case. false when there is none, or several.
-func (n *Names) Spelling(kind, name string) (string, bool) {
+func (n *Names) Spelling(kind entity.Kind, name string) (string, bool) {
 	if n == nil {
 		return "", false
 	}
@@ -147,7 +123,7 @@ func (n *Names) Spelling(kind, name string) (string, bool) {
 // Ambiguous returns the names of kind that differ from name only in letter
 // case when there are several and none is name exactly: the reason ID found
 // no match for a name the org seems to have. nil otherwise.
-func (n *Names) Ambiguous(kind, name string) []string {
+func (n *Names) Ambiguous(kind entity.Kind, name string) []string {
 	if n == nil {
 		return nil
 	}
@@ -161,7 +137,7 @@ func (n *Names) Ambiguous(kind, name string) []string {
 }
 
 // Len returns how many objects of kind are known.
-func (n *Names) Len(kind string) int {
+func (n *Names) Len(kind entity.Kind) int {
 	if n == nil {
 		return 0
 	}
@@ -169,13 +145,17 @@ func (n *Names) Len(kind string) int {
 }
 
 // resolve turns a name from a spec into an id: a known name, or a name written
-// as IDPrefix+id. The second result is false when neither applies.
-func (n *Names) resolve(kind, name string) (string, bool) {
+// as entity.IDPrefix+id. The second result is false when neither applies.
+func (n *Names) resolve(kind entity.Kind, name string) (string, bool) {
 	if id, ok := n.ID(kind, name); ok {
 		return id, true
 	}
-	if id, ok := strings.CutPrefix(name, IDPrefix); ok && id != "" {
+	if id, ok := strings.CutPrefix(name, entity.IDPrefix); ok && id != "" {
 		return id, true
 	}
 	return "", false
 }
+
+// foldName is the key under which Genesys compares names for uniqueness; the config
+// validator folds the same way (strings.ToLower).
+func foldName(name string) string { return strings.ToLower(name) }

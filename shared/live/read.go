@@ -1,11 +1,9 @@
-package drift
+package live
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -14,13 +12,14 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
-	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
-// LiveReader is what ReadLive needs from a Genesys client (*genesys.Client
+// Reader is what Read needs from a Genesys client (*genesys.Client
 // satisfies it): the six list endpoints, nothing per entity.
-type LiveReader interface {
+type Reader interface {
 	ListDivisions(ctx context.Context) ([]genesys.Division, error)
 	ListLanguages(ctx context.Context) ([]genesys.Language, error)
 	ListSkills(ctx context.Context) ([]genesys.Skill, error)
@@ -32,7 +31,7 @@ type LiveReader interface {
 // Entity is one live managed entity: its raw JSON as Genesys returned it (every
 // member, for GET-edit-PUT), its canonical form and the ETag of that form.
 type Entity struct {
-	Kind      string         `json:"kind"`
+	Kind      entity.Kind    `json:"kind"`
 	Name      string         `json:"name"`
 	ID        string         `json:"id"`
 	Raw       map[string]any `json:"raw"`
@@ -42,27 +41,40 @@ type Entity struct {
 
 // NewEntity canonicalises raw (a skill, queue or worktype as the API returned
 // it) and computes its ETag.
-func NewEntity(kind string, raw map[string]any, n *Names) (*Entity, error) {
+func NewEntity(kind entity.Kind, raw map[string]any, n *Names) (*Entity, error) {
 	e, _, err := newEntity(kind, raw, n)
 	return e, err
 }
 
-func newEntity(kind string, raw map[string]any, n *Names) (*Entity, []Unresolved, error) {
-	doc, unresolved, err := canonical(kind, raw, n)
+func newEntity(kind entity.Kind, raw map[string]any, n *Names) (*Entity, []Unresolved, error) {
+	id, _ := raw["id"].(string)
+	e := &Entity{Kind: kind, ID: id, Raw: raw}
+	unresolved, err := e.canonicalise(n)
 	if err != nil {
 		return nil, nil, err
 	}
-	etag, err := ETag(doc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("etag of %s %q: %w", kind, doc["name"], err)
-	}
-	id, _ := raw["id"].(string)
-	return &Entity{Kind: kind, Name: doc["name"].(string), ID: id, Raw: raw, Canonical: doc, ETag: etag}, unresolved, nil
+	return e, unresolved, nil
 }
 
-// Live is the org as read by ReadLive: managed entities by kind and name,
+// canonicalise sets e's canonical form, ETag and name from e.Raw with the names n, and
+// reports the references n could not name.
+func (e *Entity) canonicalise(n *Names) ([]Unresolved, error) {
+	doc, unresolved, err := canonical(e.Kind, e.Raw, n)
+	if err != nil {
+		return nil, err
+	}
+	etag, err := document.ETag(doc)
+	if err != nil {
+		return nil, fmt.Errorf("etag of %s %q: %w", e.Kind, doc["name"], err)
+	}
+	e.Canonical, e.ETag = doc, etag
+	e.Name, _ = doc["name"].(string)
+	return unresolved, nil
+}
+
+// Org is the org as read by Read: managed entities by kind and name,
 // the names of divisions and workbins, and the id<->name index.
-type Live struct {
+type Org struct {
 	Names     *Names
 	Skills    map[string]*Entity // by name
 	Queues    map[string]*Entity
@@ -75,26 +87,26 @@ type Live struct {
 }
 
 // Kind returns the entities of kind ("skill", "queue" or "worktype") by name.
-func (l *Live) Kind(kind string) map[string]*Entity {
+func (l *Org) Kind(kind entity.Kind) map[string]*Entity {
 	switch kind {
-	case KindSkill:
+	case entity.Skill:
 		return l.Skills
-	case KindQueue:
+	case entity.Queue:
 		return l.Queues
-	case KindWorktype:
+	case entity.Worktype:
 		return l.Worktypes
 	}
 	return nil
 }
 
 // Entity returns the live entity of kind called name.
-func (l *Live) Entity(kind, name string) (*Entity, bool) {
+func (l *Org) Entity(kind entity.Kind, name string) (*Entity, bool) {
 	e, ok := l.Kind(kind)[name]
 	return e, ok
 }
 
 // Sorted returns the entities of kind ordered by name.
-func (l *Live) Sorted(kind string) []*Entity {
+func (l *Org) Sorted(kind entity.Kind) []*Entity {
 	m := l.Kind(kind)
 	out := make([]*Entity, 0, len(m))
 	for _, e := range m {
@@ -106,7 +118,7 @@ func (l *Live) Sorted(kind string) []*Entity {
 	return out
 }
 
-// ReadLive reads the whole org with list endpoints only: divisions, routing
+// Read reads the whole org with list endpoints only: divisions, routing
 // languages, skills, queues, workbins and worktypes, the six lists
 // concurrently (each client list pages concurrently inside the client's one
 // request budget). Languages are read only to name worktypes' defaultLanguage,
@@ -129,7 +141,7 @@ func (l *Live) Sorted(kind string) []*Entity {
 // Deleted skills (state "deleted") are left out. When two entities of a kind
 // share a name (Genesys forbids it, case-insensitively), the one with the
 // smaller id is kept and a warning is recorded.
-func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int)) (*Live, error) {
+func Read(ctx context.Context, r Reader, progress func(done, total int)) (*Org, error) {
 	var mu sync.Mutex
 	done := 0
 	step := func(total int) {
@@ -176,7 +188,7 @@ func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int))
 
 	names := NewNames(divisions, skills, queues, workbins)
 	names.AddLanguages(languages)
-	l := &Live{
+	l := &Org{
 		Names:     names,
 		Skills:    make(map[string]*Entity, len(skills)),
 		Queues:    make(map[string]*Entity, len(queues)),
@@ -194,20 +206,20 @@ func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int))
 	l.Workbins = slices.Compact(l.Workbins)
 
 	type item struct {
-		kind  string
+		kind  entity.Kind
 		model any
 	}
 	items := make([]item, 0, len(skills)+len(queues)+len(worktypes))
 	for i := range skills {
 		if skills[i].State != "deleted" {
-			items = append(items, item{KindSkill, &skills[i]})
+			items = append(items, item{entity.Skill, &skills[i]})
 		}
 	}
 	for i := range queues {
-		items = append(items, item{KindQueue, &queues[i]})
+		items = append(items, item{entity.Queue, &queues[i]})
 	}
 	for i := range worktypes {
-		items = append(items, item{KindWorktype, &worktypes[i]})
+		items = append(items, item{entity.Worktype, &worktypes[i]})
 	}
 
 	// Canonicalise on every core: at 5,000 queues this is CPU work worth sharing.
@@ -261,7 +273,7 @@ func ReadLive(ctx context.Context, r LiveReader, progress func(done, total int))
 		}
 		for _, u := range unresolved[i] {
 			l.Warnings = append(l.Warnings, fmt.Sprintf("%s %q: %s references %s %s, which the org does not list; written as %q",
-				e.Kind, e.Name, u.Path, u.Kind, u.ID, IDPrefix+u.ID))
+				e.Kind, e.Name, u.Path, u.Kind, u.ID, entity.IDPrefix+u.ID))
 		}
 	}
 	sort.Strings(l.Warnings)
@@ -275,91 +287,22 @@ func Raw(v any) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode raw entity: %w", err)
 	}
-	return Decode(b)
+	return document.Decode(b)
 }
 
-// Config returns the live org as a routekeeper config: every skill, queue and
-// worktype in canonical form, and the names of every division and workbin
-// (so references in the exported config validate against its own lists).
-// Assignment rules are not reconstructed: a worktype's defaultQueue,
-// defaultSkills and defaultPriority are written on the worktype itself.
-// Use routing.MarshalYAML on the result for deterministic output.
-func (l *Live) Config(environment string) (*routing.Config, error) {
-	cfg := &routing.Config{
-		APIVersion:  routing.APIVersion,
-		Environment: environment,
-		Divisions:   slices.Clone(l.Divisions),
-		Workbins:    slices.Clone(l.Workbins),
-	}
-	for _, e := range l.Sorted(KindSkill) {
-		var s routing.Skill
-		if err := specFromDoc(e, &s); err != nil {
-			return nil, err
+// Docs returns every managed entity's canonical document, by kind in creation order
+// and then by name.
+func (l *Org) Docs() []entity.Doc {
+	out := make([]entity.Doc, 0, len(l.Skills)+len(l.Queues)+len(l.Worktypes))
+	for _, k := range entity.Kinds {
+		for _, e := range l.Sorted(k) {
+			out = append(out, e.Doc())
 		}
-		cfg.Skills = append(cfg.Skills, s)
 	}
-	for _, e := range l.Sorted(KindQueue) {
-		var q routing.Queue
-		if err := specFromDoc(e, &q); err != nil {
-			return nil, err
-		}
-		cfg.Queues = append(cfg.Queues, q)
-	}
-	for _, e := range l.Sorted(KindWorktype) {
-		var w routing.Worktype
-		if err := specFromDoc(e, &w); err != nil {
-			return nil, err
-		}
-		cfg.Worktypes = append(cfg.Worktypes, w)
-	}
-	return cfg, nil
+	return out
 }
 
-// ExportError is a live value that the routekeeper/v1 model cannot hold (for
-// example a fractional alertingTimeoutSeconds): Live.Config fails with it
-// rather than write a config that would misstate the org.
-type ExportError struct {
-	Kind, Name, ID string
-	Path           string // the field, e.g. mediaSettings.call.alertingTimeoutSeconds; empty when unknown
-	Err            error
-}
-
-func (e *ExportError) Error() string {
-	where := ""
-	if e.Path != "" {
-		where = " " + e.Path
-	}
-	return fmt.Sprintf("export %s %q (id %s):%s: the live value does not fit the routekeeper/v1 model (%v): change it in Genesys, or export without this entity is not possible",
-		e.Kind, e.Name, e.ID, where, e.Err)
-}
-
-func (e *ExportError) Unwrap() error { return e.Err }
-
-// specFromDoc decodes a canonical document into a routing spec type, strictly:
-// a canonical field the spec lacks is a bug in this package, and a value the
-// spec cannot hold (a fractional alertingTimeoutSeconds) is an *ExportError
-// naming the entity and the field.
-func specFromDoc(e *Entity, spec any) error {
-	b, err := json.Marshal(e.Canonical)
-	if err != nil {
-		return &ExportError{Kind: e.Kind, Name: e.Name, ID: e.ID, Err: err}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(spec); err != nil {
-		ee := &ExportError{Kind: e.Kind, Name: e.Name, ID: e.ID, Err: err}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			ee.Path = te.Field
-		}
-		return ee
-	}
-	return nil
-}
-
-// SpecDoc returns the JSON document of a spec (a routing.Skill, Queue or
-// Worktype, or a routing.Entity's Spec): exactly its managed fields, decoded
-// with Decode so numbers compare exactly with canonical live documents.
-func SpecDoc(spec any) (map[string]any, error) {
-	return Raw(spec)
+// Doc returns e's canonical document.
+func (e *Entity) Doc() entity.Doc {
+	return entity.Doc{Kind: e.Kind, Name: e.Name, ID: e.ID, Fields: e.Canonical}
 }

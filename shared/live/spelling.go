@@ -1,6 +1,11 @@
-package drift
+package live
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
+)
 
 // OrgSpelling returns desired (a managed document in spec shape, as PlanLive
 // and apply compare it with canonical live) with every reference written as
@@ -18,7 +23,7 @@ import "slices"
 // ambiguously, are left alone: the request-body builders report them.
 // Member-group names in conditional group routing are matched by name and
 // type against the live queue and are left alone too.
-func OrgSpelling(kind string, desired map[string]any, n *Names) map[string]any {
+func OrgSpelling(kind entity.Kind, desired map[string]any, n *Names) map[string]any {
 	if n == nil || desired == nil {
 		return desired
 	}
@@ -26,11 +31,11 @@ func OrgSpelling(kind string, desired map[string]any, n *Names) map[string]any {
 	copied := false
 	edit := func() map[string]any {
 		if !copied {
-			out, copied = deepCopy(desired).(map[string]any), true
+			out, copied = document.Clone(desired).(map[string]any), true
 		}
 		return out
 	}
-	respell := func(refKind string, v any) (string, bool) {
+	respell := func(refKind entity.Kind, v any) (string, bool) {
 		s, ok := v.(string)
 		if !ok || s == "" {
 			return "", false
@@ -40,7 +45,7 @@ func OrgSpelling(kind string, desired map[string]any, n *Names) map[string]any {
 	}
 	// respellSet returns the respelled, sorted copy of a set of names, or nil
 	// when nothing changes.
-	respellSet := func(refKind string, v any) []any {
+	respellSet := func(refKind entity.Kind, v any) []any {
 		arr, ok := v.([]any)
 		if !ok {
 			return nil
@@ -60,20 +65,23 @@ func OrgSpelling(kind string, desired map[string]any, n *Names) map[string]any {
 		return changed
 	}
 	switch kind {
-	case KindWorktype:
-		for _, f := range []struct{ key, kind string }{
-			{"division", KindDivision}, {"defaultWorkbin", KindWorkbin},
-			{"defaultQueue", KindQueue}, {"defaultLanguage", KindLanguage},
+	case entity.Worktype:
+		for _, f := range []struct {
+			key  string
+			kind entity.Kind
+		}{
+			{"division", entity.Division}, {"defaultWorkbin", entity.Workbin},
+			{"defaultQueue", entity.Queue}, {"defaultLanguage", entity.Language},
 		} {
 			if org, ok := respell(f.kind, desired[f.key]); ok {
 				edit()[f.key] = org
 			}
 		}
-		if s := respellSet(KindSkill, desired["defaultSkills"]); s != nil {
+		if s := respellSet(entity.Skill, desired["defaultSkills"]); s != nil {
 			edit()["defaultSkills"] = s
 		}
-	case KindQueue:
-		if org, ok := respell(KindDivision, desired["division"]); ok {
+	case entity.Queue:
+		if org, ok := respell(entity.Division, desired["division"]); ok {
 			edit()["division"] = org
 		}
 		if b, ok := desired["bullseye"].(map[string]any); ok {
@@ -81,7 +89,7 @@ func OrgSpelling(kind string, desired map[string]any, n *Names) map[string]any {
 			for i, rv := range rings {
 				ring, _ := rv.(map[string]any)
 				actions, _ := ring["actions"].(map[string]any)
-				if s := respellSet(KindSkill, actions["skillsToRemove"]); s != nil {
+				if s := respellSet(entity.Skill, actions["skillsToRemove"]); s != nil {
 					edit()["bullseye"].(map[string]any)["rings"].([]any)[i].(map[string]any)["actions"].(map[string]any)["skillsToRemove"] = s
 				}
 			}
@@ -90,7 +98,7 @@ func OrgSpelling(kind string, desired map[string]any, n *Names) map[string]any {
 			rules, _ := g["rules"].([]any)
 			for i, rv := range rules {
 				rule, _ := rv.(map[string]any)
-				if org, ok := respell(KindQueue, rule["queue"]); ok {
+				if org, ok := respell(entity.Queue, rule["queue"]); ok {
 					edit()["conditionalGroupRouting"].(map[string]any)["rules"].([]any)[i].(map[string]any)["queue"] = org
 				}
 			}

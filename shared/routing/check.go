@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // Validate checks c against the JSON Schema and then the semantic rules, and returns a
@@ -43,20 +45,15 @@ func newNames(kind string) *names {
 func (n *names) add(name string) { n.exact[name] = true; n.fold[strings.ToLower(name)] = name }
 
 // resolve returns "" if name resolves, else what is wrong and what to do. A reference by
-// id (IDPrefix+id) cannot be checked offline and is accepted.
+// id (entity.IDPrefix+id) cannot be checked offline and is accepted.
 func (n *names) resolve(name string) string {
-	if n.exact[name] || isIDReference(name) {
+	if n.exact[name] || entity.IsIDReference(name) {
 		return ""
 	}
 	if d, ok := n.fold[strings.ToLower(name)]; ok {
 		return fmt.Sprintf("%s %q is not declared: did you mean %q? (names are case-sensitive)", n.kind, name, d)
 	}
 	return fmt.Sprintf("%s %q is not declared in this config: declare it under %s or fix the name", n.kind, name, n.listKey())
-}
-
-// isIDReference reports whether name is written as IDPrefix+id.
-func isIDReference(name string) bool {
-	return len(name) > len(IDPrefix) && strings.HasPrefix(name, IDPrefix)
 }
 
 func (n *names) listKey() string {

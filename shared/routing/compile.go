@@ -2,8 +2,13 @@ package routing
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
+
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // PriorityFromScore maps an assignment rule's priorityScore (0..100) linearly onto a
@@ -29,16 +34,6 @@ func ScoreFromPriority(p int) (score int, exact bool) {
 	score = int(math.Round(min(max(f, 0), 100)))
 	return score, PriorityFromScore(score) == p
 }
-
-// Kind is the kind of a Genesys entity routekeeper manages.
-type Kind string
-
-// The managed kinds.
-const (
-	KindSkill    Kind = "skill"
-	KindQueue    Kind = "queue"
-	KindWorktype Kind = "worktype"
-)
 
 // Desired is the compiled desired state of an environment: one spec per entity, in the
 // same name-referenced shape as the config, with assignment rules applied to their
@@ -69,42 +64,68 @@ type Overflow struct {
 // Entity is one managed entity of a Desired state. Spec is a Skill, Queue or Worktype
 // value; json.Marshal(Spec) yields exactly its managed fields.
 type Entity struct {
-	Kind Kind
+	Kind entity.Kind
 	Name string
 	Spec any
 }
 
-// Key is the entity's stable key, "<kind>/<name>", e.g. "queue/Claims Tasks".
-func (e Entity) Key() string { return string(e.Kind) + "/" + e.Name }
+// Doc returns the entity's document: exactly its managed fields (json.Marshal of the
+// spec) decoded with document.Decode, so numbers compare exactly with canonical live
+// documents.
+func (e Entity) Doc() (entity.Doc, error) {
+	b, err := json.Marshal(e.Spec)
+	if err != nil {
+		return entity.Doc{}, fmt.Errorf("%s %q: encode spec: %w", e.Kind, e.Name, err)
+	}
+	fields, err := document.Decode(b)
+	if err != nil {
+		return entity.Doc{}, fmt.Errorf("%s %q: %w", e.Kind, e.Name, err)
+	}
+	return entity.Doc{Kind: e.Kind, Name: e.Name, Fields: fields}, nil
+}
 
 // Entities lists every entity: skills, then queues, then worktypes (the order in which
 // they can be created, since queues and worktypes reference skills and queues).
 func (d *Desired) Entities() []Entity {
 	out := make([]Entity, 0, len(d.Skills)+len(d.Queues)+len(d.Worktypes))
 	for _, s := range d.Skills {
-		out = append(out, Entity{Kind: KindSkill, Name: s.Name, Spec: s})
+		out = append(out, Entity{Kind: entity.Skill, Name: s.Name, Spec: s})
 	}
 	for _, q := range d.Queues {
-		out = append(out, Entity{Kind: KindQueue, Name: q.Name, Spec: q})
+		out = append(out, Entity{Kind: entity.Queue, Name: q.Name, Spec: q})
 	}
 	for _, w := range d.Worktypes {
-		out = append(out, Entity{Kind: KindWorktype, Name: w.Name, Spec: w})
+		out = append(out, Entity{Kind: entity.Worktype, Name: w.Name, Spec: w})
 	}
 	return out
 }
 
+// Docs returns the document of every entity, in the order of Entities.
+func (d *Desired) Docs() ([]entity.Doc, error) {
+	ents := d.Entities()
+	out := make([]entity.Doc, len(ents))
+	for i, e := range ents {
+		doc, err := e.Doc()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = doc
+	}
+	return out, nil
+}
+
 // Entity returns the spec of the named entity of kind k.
-func (d *Desired) Entity(k Kind, name string) (Entity, bool) {
+func (d *Desired) Entity(k entity.Kind, name string) (Entity, bool) {
 	switch k {
-	case KindSkill:
+	case entity.Skill:
 		if i := slices.IndexFunc(d.Skills, func(s Skill) bool { return s.Name == name }); i >= 0 {
 			return Entity{Kind: k, Name: name, Spec: d.Skills[i]}, true
 		}
-	case KindQueue:
+	case entity.Queue:
 		if i := slices.IndexFunc(d.Queues, func(q Queue) bool { return q.Name == name }); i >= 0 {
 			return Entity{Kind: k, Name: name, Spec: d.Queues[i]}, true
 		}
-	case KindWorktype:
+	case entity.Worktype:
 		if i := slices.IndexFunc(d.Worktypes, func(w Worktype) bool { return w.Name == name }); i >= 0 {
 			return Entity{Kind: k, Name: name, Spec: d.Worktypes[i]}, true
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 func TestPriorityFromScore(t *testing.T) {
@@ -100,7 +101,7 @@ assignmentRules:
 	}
 	// The spec JSON is exactly the managed fields: explicit false and 0-score priority kept,
 	// absent fields absent.
-	wt, ok := got.Entity(KindWorktype, "Claim")
+	wt, ok := got.Entity(entity.Worktype, "Claim")
 	if !ok {
 		t.Fatal("Entity(worktype, Claim) not found")
 	}
@@ -108,16 +109,16 @@ assignmentRules:
 	if w := `{"name":"Claim","defaultQueue":"Claims Tasks","defaultSkills":["Claims","Motor"],"defaultPriority":-25000000,"assignmentEnabled":true}`; string(raw) != w {
 		t.Errorf("json of worktype spec = %s, want %s", raw, w)
 	}
-	q, _ := got.Entity(KindQueue, "Claims Tasks")
+	q, _ := got.Entity(entity.Queue, "Claims Tasks")
 	if raw, _ := json.Marshal(q.Spec); string(raw) != `{"name":"Claims Tasks","enableTranscription":false}` {
 		t.Errorf("json of queue spec = %s", raw)
 	}
-	if _, ok := got.Entity(KindQueue, "Nope"); ok {
+	if _, ok := got.Entity(entity.Queue, "Nope"); ok {
 		t.Error("Entity(queue, Nope) found, want not found")
 	}
 	var keys []string
 	for _, e := range got.Entities() {
-		keys = append(keys, e.Key())
+		keys = append(keys, string(e.Kind)+"/"+e.Name)
 	}
 	wantKeys := []string{"skill/Claims", "skill/Motor", "queue/Claims Tasks", "queue/Overflow", "worktype/Claim", "worktype/Motor Claim", "worktype/Untouched"}
 	if diff := cmp.Diff(wantKeys, keys); diff != "" {

@@ -10,12 +10,6 @@ const (
 	MaxPriority = 25_000_000
 )
 
-// IDPrefix marks a reference written by id instead of by name, "id:<id>": export writes
-// it for a reference whose object the org no longer names (a deleted skill or queue, a
-// member group), and a config may use it for an object it cannot name. Such a reference
-// is not checked offline; apply resolves it to the id as written.
-const IDPrefix = "id:"
-
 // MaxSkills is the most skills a worktype (defaultSkillIds: "Maximum of 20 IDs") or an
 // assignment rule may name.
 const MaxSkills = 20
@@ -215,7 +209,7 @@ type MemberGroup struct {
 	// Group name.
 	Name string `json:"name" jsonschema:"minLength=1"`
 	// TEAM, GROUP or SKILLGROUP. Absent only for a group Genesys returns without a type;
-	// apply then finds the group by name among the live queue's groups (or by IDPrefix+id).
+	// apply then finds the group by name among the live queue's groups (or by id, written "id:<id>").
 	Type string `json:"type,omitempty" jsonschema:"enum=TEAM,enum=GROUP,enum=SKILLGROUP"`
 }
 

@@ -116,23 +116,23 @@ func ParseFiles(files []File) (*Config, error) {
 
 // fragment is one schema-valid YAML document, decoded.
 type fragment struct {
-	doc *document
+	doc *yamlDoc
 	cfg Config
 }
 
 // pos is a 1-based line and column.
 type pos struct{ line, col int }
 
-// document is one YAML document of a file with the position of every value: for an
+// yamlDoc is one YAML document of a file with the position of every value: for an
 // object member the position of its key, for an array element that of the element.
-type document struct {
+type yamlDoc struct {
 	file string
 	root pos
 	pos  map[string]pos // JSON pointer -> position
 }
 
 // locate returns the position of p, or of its nearest ancestor that has one.
-func (d *document) locate(p path) pos {
+func (d *yamlDoc) locate(p path) pos {
 	for i := len(p); i >= 0; i-- {
 		if at, ok := d.pos[p[:i].pointer()]; ok {
 			return at
@@ -141,7 +141,7 @@ func (d *document) locate(p path) pos {
 	return d.root
 }
 
-func (d *document) diag(rule Rule, p path, msg string) Diagnostic {
+func (d *yamlDoc) diag(rule Rule, p path, msg string) Diagnostic {
 	at := d.locate(p)
 	return Diagnostic{File: d.file, Line: at.line, Column: at.col, Path: p.String(), Rule: rule, Message: msg}
 }
@@ -203,7 +203,7 @@ func parseFile(f File) ([]fragment, []Diagnostic) {
 		if err != nil {
 			return frags, append(diags, syntaxDiagnostic(f, err))
 		}
-		doc := &document{file: f.Name, root: pos{n.Line, n.Column}, pos: map[string]pos{}}
+		doc := &yamlDoc{file: f.Name, root: pos{n.Line, n.Column}, pos: map[string]pos{}}
 		if len(n.Content) == 0 || n.Content[0].ShortTag() == "!!null" {
 			continue // empty document: only comments, or "---" alone
 		}
@@ -238,7 +238,7 @@ func parseFile(f File) ([]fragment, []Diagnostic) {
 // converter turns a yaml.v3 node tree into JSON values (map[string]any, []any, string,
 // json.Number, bool, nil), recording positions and rejecting what JSON cannot hold.
 type converter struct {
-	doc    *document
+	doc    *yamlDoc
 	diags  []Diagnostic
 	budget int
 	// at is the path of the node being converted, as a stack of segments that is only
@@ -398,7 +398,7 @@ func (c *converter) scalar(n *yaml.Node) any {
 // source records where a loaded config's entities came from, so diagnostics found on
 // the merged config point into the right file.
 type source struct {
-	first       *document
+	first       *yamlDoc
 	apiVersion  *origin
 	environment *origin
 	items       map[string][]origin // top-level list key -> origin per element
@@ -410,7 +410,7 @@ type source struct {
 
 // origin is an element's document and its path there, e.g. queues[0] of b.yaml.
 type origin struct {
-	doc *document
+	doc *yamlDoc
 	at  path
 }
 
@@ -441,7 +441,7 @@ func merge(files []File, frags []fragment) (*Config, []Diagnostic) {
 	if len(frags) > 0 {
 		cfg.src.first = frags[0].doc
 	} else if len(files) > 0 {
-		cfg.src.first = &document{file: files[0].Name, root: pos{1, 1}, pos: map[string]pos{}}
+		cfg.src.first = &yamlDoc{file: files[0].Name, root: pos{1, 1}, pos: map[string]pos{}}
 	}
 	var diags []Diagnostic
 	for _, fr := range frags {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // Status of a change request.
@@ -43,7 +44,7 @@ type ChangeInfo struct {
 	// Entity is the target; its Environment lists the change under that environment.
 	// Only a record of an invalid message (Operation OperationInvalid) may leave Kind and
 	// Name empty: a message too broken to name its entity still has an environment.
-	Entity      EntityKey
+	Entity      entity.Key
 	Operation   string // create | update | delete, or OperationInvalid
 	RequestedBy string
 	RequestedAt time.Time // the request's createdAt; zero: the store's clock at first claim
@@ -58,7 +59,7 @@ func (i ChangeInfo) HasEntity() bool { return i.Entity.Kind != "" || i.Entity.Na
 
 func (i ChangeInfo) validate() error {
 	if i.HasEntity() {
-		return i.Entity.validate()
+		return validKey(i.Entity)
 	}
 	if i.Operation != OperationInvalid {
 		return fmt.Errorf("store: change of %s with operation %q has no entity kind and name: only the record of an invalid message (operation %q) may have none", i.Entity.Environment, i.Operation, OperationInvalid)
@@ -86,33 +87,33 @@ type Change struct {
 }
 
 type changeItem struct {
-	PK               string `dynamodbav:"pk"`
-	SK               string `dynamodbav:"sk"`
-	GSI1PK           string `dynamodbav:"gsi1pk"`
-	GSI1SK           string `dynamodbav:"gsi1sk"`
-	ChangeID         string `dynamodbav:"changeId"`
-	Environment      string `dynamodbav:"environment"`
-	Kind             Kind   `dynamodbav:"kind,omitempty"` // absent: an invalid message without entity
-	Name             string `dynamodbav:"name,omitempty"`
-	Operation        string `dynamodbav:"operation"`
-	RequestedBy      string `dynamodbav:"requestedBy"`
-	RequestedAt      string `dynamodbav:"requestedAt"`
-	PayloadHash      string `dynamodbav:"payloadHash"`
-	Status           Status `dynamodbav:"status"`
-	Result           string `dynamodbav:"result,omitempty"`
-	Attempts         int    `dynamodbav:"attempts"`
-	Claims           int    `dynamodbav:"claims"`
-	LastError        string `dynamodbav:"lastError,omitempty"`
-	ExpiresAt        int64  `dynamodbav:"expiresAt"`        // epoch seconds
-	InProgressExpiry int64  `dynamodbav:"inProgressExpiry"` // epoch milliseconds
-	UpdatedAt        string `dynamodbav:"updatedAt"`
+	PK               string      `dynamodbav:"pk"`
+	SK               string      `dynamodbav:"sk"`
+	GSI1PK           string      `dynamodbav:"gsi1pk"`
+	GSI1SK           string      `dynamodbav:"gsi1sk"`
+	ChangeID         string      `dynamodbav:"changeId"`
+	Environment      string      `dynamodbav:"environment"`
+	Kind             entity.Kind `dynamodbav:"kind,omitempty"` // absent: an invalid message without entity
+	Name             string      `dynamodbav:"name,omitempty"`
+	Operation        string      `dynamodbav:"operation"`
+	RequestedBy      string      `dynamodbav:"requestedBy"`
+	RequestedAt      string      `dynamodbav:"requestedAt"`
+	PayloadHash      string      `dynamodbav:"payloadHash"`
+	Status           Status      `dynamodbav:"status"`
+	Result           string      `dynamodbav:"result,omitempty"`
+	Attempts         int         `dynamodbav:"attempts"`
+	Claims           int         `dynamodbav:"claims"`
+	LastError        string      `dynamodbav:"lastError,omitempty"`
+	ExpiresAt        int64       `dynamodbav:"expiresAt"`        // epoch seconds
+	InProgressExpiry int64       `dynamodbav:"inProgressExpiry"` // epoch milliseconds
+	UpdatedAt        string      `dynamodbav:"updatedAt"`
 }
 
 func (it changeItem) change() *Change {
 	c := &Change{
 		ID: it.ChangeID,
 		Info: ChangeInfo{
-			Entity:    EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
+			Entity:    entity.Key{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
 			Operation: it.Operation, RequestedBy: it.RequestedBy, RequestedAt: parseTime(it.RequestedAt),
 		},
 		PayloadHash: it.PayloadHash, Status: it.Status, Attempts: it.Attempts, Claims: it.Claims, LastError: it.LastError,

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // Source says how an observation of live state was made.
@@ -27,7 +28,7 @@ const (
 
 // Observation is the last-known live state of one entity.
 type Observation struct {
-	Key        EntityKey
+	Key        entity.Key
 	ETag       string          // "sha256:<hex>" of the canonical config
 	Config     json.RawMessage // canonical JSON the ETag was computed from
 	GenesysID  string
@@ -38,21 +39,21 @@ type Observation struct {
 var etagPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 type observationItem struct {
-	PK          string `dynamodbav:"pk"`
-	SK          string `dynamodbav:"sk"`
-	Environment string `dynamodbav:"environment"`
-	Kind        Kind   `dynamodbav:"kind"`
-	Name        string `dynamodbav:"name"`
-	ETag        string `dynamodbav:"etag"`
-	Config      string `dynamodbav:"config"`
-	GenesysID   string `dynamodbav:"genesysId,omitempty"`
-	ObservedAt  string `dynamodbav:"observedAt"`
-	Source      Source `dynamodbav:"source"`
+	PK          string      `dynamodbav:"pk"`
+	SK          string      `dynamodbav:"sk"`
+	Environment string      `dynamodbav:"environment"`
+	Kind        entity.Kind `dynamodbav:"kind"`
+	Name        string      `dynamodbav:"name"`
+	ETag        string      `dynamodbav:"etag"`
+	Config      string      `dynamodbav:"config"`
+	GenesysID   string      `dynamodbav:"genesysId,omitempty"`
+	ObservedAt  string      `dynamodbav:"observedAt"`
+	Source      Source      `dynamodbav:"source"`
 }
 
 func (it observationItem) observation() Observation {
 	return Observation{
-		Key:  EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
+		Key:  entity.Key{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
 		ETag: it.ETag, Config: json.RawMessage(it.Config), GenesysID: it.GenesysID,
 		ObservedAt: parseTime(it.ObservedAt), Source: it.Source,
 	}
@@ -67,7 +68,7 @@ func (it observationItem) observation() Observation {
 // for [SnapshotRetention]: the document a change request was planned against stays
 // findable after newer observations replace the last-known state.
 func (s *Store) PutObservation(ctx context.Context, o Observation) error {
-	if err := o.Key.validate(); err != nil {
+	if err := validKey(o.Key); err != nil {
 		return err
 	}
 	if !etagPattern.MatchString(o.ETag) {
@@ -155,8 +156,8 @@ func (s *Store) putSnapshot(ctx context.Context, o Observation, item map[string]
 // last-known state: it is how the apply engine finds the base of a three-way merge from
 // a request's baseEtag. A snapshot past its TTL that DynamoDB has not deleted yet is still
 // returned: its content is addressed by its ETag, so it cannot be out of date.
-func (s *Store) GetSnapshot(ctx context.Context, k EntityKey, etag string) (Observation, error) {
-	if err := k.validate(); err != nil {
+func (s *Store) GetSnapshot(ctx context.Context, k entity.Key, etag string) (Observation, error) {
+	if err := validKey(k); err != nil {
 		return Observation{}, err
 	}
 	if !etagPattern.MatchString(etag) {
@@ -170,8 +171,8 @@ func (s *Store) GetSnapshot(ctx context.Context, k EntityKey, etag string) (Obse
 }
 
 // GetObservation returns the last-known state of an entity, or ErrNotFound.
-func (s *Store) GetObservation(ctx context.Context, k EntityKey) (Observation, error) {
-	if err := k.validate(); err != nil {
+func (s *Store) GetObservation(ctx context.Context, k entity.Key) (Observation, error) {
+	if err := validKey(k); err != nil {
 		return Observation{}, err
 	}
 	var it observationItem
@@ -204,7 +205,7 @@ func (s *Store) ListObservations(ctx context.Context, env string) ([]Observation
 
 // Desired is the configuration git declares for one entity, as CI published it.
 type Desired struct {
-	Key         EntityKey
+	Key         entity.Key
 	Config      json.RawMessage // the managed fields the YAML declares
 	ETag        string          // optional: ETag of Config, if the publisher computed it
 	Version     string          // config version or commit it came from (set by PublishDesired)
@@ -212,20 +213,20 @@ type Desired struct {
 }
 
 type desiredItem struct {
-	PK          string `dynamodbav:"pk"`
-	SK          string `dynamodbav:"sk"`
-	Environment string `dynamodbav:"environment"`
-	Kind        Kind   `dynamodbav:"kind"`
-	Name        string `dynamodbav:"name"`
-	Config      string `dynamodbav:"config"`
-	ETag        string `dynamodbav:"etag,omitempty"`
-	Version     string `dynamodbav:"version"`
-	PublishedAt string `dynamodbav:"publishedAt"`
+	PK          string      `dynamodbav:"pk"`
+	SK          string      `dynamodbav:"sk"`
+	Environment string      `dynamodbav:"environment"`
+	Kind        entity.Kind `dynamodbav:"kind"`
+	Name        string      `dynamodbav:"name"`
+	Config      string      `dynamodbav:"config"`
+	ETag        string      `dynamodbav:"etag,omitempty"`
+	Version     string      `dynamodbav:"version"`
+	PublishedAt string      `dynamodbav:"publishedAt"`
 }
 
 func (it desiredItem) desired() Desired {
 	return Desired{
-		Key:    EntityKey{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
+		Key:    entity.Key{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
 		Config: json.RawMessage(it.Config), ETag: it.ETag, Version: it.Version,
 		PublishedAt: parseTime(it.PublishedAt),
 	}
@@ -236,7 +237,7 @@ func (it desiredItem) desired() Desired {
 // publication time) and then deletes the desired entities of env that are no longer in
 // the set, returning their keys. Writes are batched; a reader during a publish can see
 // the union of old and new, told apart by Version.
-func (s *Store) PublishDesired(ctx context.Context, env, version string, entities []Desired) (removed []EntityKey, err error) {
+func (s *Store) PublishDesired(ctx context.Context, env, version string, entities []Desired) (removed []entity.Key, err error) {
 	if err := validEnv(env); err != nil {
 		return nil, err
 	}
@@ -244,10 +245,10 @@ func (s *Store) PublishDesired(ctx context.Context, env, version string, entitie
 		return nil, fmt.Errorf("store: publish desired config of %s: empty version", env)
 	}
 	now := formatTime(s.now())
-	keep := map[EntityKey]bool{}
+	keep := map[entity.Key]bool{}
 	reqs := make([]types.WriteRequest, 0, len(entities))
 	for _, d := range entities {
-		if err := d.Key.validate(); err != nil {
+		if err := validKey(d.Key); err != nil {
 			return nil, err
 		}
 		if d.Key.Environment != env {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -33,7 +34,7 @@ func ExampleStore_Claim() {
 	s := store.New(dynamodb.NewFromConfig(cfg), res.TableName)
 
 	info := store.ChangeInfo{
-		Entity:    store.EntityKey{Environment: "prod", Kind: store.KindQueue, Name: "Support"},
+		Entity:    entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Support"},
 		Operation: "update", RequestedBy: "ci",
 	}
 	apply := func() {

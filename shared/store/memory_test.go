@@ -1,4 +1,4 @@
-package apply_test
+package store_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -14,28 +14,28 @@ import (
 func TestMemoryStoreClaim(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	info := store.ChangeInfo{Entity: store.EntityKey{Environment: "dev", Kind: store.KindQueue, Name: "Q"}, Operation: "update"}
+	info := store.ChangeInfo{Entity: entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Q"}, Operation: "update"}
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		prepare func(m *apply.MemoryStore)
+		prepare func(m *store.Memory)
 		hash    string
 		advance time.Duration
 		want    error // nil: claimed
 	}{
-		{name: "new", prepare: func(*apply.MemoryStore) {}, hash: "h1"},
-		{name: "in progress elsewhere", prepare: func(m *apply.MemoryStore) { mustClaim(t, m, "h1", info) }, hash: "h1", want: store.ErrInProgress},
-		{name: "in progress expired", prepare: func(m *apply.MemoryStore) { mustClaim(t, m, "h1", info) }, hash: "h1", advance: 2 * time.Minute},
-		{name: "completed", prepare: func(m *apply.MemoryStore) {
+		{name: "new", prepare: func(*store.Memory) {}, hash: "h1"},
+		{name: "in progress elsewhere", prepare: func(m *store.Memory) { mustClaim(t, m, "h1", info) }, hash: "h1", want: store.ErrInProgress},
+		{name: "in progress expired", prepare: func(m *store.Memory) { mustClaim(t, m, "h1", info) }, hash: "h1", advance: 2 * time.Minute},
+		{name: "completed", prepare: func(m *store.Memory) {
 			mustClaim(t, m, "h1", info)
 			_ = m.Complete(ctx, "c", store.StatusApplied, []byte(`{}`))
 		}, hash: "h1", advance: 2 * time.Minute, want: store.ErrAlreadyCompleted},
-		{name: "payload mismatch", prepare: func(m *apply.MemoryStore) { mustClaim(t, m, "h1", info) }, hash: "h2", want: store.ErrPayloadMismatch},
-		{name: "failed attempt released", prepare: func(m *apply.MemoryStore) {
+		{name: "payload mismatch", prepare: func(m *store.Memory) { mustClaim(t, m, "h1", info) }, hash: "h2", want: store.ErrPayloadMismatch},
+		{name: "failed attempt released", prepare: func(m *store.Memory) {
 			mustClaim(t, m, "h1", info)
 			_ = m.RecordAttempt(ctx, "c", "503")
 		}, hash: "h1"},
-		{name: "remembered too long", prepare: func(m *apply.MemoryStore) {
+		{name: "remembered too long", prepare: func(m *store.Memory) {
 			mustClaim(t, m, "h1", info)
 			_ = m.Complete(ctx, "c", store.StatusApplied, nil)
 		}, hash: "h2", advance: 48 * time.Hour},
@@ -43,7 +43,7 @@ func TestMemoryStoreClaim(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-			m := apply.NewMemoryStore(clock)
+			m := store.NewMemory(clock)
 			tc.prepare(m)
 			now = now.Add(tc.advance)
 			c, err := m.Claim(ctx, "c", tc.hash, 24*time.Hour, time.Minute, info)
@@ -58,7 +58,7 @@ func TestMemoryStoreClaim(t *testing.T) {
 			}
 		})
 	}
-	m := apply.NewMemoryStore(clock)
+	m := store.NewMemory(clock)
 	mustClaim(t, m, "h1", info)
 	_ = m.RecordAttempt(ctx, "c", "first")
 	mustClaim(t, m, "h1", info)
@@ -72,7 +72,7 @@ func TestMemoryStoreClaim(t *testing.T) {
 	}
 }
 
-func mustClaim(t *testing.T, m *apply.MemoryStore, hash string, info store.ChangeInfo) {
+func mustClaim(t *testing.T, m *store.Memory, hash string, info store.ChangeInfo) {
 	t.Helper()
 	if _, err := m.Claim(context.Background(), "c", hash, 24*time.Hour, time.Minute, info); err != nil {
 		t.Fatalf("claim: %v", err)

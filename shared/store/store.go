@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // Errors callers branch on.
@@ -55,32 +56,12 @@ func New(client *dynamodb.Client, table string, opts ...Option) *Store {
 	return s
 }
 
-// Kind is the kind of a Genesys entity routekeeper manages.
-type Kind string
-
-const (
-	KindQueue    Kind = "queue"
-	KindSkill    Kind = "skill"
-	KindWorktype Kind = "worktype"
-)
-
-// EntityKey names one entity of one environment. Names, not Genesys ids, identify
-// entities: the same YAML applies to orgs whose ids differ.
-type EntityKey struct {
-	Environment string `json:"environment"`
-	Kind        Kind   `json:"kind"`
-	Name        string `json:"name"`
-}
-
-func (k EntityKey) String() string { return k.Environment + "/" + string(k.Kind) + "/" + k.Name }
-
-func (k EntityKey) validate() error {
+// validKey checks an entity key before it becomes part of a table key.
+func validKey(k entity.Key) error {
 	if err := validEnv(k.Environment); err != nil {
 		return err
 	}
-	switch k.Kind {
-	case KindQueue, KindSkill, KindWorktype:
-	default:
+	if !k.Kind.Managed() {
 		return fmt.Errorf("store: entity %s: kind %q: want queue, skill or worktype", k, k.Kind)
 	}
 	if k.Name == "" {
@@ -114,10 +95,10 @@ const (
 	skEvent        = "EVENT"
 )
 
-func envPK(env string) string      { return "ENV#" + env }
-func entitySK(k EntityKey) string  { return prefixEntity + string(k.Kind) + "#" + k.Name }
-func desiredSK(k EntityKey) string { return prefixDesired + string(k.Kind) + "#" + k.Name }
-func snapshotSK(k EntityKey, etag string) string {
+func envPK(env string) string       { return "ENV#" + env }
+func entitySK(k entity.Key) string  { return prefixEntity + string(k.Kind) + "#" + k.Name }
+func desiredSK(k entity.Key) string { return prefixDesired + string(k.Kind) + "#" + k.Name }
+func snapshotSK(k entity.Key, etag string) string {
 	return prefixSnapshot + string(k.Kind) + "#" + k.Name + "#" + etag
 }
 func driftSK(at time.Time) string                  { return prefixDrift + formatTime(at) }

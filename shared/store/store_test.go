@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
@@ -74,7 +75,7 @@ var ctx = context.Background()
 
 func TestObservationOrdering(t *testing.T) {
 	f := newFixture(t)
-	support := EntityKey{Environment: "dev", Kind: KindQueue, Name: "Support #1"}
+	support := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Support #1"}
 	obs := func(tag byte, at time.Duration, src Source) Observation {
 		return Observation{Key: support, ETag: etag(tag), Config: json.RawMessage(`{"name":"Support #1","n":1.0}`),
 			GenesysID: "q-1", ObservedAt: t0.Add(at), Source: src}
@@ -111,8 +112,8 @@ func TestObservationOrdering(t *testing.T) {
 	}
 
 	// Listing is per environment.
-	other := Observation{Key: EntityKey{"prod", KindQueue, "Support #1"}, ETag: etag('f'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}
-	skill := Observation{Key: EntityKey{"dev", KindSkill, "Spanish"}, ETag: etag('0'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}
+	other := Observation{Key: entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Support #1"}, ETag: etag('f'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}
+	skill := Observation{Key: entity.Key{Environment: "dev", Kind: entity.Skill, Name: "Spanish"}, ETag: etag('0'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}
 	for _, o := range []Observation{other, skill} {
 		if err := f.s.PutObservation(ctx, o); err != nil {
 			t.Fatal(err)
@@ -125,7 +126,7 @@ func TestObservationOrdering(t *testing.T) {
 	if diff := cmp.Diff([]Observation{want, skill}, list); diff != "" {
 		t.Errorf("ListObservations(dev) (-want +got):\n%s", diff)
 	}
-	if _, err := f.s.GetObservation(ctx, EntityKey{"dev", KindWorktype, "nope"}); !errors.Is(err, ErrNotFound) {
+	if _, err := f.s.GetObservation(ctx, entity.Key{Environment: "dev", Kind: entity.Worktype, Name: "nope"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("GetObservation(missing): got %v, want ErrNotFound", err)
 	}
 }
@@ -134,7 +135,7 @@ func TestObservationOrdering(t *testing.T) {
 // last-known state, a stale observation included (a plan recorded after a webhook).
 func TestSnapshots(t *testing.T) {
 	f := newFixture(t)
-	k := EntityKey{Environment: "dev", Kind: KindQueue, Name: "Claims #2"}
+	k := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims #2"}
 	obs := func(tag byte, at time.Duration, src Source) Observation {
 		return Observation{Key: k, ETag: etag(tag), Config: json.RawMessage(`{"name":"Claims #2","v":"` + string(tag) + `"}`),
 			GenesysID: "q-2", ObservedAt: t0.Add(at), Source: src}
@@ -169,13 +170,13 @@ func TestSnapshots(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		k    EntityKey
+		k    entity.Key
 		etag string
 		want error
 	}{
 		{"unknown ETag", k, etag('d'), ErrNotFound},
-		{"other entity", EntityKey{"dev", KindQueue, "Claims"}, planned.ETag, ErrNotFound},
-		{"other environment", EntityKey{"prod", KindQueue, "Claims #2"}, planned.ETag, ErrNotFound},
+		{"other entity", entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims"}, planned.ETag, ErrNotFound},
+		{"other environment", entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Claims #2"}, planned.ETag, ErrNotFound},
 	} {
 		if _, err := f.s.GetSnapshot(ctx, tc.k, tc.etag); !errors.Is(err, tc.want) {
 			t.Errorf("%s: GetSnapshot got %v, want %v", tc.name, err, tc.want)
@@ -188,7 +189,7 @@ func TestSnapshots(t *testing.T) {
 
 func TestObservationValidation(t *testing.T) {
 	f := newFixture(t)
-	good := Observation{Key: EntityKey{"dev", KindQueue, "Q"}, ETag: etag('a'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}
+	good := Observation{Key: entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Q"}, ETag: etag('a'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}
 	tests := []struct {
 		name    string
 		edit    func(*Observation)
@@ -213,8 +214,8 @@ func TestObservationValidation(t *testing.T) {
 	}
 }
 
-func desired(env string, kind Kind, name, config string) Desired {
-	return Desired{Key: EntityKey{env, kind, name}, Config: json.RawMessage(config)}
+func desired(env string, kind entity.Kind, name, config string) Desired {
+	return Desired{Key: entity.Key{Environment: env, Kind: kind, Name: name}, Config: json.RawMessage(config)}
 }
 
 func keysOf(ds []Desired) []string {
@@ -230,10 +231,10 @@ func TestPublishDesired(t *testing.T) {
 	// More than one BatchWriteItem (25) of entities.
 	var v1 []Desired
 	for i := range 30 {
-		v1 = append(v1, desired("dev", KindSkill, fmt.Sprintf("skill-%02d", i), `{"v":1}`))
+		v1 = append(v1, desired("dev", entity.Skill, fmt.Sprintf("skill-%02d", i), `{"v":1}`))
 	}
-	v1 = append(v1, desired("dev", KindQueue, "Sales", `{"v":1}`))
-	if _, err := f.s.PublishDesired(ctx, "prod", "p1", []Desired{desired("prod", KindQueue, "Sales", `{"p":1}`)}); err != nil {
+	v1 = append(v1, desired("dev", entity.Queue, "Sales", `{"v":1}`))
+	if _, err := f.s.PublishDesired(ctx, "prod", "p1", []Desired{desired("prod", entity.Queue, "Sales", `{"p":1}`)}); err != nil {
 		t.Fatal(err)
 	}
 	removed, err := f.s.PublishDesired(ctx, "dev", "commit-1", v1)
@@ -249,12 +250,12 @@ func TestPublishDesired(t *testing.T) {
 	}
 
 	f.clock.Advance(time.Minute)
-	v2 := []Desired{desired("dev", KindQueue, "Sales", `{"v":2}`), desired("dev", KindWorktype, "Claims", `{"v":2}`)}
+	v2 := []Desired{desired("dev", entity.Queue, "Sales", `{"v":2}`), desired("dev", entity.Worktype, "Claims", `{"v":2}`)}
 	removed, err = f.s.PublishDesired(ctx, "dev", "commit-2", v2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(removed) != 30 || removed[0] != (EntityKey{"dev", KindSkill, "skill-00"}) {
+	if len(removed) != 30 || removed[0] != (entity.Key{Environment: "dev", Kind: entity.Skill, Name: "skill-00"}) {
 		t.Errorf("second publish removed %d keys starting %v, want the 30 skills", len(removed), removed)
 	}
 	got, err = f.s.ListDesired(ctx, "dev")
@@ -273,9 +274,9 @@ func TestPublishDesired(t *testing.T) {
 		name string
 		set  []Desired
 	}{
-		{"duplicate", []Desired{desired("dev", KindQueue, "A", `{}`), desired("dev", KindQueue, "A", `{}`)}},
-		{"other environment", []Desired{desired("prod", KindQueue, "A", `{}`)}},
-		{"invalid JSON", []Desired{desired("dev", KindQueue, "A", `nope`)}},
+		{"duplicate", []Desired{desired("dev", entity.Queue, "A", `{}`), desired("dev", entity.Queue, "A", `{}`)}},
+		{"other environment", []Desired{desired("prod", entity.Queue, "A", `{}`)}},
+		{"invalid JSON", []Desired{desired("dev", entity.Queue, "A", `nope`)}},
 	}
 	for _, tc := range bad {
 		if _, err := f.s.PublishDesired(ctx, "dev", "commit-3", tc.set); err == nil {
@@ -321,7 +322,7 @@ func (c *unprocessingClient) Do(r *http.Request) (*http.Response, error) {
 func TestPublishDesiredRetriesUnprocessedItems(t *testing.T) {
 	hc := &unprocessingClient{next: &http.Client{}}
 	f := newFixture(t, func(o *dynamodb.Options) { o.HTTPClient = hc })
-	if _, err := f.s.PublishDesired(ctx, "dev", "c1", []Desired{desired("dev", KindQueue, "A", `{}`)}); err != nil {
+	if _, err := f.s.PublishDesired(ctx, "dev", "c1", []Desired{desired("dev", entity.Queue, "A", `{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.s.ListDesired(ctx, "dev")
@@ -333,7 +334,7 @@ func TestPublishDesiredRetriesUnprocessedItems(t *testing.T) {
 	}
 }
 
-var devQueue = ChangeInfo{Entity: EntityKey{"dev", KindQueue, "Support"}, Operation: "update", RequestedBy: "ci"}
+var devQueue = ChangeInfo{Entity: entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Support"}, Operation: "update", RequestedBy: "ci"}
 
 func mustClaim(t *testing.T, f fixture, id, hash string, expiry, lock time.Duration) {
 	t.Helper()
@@ -481,7 +482,7 @@ func TestClaim(t *testing.T) {
 // still listed under its environment; any other record must name its entity.
 func TestClaimWithoutEntity(t *testing.T) {
 	f := newFixture(t)
-	env := EntityKey{Environment: "dev"}
+	env := entity.Key{Environment: "dev"}
 	if _, err := f.s.Claim(ctx, "sqs-m1", "sha256:x", time.Hour, time.Minute, ChangeInfo{Entity: env, Operation: OperationInvalid}); err != nil {
 		t.Fatalf("Claim(invalid message without entity): %v", err)
 	}
@@ -508,7 +509,7 @@ func TestClaimWithoutEntity(t *testing.T) {
 	}{
 		{"update without entity", ChangeInfo{Entity: env, Operation: "update"}},
 		{"invalid without environment", ChangeInfo{Operation: OperationInvalid}},
-		{"name without kind", ChangeInfo{Entity: EntityKey{Environment: "dev", Name: "Q"}, Operation: OperationInvalid}},
+		{"name without kind", ChangeInfo{Entity: entity.Key{Environment: "dev", Name: "Q"}, Operation: OperationInvalid}},
 	} {
 		if _, err := f.s.Claim(ctx, "chg-"+strings.ReplaceAll(tc.name, " ", "-"), "sha256:x", time.Hour, time.Minute, tc.info); err == nil {
 			t.Errorf("%s: Claim got no error, want a validation error", tc.name)
@@ -633,7 +634,7 @@ func TestTTLs(t *testing.T) {
 	if err := f.s.PutObservation(ctx, Observation{Key: devQueue.Entity, ETag: etag('a'), Config: json.RawMessage(`{}`), ObservedAt: t0, Source: SourceScan}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.PublishDesired(ctx, "dev", "c", []Desired{desired("dev", KindQueue, "Support", `{}`)}); err != nil {
+	if _, err := f.s.PublishDesired(ctx, "dev", "c", []Desired{desired("dev", entity.Queue, "Support", `{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.PutOverflowState(ctx, OverflowState{Environment: "dev", Worktype: "Claims", ChangedAt: t0}); err != nil {

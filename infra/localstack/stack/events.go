@@ -22,6 +22,7 @@ import (
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 )
 
 // EventsDir returns the directory of the sample events, <repository>/events.
@@ -55,43 +56,41 @@ const (
 const MalformedChangeID = "chg-01936d2f-4c1a-7b3e-9f00-6d616c666f72"
 
 // GenerateApplyEvents returns the events of events/apply/ (scenario -> JSON), built from
-// this stack's seeded org: the requests are the ones drift.PlanLive plans for the example
-// config, encoded with changes.Encode, sent through the local FIFO change queue and
-// received with every attribute, and the events are what the event source mapping
+// this stack's seeded org: the requests are the ones drift.NewPlan plans for the example
+// config, submitted as `routekeeper apply` submits them (drift.Submit) through the local
+// FIFO change queue and received with every attribute, and the events are what the event
+// source mapping
 // (lambdarun.Poller.Event) builds from those messages. The stack's change queue must be
 // empty; it is left empty.
 func GenerateApplyEvents(ctx context.Context, s *Stack) (map[string][]byte, error) {
-	desired, _, plan, err := s.PlanExample(ctx)
+	desired, org, plan, err := s.PlanExample(ctx)
 	if err != nil {
 		return nil, err
 	}
-	created := time.Date(2025, 6, 2, 9, 30, 0, 0, time.UTC)
-	request := func(kind, name string) (*changes.Request, error) {
-		for _, c := range plan.Changes {
-			if c.Kind != kind || c.Name != name {
-				continue
+	planner := drift.Planner{
+		Reason:      "routekeeper apply of " + ExampleConfig + " at 3f2c1a9",
+		RequestedBy: "ci@github-actions",
+		Now:         func() time.Time { return time.Date(2025, 6, 2, 9, 30, 0, 0, time.UTC) },
+		// No entity id: ids of a freshly seeded org differ per run, and the id is only
+		// a lookup hint, so the events stay valid for every run of the local stack.
+		WithoutIDs: true,
+	}
+	// only is the plan narrowed to the named changes, in that order.
+	type ref struct {
+		kind entity.Kind
+		name string
+	}
+	only := func(refs ...ref) (*drift.Plan, error) {
+		sub := *plan
+		sub.Changes = nil
+		for _, r := range refs {
+			i := slices.IndexFunc(plan.Changes, func(c drift.Change) bool { return c.Kind == r.kind && c.Name == r.name })
+			if i < 0 {
+				return nil, fmt.Errorf("the plan of %s against the seeded org has no change for %s %q", ExampleConfig, r.kind, r.name)
 			}
-			id, err := changes.NewChangeID()
-			if err != nil {
-				return nil, err
-			}
-			r := &changes.Request{
-				Schema: changes.SchemaV1, ChangeID: id, Environment: desired.Environment,
-				// No entity id: ids of a freshly seeded org differ per run, and the id is only
-				// a lookup hint, so the events stay valid for every run of the local stack.
-				Entity:    changes.Entity{Type: changes.EntityType(kind), Name: name},
-				Operation: changes.Operation(c.Action), Desired: c.Desired, BaseEtag: c.BaseETag,
-				Reason:      "routekeeper apply of " + ExampleConfig + " at 3f2c1a9",
-				RequestedBy: "ci@github-actions", CreatedAt: created,
-			}
-			// Round-trip through the wire format so the event holds exactly what Encode writes.
-			body, err := changes.Encode(r)
-			if err != nil {
-				return nil, fmt.Errorf("%s %q: %w", kind, name, err)
-			}
-			return changes.Decode(body)
+			sub.Changes = append(sub.Changes, plan.Changes[i])
 		}
-		return nil, fmt.Errorf("the plan of %s against the seeded org has no change for %s %q", ExampleConfig, kind, name)
+		return &sub, nil
 	}
 
 	client := sqs.NewFromConfig(s.AWS)
@@ -101,22 +100,26 @@ func GenerateApplyEvents(ctx context.Context, s *Stack) (map[string][]byte, erro
 	}
 	out := map[string][]byte{}
 	publisher := changes.NewPublisher(client, s.Resources.ChangeQueueURL, changes.PublisherOptions{})
-
-	// batch
-	var batch []*changes.Request
-	for _, k := range []struct{ kind, name string }{
-		{drift.KindSkill, MissingSkill}, {drift.KindQueue, ChangedQueue}, {drift.KindWorktype, ChangedWorktype},
-	} {
-		r, err := request(k.kind, k.name)
+	publish := func(ctx context.Context, reqs []*changes.Request) error {
+		_, err := publisher.Publish(ctx, reqs)
+		return err
+	}
+	// submit sends the named changes as `routekeeper apply` does (drift.Submit) and
+	// receives them back as the event source mapping would.
+	submit := func(refs ...ref) ([]sqstypes.Message, error) {
+		sub, err := only(refs...)
 		if err != nil {
 			return nil, err
 		}
-		batch = append(batch, r)
+		reqs, err := drift.Submit(ctx, sub, org, planner, nil, publish)
+		if err != nil {
+			return nil, err
+		}
+		return receiveAll(ctx, client, s.Resources.ChangeQueueURL, len(reqs))
 	}
-	if _, err := publisher.Publish(ctx, batch); err != nil {
-		return nil, err
-	}
-	msgs, err := receiveAll(ctx, client, s.Resources.ChangeQueueURL, len(batch))
+
+	// batch
+	msgs, err := submit(ref{entity.Skill, MissingSkill}, ref{entity.Queue, ChangedQueue}, ref{entity.Worktype, ChangedWorktype})
 	if err != nil {
 		return nil, err
 	}
@@ -125,14 +128,7 @@ func GenerateApplyEvents(ctx context.Context, s *Stack) (map[string][]byte, erro
 	}
 
 	// duplicate
-	r, err := request(drift.KindQueue, ChangedQueue)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := publisher.Publish(ctx, []*changes.Request{r}); err != nil {
-		return nil, err
-	}
-	if msgs, err = receiveAll(ctx, client, s.Resources.ChangeQueueURL, 1); err != nil {
+	if msgs, err = submit(ref{entity.Queue, ChangedQueue}); err != nil {
 		return nil, err
 	}
 	ev := poller.Event(msgs)
@@ -142,10 +138,15 @@ func GenerateApplyEvents(ctx context.Context, s *Stack) (map[string][]byte, erro
 	}
 
 	// malformed
-	bad, err := request(drift.KindQueue, ChangedQueue)
+	sub, err := only(ref{entity.Queue, ChangedQueue})
 	if err != nil {
 		return nil, err
 	}
+	reqs, err := planner.Requests(sub)
+	if err != nil {
+		return nil, err
+	}
+	bad := reqs[0]
 	truncated, err := changes.Encode(bad)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -257,7 +258,7 @@ func checkApplyMalformed(t *testing.T, s *Stack, ev events.SQSEvent, resp []byte
 // the ETag of the entity as seeded, so updates apply rather than conflict.
 func TestApplyEventsMatchSeededOrg(t *testing.T) {
 	s := startStack(t)
-	live, err := drift.ReadLive(t.Context(), s.Genesys, nil)
+	live, err := live.Read(t.Context(), s.Genesys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,12 +277,12 @@ func TestApplyEventsMatchSeededOrg(t *testing.T) {
 		}
 		for _, r := range decodeBodies(t, ev) {
 			if r.Operation == changes.OpCreate {
-				if _, ok := live.Entity(string(r.Entity.Type), r.Entity.Name); ok {
+				if _, ok := live.Entity(r.Entity.Type, r.Entity.Name); ok {
 					t.Errorf("%s: creates %s, which the seeded org already has", scenario, r.Key())
 				}
 				continue
 			}
-			e, ok := live.Entity(string(r.Entity.Type), r.Entity.Name)
+			e, ok := live.Entity(r.Entity.Type, r.Entity.Name)
 			if !ok {
 				t.Errorf("%s: %s is not in the seeded org", scenario, r.Key())
 				continue
@@ -293,7 +294,7 @@ func TestApplyEventsMatchSeededOrg(t *testing.T) {
 	}
 }
 
-func planExample(t *testing.T, s *Stack) *drift.LivePlan {
+func planExample(t *testing.T, s *Stack) *drift.Plan {
 	t.Helper()
 	_, _, plan, err := s.PlanExample(t.Context())
 	if err != nil {

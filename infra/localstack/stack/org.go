@@ -12,7 +12,9 @@ import (
 	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/routing"
 )
 
@@ -38,8 +40,11 @@ const (
 // runs; the simulator does not serve their endpoints (routekeeper does not list them
 // either: Genesys embeds their names), so SeedOrg gives them fixed ids. Routing languages
 // are in the seeded org itself (backgroundOrg) and named by the languages list.
-var orgNamedRefs = []struct{ kind, name string }{
-	{drift.KindGroup, "Claims Team"},
+var orgNamedRefs = []struct {
+	kind entity.Kind
+	name string
+}{
+	{entity.Group, "Claims Team"},
 }
 
 // RepoRoot returns the repository root (the directory of template.yaml).
@@ -76,22 +81,23 @@ func SeedOrg(ctx context.Context, s *sim.Server, c *genesys.Client) error {
 	if err := s.Load(backgroundOrg(cfg)); err != nil {
 		return err
 	}
-	live, err := drift.ReadLive(ctx, c, nil)
+	org, err := live.Read(ctx, c, nil)
 	if err != nil {
 		return err
 	}
-	names := live.Names
+	names := org.Names
 	for _, r := range orgNamedRefs {
 		names.Add(r.kind, fixedID(r.kind, r.name), r.name)
 	}
 
 	for _, e := range desired.Entities() {
-		m, err := specJSON(e.Spec)
+		doc, err := e.Doc()
 		if err != nil {
 			return err
 		}
+		m := doc.Fields
 		switch e.Kind {
-		case routing.KindSkill:
+		case entity.Skill:
 			if e.Name == MissingSkill {
 				continue
 			}
@@ -99,13 +105,13 @@ func SeedOrg(ctx context.Context, s *sim.Server, c *genesys.Client) error {
 			if err != nil {
 				return fmt.Errorf("seed skill %q: %w", e.Name, err)
 			}
-			names.Add(drift.KindSkill, sk.ID, sk.Name)
-		case routing.KindQueue:
+			names.Add(entity.Skill, sk.ID, sk.Name)
+		case entity.Queue:
 			if e.Name == ChangedQueue {
 				m["description"] = "Claims (before routing/prod.yaml took it over)"
 				m["acwSettings"] = map[string]any{"wrapupPrompt": "MANDATORY"}
 			}
-			body, err := drift.NewQueueBody(m, names)
+			body, err := live.NewQueueBody(m, names)
 			if err != nil {
 				return fmt.Errorf("seed queue %q: %w", e.Name, err)
 			}
@@ -113,12 +119,12 @@ func SeedOrg(ctx context.Context, s *sim.Server, c *genesys.Client) error {
 			if err != nil {
 				return fmt.Errorf("seed queue %q: %w", e.Name, err)
 			}
-			names.Add(drift.KindQueue, q.ID, q.Name)
-		case routing.KindWorktype:
+			names.Add(entity.Queue, q.ID, q.Name)
+		case entity.Worktype:
 			if e.Name == ChangedWorktype {
 				m["defaultPriority"] = json.Number(fmt.Sprint(routing.PriorityFromScore(60)))
 			}
-			body, err := drift.NewWorktypeBody(m, names)
+			body, err := live.NewWorktypeBody(m, names)
 			if err != nil {
 				return fmt.Errorf("seed worktype %q: %w", e.Name, err)
 			}
@@ -169,7 +175,7 @@ func backgroundOrg(cfg *routing.Config) sim.Fixture {
 		if divisions[strings.ToLower(name)] != nil {
 			continue
 		}
-		id := fixedID("division", name)
+		id := fixedID(entity.Division, name)
 		d := map[string]any{
 			"id": id, "name": name, "description": name, "homeDivision": false,
 			"selfUri": "/api/v2/authorization/divisions/" + id,
@@ -193,7 +199,7 @@ func backgroundOrg(cfg *routing.Config) sim.Fixture {
 			continue
 		}
 		name := *w.DefaultLanguage
-		id := fixedID("language", name)
+		id := fixedID(entity.Language, name)
 		f.Languages = append(f.Languages, map[string]any{
 			"id": id, "name": name, "state": "active", "version": "1",
 			"dateModified": "2025-03-03T09:00:00.000Z", "selfUri": "/api/v2/routing/languages/" + id,
@@ -208,7 +214,7 @@ func backgroundOrg(cfg *routing.Config) sim.Fixture {
 		if haveBin[strings.ToLower(name)] {
 			continue
 		}
-		id := fixedID("workbin", name)
+		id := fixedID(entity.Workbin, name)
 		wb := map[string]any{
 			"id": id, "name": name, "description": "Workitems for " + name,
 			"dateCreated": "2025-03-03T09:00:00.000Z", "dateModified": "2025-03-03T09:00:00.000Z",
@@ -227,24 +233,14 @@ func backgroundOrg(cfg *routing.Config) sim.Fixture {
 }
 
 // fixedID returns a stable id for a seeded object, so two runs seed the same org.
-func fixedID(kind, name string) string {
-	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("routekeeper-local/"+kind+"/"+name)).String()
-}
-
-// specJSON returns the managed fields of a compiled spec as a JSON tree (json.Number
-// numbers), the form shared/drift works on.
-func specJSON(spec any) (map[string]any, error) {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
-	}
-	return drift.Decode(b)
+func fixedID(kind entity.Kind, name string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("routekeeper-local/"+string(kind)+"/"+name)).String()
 }
 
 // PlanExample plans the example config (ExampleConfig) against the stack's simulated org,
 // as `routekeeper plan -f examples/routing/prod.yaml` does, and returns the compiled
 // config and the live org the plan was made from besides the plan.
-func (s *Stack) PlanExample(ctx context.Context) (*routing.Desired, *drift.Live, *drift.LivePlan, error) {
+func (s *Stack) PlanExample(ctx context.Context) (*routing.Desired, *live.Org, *drift.Plan, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, nil, nil, err
@@ -257,13 +253,17 @@ func (s *Stack) PlanExample(ctx context.Context) (*routing.Desired, *drift.Live,
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("compile %s: %w", ExampleConfig, err)
 	}
-	live, err := drift.ReadLive(ctx, s.Genesys, nil)
+	docs, err := desired.Docs()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	org, err := live.Read(ctx, s.Genesys, nil)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read the simulated org: %w", err)
 	}
-	plan, err := drift.PlanLive(desired, live, drift.PlanOptions{})
+	plan, err := drift.NewPlan(desired.Environment, docs, org, drift.PlanOptions{})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("plan %s against the simulated org: %w", ExampleConfig, err)
 	}
-	return desired, live, plan, nil
+	return desired, org, plan, nil
 }

@@ -47,7 +47,7 @@ func TestSeededOrgPlansTheDocumentedChanges(t *testing.T) {
 	}
 	var got []change
 	for _, c := range plan.Changes {
-		ch := change{Kind: c.Kind, Name: c.Name, Action: string(c.Action)}
+		ch := change{Kind: string(c.Kind), Name: c.Name, Action: string(c.Action)}
 		for _, d := range c.Differences {
 			ch.Fields = append(ch.Fields, d.Path)
 		}

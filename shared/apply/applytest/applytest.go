@@ -19,8 +19,10 @@ import (
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
-	"github.com/routekeeper/routekeeper/shared/drift"
+	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
+	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -34,7 +36,7 @@ type Options struct {
 	// ClientUnpaced turns the client's own pacing off, so only the simulator's limit
 	// (429 with Retry-After) holds the client back.
 	ClientUnpaced bool
-	// Memory uses apply.MemoryStore instead of the table on moto.
+	// Memory uses store.Memory instead of the table on moto.
 	Memory bool
 	// RealSleep makes the client really wait (benchmarks); default: waits are recorded
 	// and skipped.
@@ -116,7 +118,7 @@ func New(t testing.TB, o Options) *Env {
 	}
 	e.Client = c
 	if o.Memory {
-		e.Store = apply.NewMemoryStore(o.Now)
+		e.Store = store.NewMemory(o.Now)
 	} else {
 		e.AWS, e.Resources = awslocal.ForTest(t)
 		e.Table = store.New(dynamodb.NewFromConfig(e.AWS), e.Resources.TableName)
@@ -179,9 +181,9 @@ func (e *Env) Sleeps() []time.Duration {
 }
 
 // ID returns the simulator id of the named entity of kind, failing t if there is none.
-func (e *Env) ID(t testing.TB, kind, name string) string {
+func (e *Env) ID(t testing.TB, kind entity.Kind, name string) string {
 	t.Helper()
-	id, ok := e.Sim.IDByName(kind, name)
+	id, ok := e.Sim.IDByName(string(kind), name)
 	if !ok {
 		t.Fatalf("no %s named %q in the simulator", kind, name)
 	}
@@ -189,50 +191,36 @@ func (e *Env) ID(t testing.TB, kind, name string) string {
 }
 
 // Names reads the org's names as the engine does.
-func (e *Env) Names(t testing.TB) *drift.Names {
+func (e *Env) Names(t testing.TB) *live.Names {
 	t.Helper()
-	ctx := context.Background()
-	divs, err1 := e.Client.ListDivisions(ctx)
-	skills, err2 := e.Client.ListSkills(ctx)
-	queues, err3 := e.Client.ListQueues(ctx)
-	bins, err4 := e.Client.ListWorkbins(ctx)
-	langs, err5 := e.Client.ListLanguages(ctx)
-	for _, err := range []error{err1, err2, err3, err4, err5} {
-		if err != nil {
-			t.Fatalf("read names: %v", err)
-		}
+	n, err := live.NewCache(e.Client, 0, nil).Load(context.Background())
+	if err != nil {
+		t.Fatalf("read names: %v", err)
 	}
-	n := drift.NewNames(divs, skills, queues, bins)
-	n.AddLanguages(langs)
 	return n
 }
 
-// Live returns the canonical form and ETag of an entity as Genesys has it now.
-func (e *Env) Live(t testing.TB, kind, id string) (map[string]any, string) {
+// Live returns an entity as Genesys has it now: canonical form and ETag.
+func (e *Env) Live(t testing.TB, kind entity.Kind, id string) *live.Entity {
 	t.Helper()
-	raw := e.Raw(t, kind, id)
-	canon, err := drift.Canonical(kind, raw, e.Names(t))
+	l, err := live.NewEntity(kind, e.Raw(t, kind, id), e.Names(t))
 	if err != nil {
 		t.Fatalf("canonicalise %s %s: %v", kind, id, err)
 	}
-	etag, err := drift.ETag(canon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return canon, etag
+	return l
 }
 
 // Raw returns the simulator's stored JSON of an entity (a deep copy).
-func (e *Env) Raw(t testing.TB, kind, id string) map[string]any {
+func (e *Env) Raw(t testing.TB, kind entity.Kind, id string) map[string]any {
 	t.Helper()
 	var raw map[string]any
 	var ok bool
 	switch kind {
-	case drift.KindQueue:
+	case entity.Queue:
 		raw, ok = e.Sim.Queue(id)
-	case drift.KindSkill:
+	case entity.Skill:
 		raw, ok = e.Sim.Skill(id)
-	case drift.KindWorktype:
+	case entity.Worktype:
 		raw, ok = e.Sim.Worktype(id)
 	}
 	if !ok {
@@ -245,11 +233,11 @@ func (e *Env) Raw(t testing.TB, kind, id string) map[string]any {
 // `routekeeper apply` plans it: baseEtag is the live ETag now, and the live state is
 // recorded as the last-known observation (source plan) so a merge has its base.
 // For create (no such entity), baseEtag is empty.
-func (e *Env) Plan(t testing.TB, op changes.Operation, kind, name string, desired map[string]any) *changes.Request {
+func (e *Env) Plan(t testing.TB, op changes.Operation, kind entity.Kind, name string, desired map[string]any) *changes.Request {
 	t.Helper()
 	req := &changes.Request{
 		Schema: changes.SchemaV1, Environment: e.Env,
-		Entity:    changes.Entity{Type: changes.EntityType(kind), Name: name},
+		Entity:    changes.Entity{Type: kind, Name: name},
 		Operation: op, Desired: desired,
 		Reason: "test plan", RequestedBy: "applytest", CreatedAt: time.Now().UTC().Truncate(time.Second),
 	}
@@ -259,20 +247,9 @@ func (e *Env) Plan(t testing.TB, op changes.Operation, kind, name string, desire
 	}
 	req.ChangeID = id
 	if op != changes.OpCreate {
-		gid := e.ID(t, kind, name)
-		canon, etag := e.Live(t, kind, gid)
-		req.Entity.ID, req.BaseEtag = gid, etag
-		cfg, err := drift.CanonicalJSON(canon)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = e.Store.PutObservation(context.Background(), store.Observation{
-			Key:  store.EntityKey{Environment: e.Env, Kind: store.Kind(kind), Name: name},
-			ETag: etag, Config: cfg, GenesysID: gid, ObservedAt: time.Now().UTC(), Source: store.SourcePlan,
-		})
-		if err != nil {
-			t.Fatalf("record plan observation: %v", err)
-		}
+		l := e.Live(t, kind, e.ID(t, kind, name))
+		req.Entity.ID, req.BaseEtag = l.ID, l.ETag
+		e.put(t, l, store.SourcePlan, time.Now())
 	}
 	if op == changes.OpDelete {
 		req.Desired = nil
@@ -286,27 +263,26 @@ func (e *Env) Plan(t testing.TB, op changes.Operation, kind, name string, desire
 // Observe records the entity's live state now as its last-known observation from source
 // (e.g. store.SourceWebhook, as the webhook function does after an admin edit), newer than
 // any observation recorded before.
-func (e *Env) Observe(t testing.TB, kind, name string, source store.Source) {
+func (e *Env) Observe(t testing.TB, kind entity.Kind, name string, source store.Source) {
 	t.Helper()
-	gid := e.ID(t, kind, name)
-	canon, etag := e.Live(t, kind, gid)
-	cfg, err := drift.CanonicalJSON(canon)
-	if err != nil {
-		t.Fatal(err)
+	e.put(t, e.Live(t, kind, e.ID(t, kind, name)), source, time.Now().Add(time.Second))
+}
+
+func (e *Env) put(t testing.TB, l *live.Entity, source store.Source, at time.Time) {
+	t.Helper()
+	o, err := l.Observation(e.Env, source, at)
+	if err == nil {
+		err = e.Store.PutObservation(context.Background(), o)
 	}
-	err = e.Store.PutObservation(context.Background(), store.Observation{
-		Key:  store.EntityKey{Environment: e.Env, Kind: store.Kind(kind), Name: name},
-		ETag: etag, Config: cfg, GenesysID: gid, ObservedAt: time.Now().UTC().Add(time.Second), Source: source,
-	})
 	if err != nil {
-		t.Fatalf("record %s observation of %s %s: %v", source, kind, name, err)
+		t.Fatalf("record %s observation of %s %s: %v", source, l.Kind, l.Name, err)
 	}
 }
 
 // Obj decodes a JSON object literal with numbers as json.Number, failing t on error.
 func Obj(t testing.TB, s string) map[string]any {
 	t.Helper()
-	m, err := drift.Decode([]byte(s))
+	m, err := document.Decode([]byte(s))
 	if err != nil {
 		t.Fatalf("decode %s: %v", s, err)
 	}
