@@ -31,6 +31,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := stack.CheckTools(); err != nil {
 		return err
 	}
+	// Everything the demo prints goes through one lock: the function's logs arrive on
+	// another goroutine while the demo and the CLI print.
+	stdout = &syncWriter{w: stdout}
 	started := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
