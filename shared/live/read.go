@@ -118,18 +118,12 @@ func (l *Org) Sorted(kind entity.Kind) []*Entity {
 	return out
 }
 
-// Read reads the whole org with list endpoints only: divisions, routing
-// languages, skills, queues, workbins and worktypes, the six lists
-// concurrently (each client list pages concurrently inside the client's one
-// request budget). Languages are read only to name worktypes' defaultLanguage,
-// which Genesys returns as {id, selfUri}. No entity
-// is fetched on its own: the list payloads carry every field the canonical
-// form uses. (Evidence: the queue list returns full Queue entities, SDK
-// QueueEntityListing.entities []Queue, and the Genesys Terraform provider
-// serves its per-queue reads from a cache filled by the list; the worktypes
-// query returns full Worktype entities with reference ids, and the canonical
-// form needs only the ids. No field is known to be missing from a list
-// payload, so nothing is fetched per entity, and nothing is fetched twice.)
+// Read reads the whole org with list endpoints only: divisions, routing languages,
+// skills, queues, workbins and worktypes, the six lists concurrently (each client list
+// pages concurrently inside the client's one request budget). Languages are read only to
+// name worktypes' defaultLanguage, which Genesys returns as {id, selfUri}. No entity is
+// fetched on its own: the list payloads carry every field the canonical form uses
+// (docs/ARCHITECTURE.md, "Read the org with lists only").
 //
 // progress, if not nil, is called after each of five list steps completes with
 // (done, 5): divisions and languages, two small lists of objects that are only
