@@ -1,6 +1,7 @@
 package awslocal
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -16,12 +17,14 @@ import (
 
 // Template is template.yaml read once with goformation, its intrinsic functions (Ref,
 // Fn::GetAtt, Fn::Sub) resolved to local values: the whole template as goformation's typed
-// model (CFN) and the view of it the local stack runs (functions, their SQS event sources,
-// queues, the Globals environment).
+// model (CFN) and the view of it the local stack runs (functions, their SQS, EventBridge rule
+// and schedule event sources and Function URLs, queues, the Globals environment).
 //
 // goformation's typed AWS::Serverless::Function lacks properties routekeeper relies on
-// (FunctionResponseTypes, ScalingConfig, LoggingConfig), so Functions are decoded from the
-// same processed JSON as CFN rather than from CFN.
+// (FunctionResponseTypes, ScalingConfig, LoggingConfig, ScheduleV2 events, the State,
+// RetryPolicy and DeadLetterConfig of rules and schedules), so Functions are decoded from the
+// same processed JSON as CFN rather than from CFN, with SAM's defaults and checks where the
+// local stack depends on them (generated names, State and Enabled, DeadLetterConfig).
 type Template struct {
 	Path string
 	// CFN is the template as goformation models it, intrinsic functions resolved.
@@ -48,8 +51,105 @@ type Function struct {
 	// Env holds the function's own Environment.Variables (not the Globals).
 	Env       map[string]string
 	SQSEvents []SQSEvent
+	// URL is the function's FunctionUrlConfig (Globals' merged under the function's own);
+	// nil when the function has no Function URL.
+	URL *URLConfig
+	// Rules are the EventBridgeRule (and CloudWatchEvent) events, by event name.
+	Rules []RuleEvent
+	// Schedules are the ScheduleV2 and Schedule events, by event name.
+	Schedules []ScheduleEvent
 	// EventTypes lists the Type of every event source (SQS, ScheduleV2, ...), by event name.
 	EventTypes map[string]string
+}
+
+// URLConfig is a function's FunctionUrlConfig.
+type URLConfig struct {
+	AuthType   string // NONE or AWS_IAM
+	InvokeMode string // BUFFERED (SAM's default when unset) or RESPONSE_STREAM
+	Cors       *Cors  // nil without CORS
+}
+
+// Cors is the Cors of a FunctionUrlConfig. lambdarun.Cors has the same fields, so one
+// converts to the other.
+type Cors struct {
+	AllowCredentials bool
+	AllowHeaders     []string
+	AllowMethods     []string
+	AllowOrigins     []string
+	ExposeHeaders    []string
+	MaxAge           int
+}
+
+// RuleEvent is an EventBridgeRule (or CloudWatchEvent) event of a function: the rule SAM
+// creates and its Lambda target.
+type RuleEvent struct {
+	Name string // the key under Events
+	Type string // EventBridgeRule or CloudWatchEvent
+	// Pattern is the event pattern (the Pattern property, intrinsic functions resolved).
+	Pattern json.RawMessage
+	// EventBusName is the EventBusName property resolved; "default" when unset.
+	EventBusName string
+	// RuleName is the RuleName property; "" leaves the name to CloudFormation.
+	RuleName string
+	// TargetID is Target.Id, or the one SAM generates: <FunctionId><Event>LambdaTarget.
+	TargetID string
+	// Input, InputPath and InputTransformer are what the target receives instead of the
+	// event, when set.
+	Input, InputPath string
+	InputTransformer json.RawMessage
+	RetryPolicy      *RetryPolicy      // nil: EventBridge's default
+	DeadLetter       *DeadLetterConfig // nil: no dead-letter queue
+	// State is the rule's State (ENABLED when unset, DISABLED when Enabled is false);
+	// Enabled is State other than DISABLED.
+	State   string
+	Enabled bool
+}
+
+// ScheduleEvent is a ScheduleV2 (EventBridge Scheduler) or Schedule (scheduled EventBridge
+// rule) event of a function.
+type ScheduleEvent struct {
+	Name string // the key under Events
+	Type string // ScheduleV2 or Schedule
+	// ScheduleName is the Name property. For ScheduleV2 SAM names the schedule after the
+	// event's logical ID (<FunctionId><Event>) when it is unset, unless OmitName; a Schedule
+	// without Name leaves the rule's name to CloudFormation ("").
+	ScheduleName string
+	// GroupName is the schedule group of a ScheduleV2 ("default" when unset); "" for
+	// Schedule.
+	GroupName string
+	// Expression is ScheduleExpression (ScheduleV2) or Schedule (Schedule): rate(...),
+	// cron(...) or, for ScheduleV2, at(...).
+	Expression string
+	// Timezone is ScheduleExpressionTimezone (ScheduleV2 only); "" is UTC.
+	Timezone    string
+	Input       string            // the target's Input; "" sends the default event
+	RetryPolicy *RetryPolicy      // nil: the service's default
+	DeadLetter  *DeadLetterConfig // nil: no dead-letter queue
+	// State is ENABLED (the default) or DISABLED (also from Enabled: false on a Schedule);
+	// Enabled is State other than DISABLED.
+	State   string
+	Enabled bool
+}
+
+// RetryPolicy is an event source's RetryPolicy; a nil field is the service's default.
+// lambdarun.RetryPolicy has the same fields, so one converts to the other.
+type RetryPolicy struct {
+	MaximumRetryAttempts     *int
+	MaximumEventAgeInSeconds *int
+}
+
+// DeadLetterConfig is the dead-letter queue of an EventBridge rule or schedule target.
+type DeadLetterConfig struct {
+	// QueueARN is the queue's ARN: the Arn property resolved, or, with Type SQS,
+	// Fn::GetAtt <QueueLogicalID>.Arn, which stays a placeholder: the queue SAM creates is
+	// no resource of the template, so CreateResources does not make it (whoever runs the
+	// event locally creates it under QueueLogicalID).
+	QueueARN string
+	// Type is SQS when SAM creates the queue, "" when Arn names an existing one.
+	Type string
+	// QueueLogicalID is the logical ID of the queue SAM creates for Type SQS:
+	// QueueLogicalId, or <FunctionId><Event>Queue; "" with Arn.
+	QueueLogicalID string
 }
 
 // SQSEvent is an SQS event source of a function: what the event source mapping does.
@@ -302,8 +402,10 @@ func (r *resolver) read(path string, data []byte) (*Template, error) {
 				FifoQueue         bool
 				VisibilityTimeout *int
 			}
-			if err := json.Unmarshal(rsc.Properties, &p); err != nil {
-				return nil, fmt.Errorf("awslocal: %s: %s.Properties: %w", path, id, err)
+			if len(rsc.Properties) > 0 { // a queue may have no Properties at all
+				if err := json.Unmarshal(rsc.Properties, &p); err != nil {
+					return nil, fmt.Errorf("awslocal: %s: %s.Properties: %w", path, id, err)
+				}
 			}
 			q := Queue{LogicalID: id, FIFO: p.FifoQueue, VisibilityTimeout: defaultVisibilityTimeout,
 				ARN: fmt.Sprint(r.getAtt(id + ".Arn")), URL: fmt.Sprint(r.ref(id, nil))}
@@ -312,7 +414,7 @@ func (r *resolver) read(path string, data []byte) (*Template, error) {
 			}
 			t.Queues[id] = q
 		case "AWS::Serverless::Function":
-			f, err := readFunction(path, id, rsc.Properties, rsc.Metadata.BuildMethod, doc)
+			f, err := readFunction(path, id, rsc.Properties, rsc.Metadata.BuildMethod, doc, r)
 			if err != nil {
 				return nil, err
 			}
@@ -322,7 +424,7 @@ func (r *resolver) read(path string, data []byte) (*Template, error) {
 	return t, nil
 }
 
-func readFunction(path, id string, props json.RawMessage, buildMethod string, doc samDoc) (*Function, error) {
+func readFunction(path, id string, props json.RawMessage, buildMethod string, doc samDoc, r *resolver) (*Function, error) {
 	var p samFunction
 	if err := json.Unmarshal(props, &p); err != nil {
 		return nil, fmt.Errorf("awslocal: %s: %s.Properties: %w", path, id, err)
@@ -353,10 +455,31 @@ func readFunction(path, id string, props json.RawMessage, buildMethod string, do
 			f.MemoryMB = *n
 		}
 	}
+	url, err := readURLConfig(path, id, doc.Globals.Function.FunctionUrlConfig, p.FunctionUrlConfig)
+	if err != nil {
+		return nil, err
+	}
+	f.URL = url
 	for _, name := range slices.Sorted(maps.Keys(p.Events)) {
 		ev := p.Events[name]
 		f.EventTypes[name] = ev.Type
-		if ev.Type != "SQS" {
+		switch ev.Type {
+		case "EventBridgeRule", "CloudWatchEvent":
+			e, err := readRuleEvent(path, id, name, ev.Type, ev.Properties, r)
+			if err != nil {
+				return nil, err
+			}
+			f.Rules = append(f.Rules, e)
+			continue
+		case "ScheduleV2", "Schedule":
+			e, err := readScheduleEvent(path, id, name, ev.Type, ev.Properties, r)
+			if err != nil {
+				return nil, err
+			}
+			f.Schedules = append(f.Schedules, e)
+			continue
+		case "SQS":
+		default:
 			continue
 		}
 		var sp samSQSProperties
@@ -380,9 +503,10 @@ func readFunction(path, id string, props json.RawMessage, buildMethod string, do
 type samDoc struct {
 	Globals struct {
 		Function struct {
-			Timeout     *int
-			MemorySize  *int
-			Environment struct{ Variables map[string]string }
+			Timeout           *int
+			MemorySize        *int
+			Environment       struct{ Variables map[string]string }
+			FunctionUrlConfig json.RawMessage
 		}
 	}
 	Resources map[string]struct {
@@ -393,11 +517,12 @@ type samDoc struct {
 }
 
 type samFunction struct {
-	CodeUri     string
-	Timeout     *int
-	MemorySize  *int
-	Environment struct{ Variables map[string]string }
-	Events      map[string]struct {
+	CodeUri           string
+	Timeout           *int
+	MemorySize        *int
+	Environment       struct{ Variables map[string]string }
+	FunctionUrlConfig json.RawMessage
+	Events            map[string]struct {
 		Type       string
 		Properties json.RawMessage
 	}
@@ -408,4 +533,211 @@ type samSQSProperties struct {
 	BatchSize             *int
 	FunctionResponseTypes []string
 	ScalingConfig         *struct{ MaximumConcurrency int }
+}
+
+// readURLConfig reads FunctionUrlConfig: the function's own keys over those of Globals, as
+// SAM merges Globals into a function.
+func readURLConfig(path, id string, global, own json.RawMessage) (*URLConfig, error) {
+	merged := map[string]json.RawMessage{}
+	for _, raw := range []json.RawMessage{global, own} {
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("awslocal: %s: %s.Properties.FunctionUrlConfig: %w", path, id, err)
+		}
+		maps.Copy(merged, m)
+	}
+	if len(merged) == 0 {
+		return nil, nil
+	}
+	raw, _ := json.Marshal(merged)
+	var u URLConfig
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return nil, fmt.Errorf("awslocal: %s: %s.Properties.FunctionUrlConfig: %w", path, id, err)
+	}
+	where := fmt.Sprintf("awslocal: %s: %s.Properties.FunctionUrlConfig", path, id)
+	switch u.AuthType {
+	case "NONE", "AWS_IAM":
+	case "":
+		return nil, fmt.Errorf("%s: AuthType is required (NONE or AWS_IAM)", where)
+	default:
+		return nil, fmt.Errorf("%s: AuthType %q: want NONE or AWS_IAM", where, u.AuthType)
+	}
+	switch u.InvokeMode {
+	case "":
+		u.InvokeMode = "BUFFERED"
+	case "BUFFERED", "RESPONSE_STREAM":
+	default:
+		return nil, fmt.Errorf("%s: InvokeMode %q: want BUFFERED or RESPONSE_STREAM", where, u.InvokeMode)
+	}
+	return &u, nil
+}
+
+// eventTargetIDMax is the longest rule target Id EventBridge takes; SAM truncates the Id it
+// generates to it.
+const eventTargetIDMax = 64
+
+func readRuleEvent(path, fnID, name, typ string, props json.RawMessage, r *resolver) (RuleEvent, error) {
+	where := fmt.Sprintf("awslocal: %s: %s.Events.%s", path, fnID, name)
+	var p struct {
+		Pattern          json.RawMessage
+		EventBusName     string
+		RuleName         string
+		Input, InputPath string
+		InputTransformer json.RawMessage
+		RetryPolicy      *RetryPolicy
+		DeadLetterConfig *samDeadLetterConfig
+		State            string
+		Enabled          *bool
+		Target           *struct{ Id string }
+	}
+	if err := json.Unmarshal(props, &p); err != nil {
+		return RuleEvent{}, fmt.Errorf("%s: %w", where, err)
+	}
+	if len(p.Pattern) == 0 || string(p.Pattern) == "null" {
+		return RuleEvent{}, fmt.Errorf("%s: %s needs a Pattern (the rule's event pattern)", where, typ)
+	}
+	if p.Pattern[0] != '{' {
+		return RuleEvent{}, fmt.Errorf("%s.Pattern: must be an object (SAM takes the event pattern as a map), not %s", where, truncateJSON(p.Pattern))
+	}
+	logicalID := fnID + name // SAM's logical ID of the rule
+	e := RuleEvent{Name: name, Type: typ, Pattern: compactJSON(p.Pattern), EventBusName: p.EventBusName, RuleName: p.RuleName,
+		Input: p.Input, InputPath: p.InputPath, InputTransformer: compactJSON(p.InputTransformer), RetryPolicy: p.RetryPolicy}
+	if e.EventBusName == "" {
+		e.EventBusName = "default"
+	}
+	if p.Target != nil && p.Target.Id != "" {
+		e.TargetID = p.Target.Id
+	} else {
+		e.TargetID = logicalID + "LambdaTarget"
+		if len(e.TargetID) > eventTargetIDMax {
+			e.TargetID = logicalID[:eventTargetIDMax-len("LambdaTarget")] + "LambdaTarget"
+		}
+	}
+	var err error
+	if e.State, e.Enabled, err = eventState(where, p.State, p.Enabled); err != nil {
+		return RuleEvent{}, err
+	}
+	if e.DeadLetter, err = p.DeadLetterConfig.resolve(where, logicalID, r); err != nil {
+		return RuleEvent{}, err
+	}
+	return e, nil
+}
+
+func readScheduleEvent(path, fnID, name, typ string, props json.RawMessage, r *resolver) (ScheduleEvent, error) {
+	where := fmt.Sprintf("awslocal: %s: %s.Events.%s", path, fnID, name)
+	var p struct {
+		ScheduleExpression         string // ScheduleV2
+		Schedule                   string // Schedule
+		ScheduleExpressionTimezone string
+		Name                       string
+		OmitName                   bool
+		GroupName                  string
+		Input                      string
+		State                      string
+		Enabled                    *bool
+		RetryPolicy                *RetryPolicy
+		DeadLetterConfig           *samDeadLetterConfig
+	}
+	if err := json.Unmarshal(props, &p); err != nil {
+		return ScheduleEvent{}, fmt.Errorf("%s: %w", where, err)
+	}
+	logicalID := fnID + name
+	e := ScheduleEvent{Name: name, Type: typ, ScheduleName: p.Name, Input: p.Input, RetryPolicy: p.RetryPolicy}
+	if typ == "ScheduleV2" {
+		e.Expression, e.Timezone, e.GroupName = p.ScheduleExpression, p.ScheduleExpressionTimezone, p.GroupName
+		if e.GroupName == "" {
+			e.GroupName = "default"
+		}
+		if p.OmitName && p.Name != "" {
+			return ScheduleEvent{}, fmt.Errorf("%s: Name cannot be set when OmitName is true", where)
+		}
+		if e.ScheduleName == "" && !p.OmitName {
+			e.ScheduleName = logicalID
+		}
+		if p.Enabled != nil {
+			return ScheduleEvent{}, fmt.Errorf("%s: ScheduleV2 has no Enabled property; use State: ENABLED or DISABLED", where)
+		}
+	} else {
+		e.Expression = p.Schedule
+		if p.ScheduleExpressionTimezone != "" {
+			return ScheduleEvent{}, fmt.Errorf("%s: a Schedule event (an EventBridge rule) runs in UTC; ScheduleExpressionTimezone needs ScheduleV2", where)
+		}
+	}
+	if e.Expression == "" {
+		property := map[string]string{"ScheduleV2": "ScheduleExpression", "Schedule": "Schedule"}[typ]
+		return ScheduleEvent{}, fmt.Errorf("%s: %s needs %s, such as rate(1 day) or cron(0 6 * * ? *)", where, typ, property)
+	}
+	var err error
+	if e.State, e.Enabled, err = eventState(where, p.State, p.Enabled); err != nil {
+		return ScheduleEvent{}, err
+	}
+	if e.DeadLetter, err = p.DeadLetterConfig.resolve(where, logicalID, r); err != nil {
+		return ScheduleEvent{}, err
+	}
+	return e, nil
+}
+
+// eventState reads State and Enabled as SAM does: not both; ENABLED by default.
+func eventState(where, state string, enabled *bool) (string, bool, error) {
+	if state != "" && enabled != nil {
+		return "", false, fmt.Errorf("%s: State and Enabled cannot both be set", where)
+	}
+	switch {
+	case enabled != nil && *enabled, enabled == nil && state == "":
+		state = "ENABLED"
+	case enabled != nil:
+		state = "DISABLED"
+	}
+	return state, state != "DISABLED", nil
+}
+
+type samDeadLetterConfig struct {
+	Arn            string
+	Type           string
+	QueueLogicalId string
+}
+
+// resolve validates a DeadLetterConfig as SAM does (Arn or Type SQS, not both) and
+// resolves the queue's ARN; ownerID is the logical ID of the rule or schedule SAM makes.
+func (c *samDeadLetterConfig) resolve(where, ownerID string, r *resolver) (*DeadLetterConfig, error) {
+	if c == nil {
+		return nil, nil
+	}
+	switch {
+	case c.Arn != "" && c.Type != "":
+		return nil, fmt.Errorf("%s.DeadLetterConfig: set either Arn or Type, not both", where)
+	case c.Arn != "":
+		return &DeadLetterConfig{QueueARN: c.Arn}, nil
+	case c.Type == "":
+		return nil, fmt.Errorf("%s.DeadLetterConfig: needs Arn (an existing queue) or Type: SQS (SAM creates one)", where)
+	case c.Type != "SQS":
+		return nil, fmt.Errorf("%s.DeadLetterConfig: Type %q: the only type is SQS", where, c.Type)
+	}
+	id := c.QueueLogicalId
+	if id == "" {
+		id = ownerID + "Queue"
+	}
+	return &DeadLetterConfig{QueueARN: fmt.Sprint(r.getAtt(id + ".Arn")), Type: "SQS", QueueLogicalID: id}, nil
+}
+
+// compactJSON drops the indentation the intrinsic-function processing leaves; nil stays nil.
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+func truncateJSON(raw json.RawMessage) string {
+	if len(raw) > 60 {
+		return string(raw[:60]) + "…"
+	}
+	return string(raw)
 }
