@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/bootstrap"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/emf"
 	"github.com/routekeeper/routekeeper/shared/entity"
@@ -72,7 +72,8 @@ type Handler struct {
 	// Queue and QueueURL (CHANGE_QUEUE_URL) set the visibility of records returned as
 	// failures: the wait Genesys asked for after a 429, DeferredVisibility for records the
 	// deadline cut off. Without them (nil or "") such records come back after the queue's
-	// visibility timeout (360 s). A failure to set it is logged; the records still go back.
+	// visibility timeout (360 s); a missing QueueURL is logged when that happens. A failure
+	// to set it is logged; the records still go back.
 	Queue    VisibilityChanger
 	QueueURL string
 }
@@ -103,8 +104,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 	var m *emf.Metrics
 	if h.Metrics != nil {
-		m = emf.New(h.Metrics, "routekeeper", emf.Dimension{Name: "Environment", Value: h.Environment},
-			emf.Dimension{Name: "Function", Value: "apply"})
+		m = bootstrap.Metrics(h.Metrics, h.Environment, "apply")
 	}
 	count := func(name string, n int) {
 		if m != nil {
@@ -133,10 +133,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			failRest(i, DeferredVisibility)
 			break
 		}
-		rlog := log.With(slog.String("messageId", rec.MessageId), slog.String("receiveCount", rec.Attributes["ApproximateReceiveCount"]))
-		res, err := h.record(ctx, rec)
+		// Every record logged about this one, by the engine too, names the message.
+		rctx := bootstrap.WithLogAttrs(ctx, slog.String("messageId", rec.MessageId),
+			slog.String("receiveCount", rec.Attributes["ApproximateReceiveCount"]))
+		res, err := h.record(rctx, rec)
 		if err != nil {
-			rlog.WarnContext(ctx, "record returned to the queue with the rest of the batch", slog.String("error", err.Error()),
+			log.WarnContext(rctx, "record returned to the queue with the rest of the batch", slog.String("error", err.Error()),
 				slog.Int("records", len(ev.Records)-i))
 			count("Retried", len(ev.Records)-i)
 			failRest(i, retryVisibility(ctx, err))
@@ -186,7 +188,12 @@ func retryVisibility(ctx context.Context, err error) time.Duration {
 // returned as batch item failures either way and come back after the queue's visibility
 // timeout at the latest.
 func (h *Handler) setVisibility(ctx context.Context, log *slog.Logger, recs []events.SQSMessage, d time.Duration) {
-	if h.Queue == nil || h.QueueURL == "" || len(recs) == 0 {
+	if h.Queue == nil || len(recs) == 0 {
+		return
+	}
+	if h.QueueURL == "" {
+		log.WarnContext(ctx, "CHANGE_QUEUE_URL is not set: the returned records come back after the queue's visibility timeout",
+			slog.Int("records", len(recs)), slog.Duration("visibility", d))
 		return
 	}
 	// The invocation's context may be done (that is why the records go back).
@@ -291,23 +298,3 @@ func bestEffortEntity(body string) (entity.Kind, string) {
 	}
 	return entity.Kind(v.Entity.Type), name
 }
-
-// logHandler adds the Lambda request id (from ctx) to every record.
-type logHandler struct{ slog.Handler }
-
-// newLogHandler wraps h so records logged with a Lambda invocation's ctx carry its
-// requestId.
-func newLogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
-
-func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
-	}
-	return l.Handler.Handle(ctx, r)
-}
-
-func (l logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return logHandler{l.Handler.WithAttrs(attrs)}
-}
-
-func (l logHandler) WithGroup(name string) slog.Handler { return logHandler{l.Handler.WithGroup(name)} }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
+	"github.com/routekeeper/routekeeper/shared/bootstrap"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
@@ -49,7 +49,7 @@ func newWorldWith(t *testing.T, o applytest.Options) *world {
 	t.Helper()
 	f := sim.Generate(sim.GenerateOptions{Queues: 4, Skills: 4, Worktypes: 2, Seed: 1})
 	logs, metrics := &bytes.Buffer{}, &bytes.Buffer{}
-	logger := slog.New(newLogHandler(slog.NewJSONHandler(logs, nil)))
+	logger := bootstrap.Logger(logs, func(string) string { return "" })
 	o.Fixture, o.Engine = &f, apply.Options{Environment: applytest.Environment, Logger: logger}
 	env := applytest.New(t, o)
 	w := &world{env: env, logs: logs, metrics: metrics,
@@ -490,6 +490,26 @@ func TestVisibilityFailureLosesNothing(t *testing.T) {
 	}
 	if q.calls != 1 || !strings.Contains(w.logs.String(), "could not set the visibility") {
 		t.Errorf("got %d visibility calls, logs:\n%s\nwant 1 call and the failure logged", q.calls, w.logs)
+	}
+}
+
+// TestNoQueueURL: without CHANGE_QUEUE_URL the returned records still go back, no
+// visibility is set, and a warning says they wait for the queue's visibility timeout.
+func TestNoQueueURL(t *testing.T) {
+	w := newWorld(t)
+	q := &failingQueue{}
+	w.h.Queue, w.h.QueueURL, w.h.Margin = q, "", time.Hour
+	r1 := w.update(t, 0, "a")
+	ev := events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", r1)}}
+	ev.Records[0].ReceiptHandle = "rh-1"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, _ := w.h.Handle(ctx, ev)
+	if d := cmp.Diff([]string{"m1"}, failures(resp)); d != "" {
+		t.Errorf("batch item failures (-want +got):\n%s", d)
+	}
+	if q.calls != 0 || !strings.Contains(w.logs.String(), "CHANGE_QUEUE_URL is not set") {
+		t.Errorf("got %d visibility calls, logs:\n%s\nwant none and a warning naming CHANGE_QUEUE_URL", q.calls, w.logs)
 	}
 }
 

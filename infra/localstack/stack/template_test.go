@@ -98,19 +98,46 @@ func TestMakefileBuildsEveryFunction(t *testing.T) {
 // Variables Lambda itself sets; a function may read them without the template setting them.
 var lambdaReserved = regexp.MustCompile(`^(AWS_.*|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|TZ)$`)
 
-// Every environment variable a function's code reads (os.Getenv / os.LookupEnv with a
-// string literal or constant in functions/<fn>/*.go) is set by the template, in the Globals
-// or on the function.
+// localOnly are variables a function's code may read that the template must not set:
+// they configure local runs only, and a deployed function works without them.
+var localOnly = map[string]string{
+	// A local override of the log level (shared/bootstrap); deployed, the level is
+	// AWS_LAMBDA_LOG_LEVEL, which Lambda sets from LoggingConfig.ApplicationLogLevel.
+	"LOG_LEVEL": "shared/bootstrap",
+	// genesys.ConfigFromEnv, called only when GENESYS_CREDENTIALS_SECRET is unset: deployed,
+	// the credentials come from the secret, and a client secret must never be in the
+	// template.
+	"GENESYS_CLIENT_ID":     "shared/genesys",
+	"GENESYS_CLIENT_SECRET": "shared/genesys",
+	// genesys.ConfigFromEnv's alternative to GENESYS_API_URL, which the template sets.
+	"GENESYS_REGION": "shared/genesys",
+	// genesys.ConfigFromEnv only: with the secret the client keeps its default budget.
+	"GENESYS_REQUESTS_PER_MINUTE": "shared/genesys",
+}
+
+// Every environment variable a function's code reads (os.Getenv / os.LookupEnv, or an
+// injected getenv, with a string literal or constant in the non-test files of
+// functions/<fn> and of every package of this module it imports, such as shared/bootstrap)
+// is set by the template, in the Globals or on the function, unless Lambda sets it or it
+// is local-only (localOnly, and read only in the package localOnly names).
 func TestTemplateSetsEveryVariableTheCodeReads(t *testing.T) {
 	tpl, root := readRepoTemplate(t)
+	readLocal := map[string]bool{}
 	for _, f := range tpl.Functions {
 		t.Run(f.LogicalID, func(t *testing.T) {
-			reads, err := envReads(filepath.Join(root, "functions", f.Dir))
+			reads, err := packageEnvReads(root, "./functions/"+f.Dir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range reads {
 				if lambdaReserved.MatchString(r.name) {
+					continue
+				}
+				if pkg, ok := localOnly[r.name]; ok {
+					if rel, _ := filepath.Rel(root, filepath.Dir(r.pos.Filename)); filepath.ToSlash(rel) != pkg {
+						t.Errorf("%s reads %s, a local-only variable expected only in %s: set it in template.yaml or read it there", r.pos, r.name, pkg)
+					}
+					readLocal[r.name] = true
 					continue
 				}
 				_, global := tpl.GlobalEnv[r.name]
@@ -120,6 +147,74 @@ func TestTemplateSetsEveryVariableTheCodeReads(t *testing.T) {
 				}
 			}
 		})
+	}
+	for name := range localOnly {
+		if !t.Failed() && !readLocal[name] {
+			t.Errorf("localOnly lists %s, which no function reads any more: remove it", name)
+		}
+	}
+}
+
+// packageEnvReads returns the variables read (see envReads) by the package pattern (e.g.
+// ./functions/apply) of the module in moduleDir and by every package of that module it
+// imports, directly or not. Other modules' packages (the AWS SDK, the standard library)
+// are not scanned: what they read is theirs to document.
+func packageEnvReads(moduleDir, pattern string) ([]envRead, error) {
+	// The build the Makefile makes: the same files are listed.
+	cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc",
+		"-f", "{{with .Module}}{{if .Main}}{{$.Dir}}{{end}}{{end}}", pattern)
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -deps %s: %v\n%s", pattern, err, stderr.String())
+	}
+	var reads []envRead
+	for dir := range strings.FieldsSeq(string(out)) {
+		r, err := envReads(dir)
+		if err != nil {
+			return nil, err
+		}
+		reads = append(reads, r...)
+	}
+	return reads, nil
+}
+
+// packageEnvReads scans the packages of the module a function imports, not only its own
+// folder, and no other module's.
+func TestPackageEnvReads(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":                    "module example.com/m\n\ngo 1.26\n",
+		"functions/fn/main.go":      "package main\n\nimport (\n\t\"os\"\n\n\t\"example.com/m/shared/lib\"\n)\n\nfunc main() { _ = os.Getenv(\"FN_VAR\"); lib.Load(os.Getenv) }\n",
+		"functions/fn/main_test.go": "package main\n\nimport \"os\"\n\nvar _ = os.Getenv(\"TEST_ONLY\")\n",
+		"shared/lib/lib.go":         "package lib\n\nimport \"example.com/m/shared/deep\"\n\nconst name = \"LIB_VAR\"\n\nfunc Load(getenv func(string) string) { _ = getenv(name); deep.Load(getenv) }\n",
+		"shared/deep/deep.go":       "package deep\n\nfunc Load(getenv func(string) string) { _ = getenv(\"DEEP_VAR\") }\n",
+		"shared/unused/unused.go":   "package unused\n\nimport \"os\"\n\nvar _ = os.Getenv(\"NOT_IMPORTED\")\n",
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads, err := packageEnvReads(dir, "./functions/fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range reads {
+		rel, _ := filepath.Rel(dir, r.pos.Filename)
+		got[r.name] = filepath.ToSlash(rel)
+	}
+	want := map[string]string{"FN_VAR": "functions/fn/main.go", "LIB_VAR": "shared/lib/lib.go", "DEEP_VAR": "shared/deep/deep.go"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("packageEnvReads(./functions/fn): variable -> file (-want +got):\n%s", diff)
 	}
 }
 
@@ -140,6 +235,14 @@ func main() {
 	_ = os.Getenv("AWS_REGION")
 	key := "DYNAMIC"
 	_ = os.Getenv(key)
+	_, _ = duration(os.Getenv, "MARGIN", 0)
+	_ = configFromEnv(os.Getenv)
+	_ = pass(os.Getenv, key)
+}
+
+func run(ctx context.Context, getenv func(string) string) {
+	_, _ = bootstrap.Duration(getenv, tableEnv, time.Second)
+	_, _ = newHandler2(ctx, getenv, log)
 }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
@@ -156,7 +259,7 @@ func main() {
 	for _, r := range reads {
 		got = append(got, r.name)
 	}
-	want := []string{"ROUTEKEEPER_ENVIRONMENT", "TABLE_NAME", "EVENT_BUS_NAME", "AWS_REGION"}
+	want := []string{"ROUTEKEEPER_ENVIRONMENT", "TABLE_NAME", "EVENT_BUS_NAME", "AWS_REGION", "MARGIN", "TABLE_NAME"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("envReads (-want +got):\n%s", diff)
 	}
@@ -189,7 +292,8 @@ type envRead struct {
 
 // envReads returns the variables the non-test Go files in dir read with os.Getenv or
 // os.LookupEnv, or with an injected getenv/lookupEnv function (the testable form of a main:
-// newHandler(ctx, os.Getenv)), given as a string literal or a string constant of the package.
+// newHandler(ctx, os.Getenv)), given as a string literal or a string constant of the package;
+// also the name passed right after such a function to a helper (Duration(getenv, "NAME", d)).
 func envReads(dir string) ([]envRead, error) {
 	fset := token.NewFileSet()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -230,23 +334,32 @@ func envReads(dir string) ([]envRead, error) {
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) != 1 {
+			if !ok {
 				return true
 			}
-			if !isEnvRead(call.Fun) {
-				return true
-			}
-			var name string
-			switch a := call.Args[0].(type) {
-			case *ast.BasicLit:
-				if a.Kind == token.STRING {
-					name, _ = strconv.Unquote(a.Value)
+			read := func(arg ast.Expr) {
+				var name string
+				switch a := arg.(type) {
+				case *ast.BasicLit:
+					if a.Kind == token.STRING {
+						name, _ = strconv.Unquote(a.Value)
+					}
+				case *ast.Ident:
+					name = consts[a.Name]
 				}
-			case *ast.Ident:
-				name = consts[a.Name]
+				if name != "" {
+					out = append(out, envRead{name: name, pos: fset.Position(arg.Pos())})
+				}
 			}
-			if name != "" {
-				out = append(out, envRead{name: name, pos: fset.Position(call.Pos())})
+			if isEnvRead(call.Fun) && len(call.Args) == 1 {
+				read(call.Args[0])
+			}
+			// A helper handed getenv and a name reads that variable:
+			// bootstrap.Duration(getenv, "APPLY_DEADLINE_MARGIN", DefaultMargin).
+			for i := 0; i+1 < len(call.Args); i++ {
+				if isEnvRead(call.Args[i]) {
+					read(call.Args[i+1])
+				}
 			}
 			return true
 		})
