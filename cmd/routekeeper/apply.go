@@ -68,21 +68,20 @@ only in case (skills cannot be renamed); such an entity is reported and never se
 
   # no AWS stack: apply from this machine
   routekeeper apply -f routing/dev.yaml --direct`,
-		Args: maxArgsExit2(0),
+		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.file, "file", "f", "", "routing config file or directory (required)")
-	fl.StringVar(&f.queueURL, "queue-url", "", "SQS FIFO change queue URL (default $CHANGE_QUEUE_URL)")
+	fileFlag(cmd, &f.file)
+	fl.StringVar(&f.queueURL, "queue-url", "", "SQS FIFO change queue `URL` (default $CHANGE_QUEUE_URL)")
 	fl.BoolVar(&f.direct, "direct", false, "apply in this process instead of enqueueing")
-	fl.StringVar(&f.table, "table", "", "routekeeper table for records and planned-against state (default $TABLE_NAME)")
-	fl.StringVar(&f.profile, "env", "", "read Genesys credentials from ROUTEKEEPER_<NAME>_GENESYS_* (default: GENESYS_*)")
+	tableFlag(cmd, &f.table, "for records and planned-against state")
+	profileFlag(cmd, &f.profile)
 	fl.BoolVar(&f.prune, "prune", false, "delete live entities the config does not declare (kinds the config declares only)")
 	fl.StringVar(&f.reason, "reason", "", "why the change is made (default: routekeeper apply of CONFIG)")
 	fl.StringVar(&f.requestedBy, "requested-by", "", "who asks (default $GITHUB_ACTOR or the OS user)")
-	fl.StringVar(&f.format, "format", "text", "output format: text or json")
-	cmd.SetFlagErrorFunc(usageError)
-	return cmd
+	formatFlag(cmd, &f.format, "text", "json")
+	return usageExits(applyExitUsage, cmd)
 }
 
 // applyLine is the outcome of one planned entity change.
@@ -99,22 +98,19 @@ type applyLine struct {
 
 func runApply(cmd *cobra.Command, f applyFlags) error {
 	ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if f.format != "text" && f.format != "json" {
-		return exitCode(applyExitUsage, fmt.Errorf("unknown --format %q: use text or json", f.format))
-	}
-	if f.file == "" {
-		return exitCode(applyExitUsage, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper apply --help)"))
+	if err := requireFile(cmd, f.file); err != nil {
+		return err
 	}
 	queueURL := firstNonEmpty(f.queueURL, getenv("CHANGE_QUEUE_URL"))
 	if (f.direct && f.queueURL != "") || (!f.direct && queueURL == "") {
-		return exitCode(applyExitUsage, errors.New("choose one: --queue-url URL (or $CHANGE_QUEUE_URL) to enqueue for the apply function, or --direct to apply here"))
+		return usageError(cmd, errors.New("choose one: --queue-url URL (or $CHANGE_QUEUE_URL) to enqueue for the apply function, or --direct to apply here"))
 	}
 	if !f.direct {
 		if err := checkQueueURL(queueURL); err != nil {
-			return exitCode(applyExitUsage, err)
+			return usageError(cmd, err)
 		}
 	}
-	table := firstNonEmpty(f.table, getenv("TABLE_NAME"))
+	table := tableName(f.table)
 
 	lp, err := planConfig(ctx, stderr, "apply", f.file, f.profile, f.prune)
 	if err != nil {
@@ -176,7 +172,8 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 		}
 		return exitCode(applyExitError, fmt.Errorf("%w; nothing was %s", err, what))
 	}
-	if err := writeApplyLines(stdout, f.format, lines); err != nil {
+	err = writeAs(stdout, f.format, lines, writers{"text": func(w io.Writer) error { return writeApplyText(w, lines) }})
+	if err != nil {
 		return exitCode(applyExitError, err)
 	}
 	fmt.Fprintf(stderr, "apply: %s; %d Genesys API requests\n", applySummary(lines), client.Calls().Requests)
@@ -201,16 +198,6 @@ func checkQueueURL(raw string) error {
 		return fmt.Errorf("--queue-url %q is not a FIFO queue (its name must end in .fifo): use the stack's ChangeQueueUrl output", raw)
 	}
 	return nil
-}
-
-// maxArgsExit2 accepts at most n arguments; more is a usage error (exit 2).
-func maxArgsExit2(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) > n {
-			return exitCode(2, fmt.Errorf("%s takes at most %d argument(s), got %q (see routekeeper %s --help)", cmd.Name(), n, args, cmd.Name()))
-		}
-		return nil
-	}
 }
 
 type awsClients struct {
@@ -276,44 +263,28 @@ func enqueue(ctx context.Context, p *changes.Publisher, lines []applyLine) (int,
 	return applyExitOK, nil
 }
 
-func writeApplyLines(w io.Writer, format string, lines []applyLine) error {
-	if format == "json" {
-		return encodeIndented(w, lines)
-	}
+// writeApplyText writes a line per entity (status, operation, kind, name, change id and
+// the error or the result's summary) and, under it, each field in conflict.
+func writeApplyText(w io.Writer, lines []applyLine) error {
+	var b strings.Builder
 	for _, l := range lines {
 		d := l.Error
 		if d == "" && l.Result != nil {
-			d = resultDetail(l.Result)
+			d = l.Result.Summary()
 		}
-		fmt.Fprintf(w, "%-12s %-6s %-8s %q  %s", l.Status, l.Operation, l.Kind, l.Name, l.ChangeID)
+		fmt.Fprintf(&b, "%-12s %-6s %-8s %q  %s", l.Status, l.Operation, l.Kind, l.Name, l.ChangeID)
 		if d != "" {
-			fmt.Fprintf(w, "  %s", d)
+			fmt.Fprintf(&b, "  %s", d)
 		}
-		fmt.Fprintln(w)
+		b.WriteString("\n")
 		if l.Result != nil {
 			for _, c := range l.Result.Conflicts {
-				path := c.Path
-				if path == "" {
-					path = "(whole entity)"
-				}
-				fmt.Fprintf(w, "    conflict %s: base %s, ours %s, theirs %s\n", path, jsonText(c.Base), jsonText(c.Ours), jsonText(c.Theirs))
+				fmt.Fprintf(&b, "    %s\n", conflictText(c))
 			}
 		}
 	}
-	return nil
-}
-
-func resultDetail(r *apply.Result) string {
-	switch {
-	case len(r.Written) > 0:
-		s := "wrote " + strings.Join(r.Written, ", ")
-		if r.Merged {
-			s += " (merged with a concurrent edit)"
-		}
-		return s
-	default:
-		return r.Reason
-	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func applySummary(lines []applyLine) string {

@@ -13,11 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/apply"
 	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/routing"
 	"github.com/routekeeper/routekeeper/shared/store"
@@ -252,7 +254,7 @@ func TestPublishApplyStatus(t *testing.T) {
 	}
 
 	code, stdout, stderr = execute(t, "status", id)
-	for _, want := range []string{"status:     APPLIED", "dev/queue/" + q.Name, "written:    description", "merged:     yes", "genesys correlation id: "} {
+	for _, want := range []string{"status:     APPLIED", "dev/queue/" + q.Name, "result:     wrote description (merged with a concurrent edit)", "merged:     yes", "genesys correlation id: "} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("status %s: exit %d, output lacks %q:\n%s%s", id, code, want, stdout, stderr)
 		}
@@ -270,5 +272,35 @@ func TestPublishApplyStatus(t *testing.T) {
 	}
 	if code, _, stderr := execute(t, "status", "chg-does-not-exist"); code != 1 || !strings.Contains(stderr, "no change request") {
 		t.Errorf("status of an unknown id: exit %d, %q; want 1 and a message", code, stderr)
+	}
+}
+
+// TestApplyText: a line per entity with the error or the result's Summary, and under a
+// CONFLICT each field in conflict.
+func TestApplyText(t *testing.T) {
+	lines := []applyLine{
+		{ChangeID: "c1", Kind: "queue", Name: "Claims", Operation: "update", Status: "APPLIED",
+			Result: &apply.Result{Status: store.StatusApplied, Written: []string{"description"}, Merged: true}},
+		{ChangeID: "c2", Kind: "skill", Name: "Gold", Operation: "update", Status: "CONFLICT",
+			Result: &apply.Result{Status: store.StatusConflict, Reason: "live skill changed since the plan",
+				Conflicts: []document.Conflict{{Path: "name", Base: "Gold", Ours: "gold", Theirs: "GOLD", Reason: document.ConflictBothChanged}}}},
+		{ChangeID: "c3", Kind: "queue", Name: "Old", Operation: "delete", Status: "APPLIED",
+			Result: &apply.Result{Status: store.StatusApplied, Operation: changes.OpDelete}},
+		{ChangeID: "c4", Kind: "worktype", Name: "Claim", Operation: "create", Status: "NOT_APPLIED", Error: "not attempted after the failure of c3"},
+		{ChangeID: "c5", Kind: "queue", Name: "New", Operation: "create", Status: "ENQUEUED"},
+	}
+	want := `APPLIED      update queue    "Claims"  c1  wrote description (merged with a concurrent edit)
+CONFLICT     update skill    "Gold"  c2  conflicts: name; live skill changed since the plan
+    conflict name (both-changed): base "Gold", ours "gold", theirs "GOLD"
+APPLIED      delete queue    "Old"  c3  deleted
+NOT_APPLIED  create worktype "Claim"  c4  not attempted after the failure of c3
+ENQUEUED     create queue    "New"  c5
+`
+	var b strings.Builder
+	if err := writeApplyText(&b, lines); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("apply text (-want +got):\n%s", diff)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -60,7 +59,7 @@ Exit status: 0 same, 2 differences, 1 error.`,
 				want--
 			}
 			if len(args) != want {
-				return exitCode(1, fmt.Errorf("diff needs two sides: got %d file argument(s) %q with %d env flag(s); give LEFT and RIGHT as paths or with --left-env/--right-env",
+				return usageError(cmd, fmt.Errorf("diff needs two sides: got %d file argument(s) %q with %d env flag(s); give LEFT and RIGHT as paths or with --left-env/--right-env",
 					len(args), args, 2-want))
 			}
 			return nil
@@ -69,20 +68,14 @@ Exit status: 0 same, 2 differences, 1 error.`,
 			return runDiff(cmd, args, leftEnv, rightEnv, format, onlyDeclared)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, markdown, json or sarif")
-	cmd.Flags().StringVar(&leftEnv, "left-env", "", "read the left side live from profile NAME (ROUTEKEEPER_<NAME>_GENESYS_*)")
-	cmd.Flags().StringVar(&rightEnv, "right-env", "", "read the right side live from profile NAME (ROUTEKEEPER_<NAME>_GENESYS_*)")
+	formatFlag(cmd, &format, "text", "markdown", "json", "sarif")
+	cmd.Flags().StringVar(&leftEnv, "left-env", "", "read the left side live from profile `NAME` (ROUTEKEEPER_<NAME>_GENESYS_*)")
+	cmd.Flags().StringVar(&rightEnv, "right-env", "", "read the right side live from profile `NAME` (ROUTEKEEPER_<NAME>_GENESYS_*)")
 	cmd.Flags().BoolVar(&onlyDeclared, "only-declared", false, "compare only the fields (and entities) the left side declares")
-	cmd.SetFlagErrorFunc(flagErrorExit1)
-	return cmd
+	return usageExits(1, cmd)
 }
 
 func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string, onlyDeclared bool) error {
-	switch format {
-	case "text", "markdown", "json", "sarif":
-	default:
-		return exitCode(1, fmt.Errorf("unknown --format %q: use text, markdown, json or sarif", format))
-	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	files := args
 	side := func(env string) (*drift.Side, error) {
@@ -102,18 +95,11 @@ func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string
 		return exitCode(1, err)
 	}
 	report := drift.Compare(left, right, drift.CompareOptions{OnlyDeclared: onlyDeclared})
-	switch format {
-	case "text":
-		err = writeDriftText(stdout, report)
-	case "markdown":
-		err = writeDriftMarkdown(stdout, report)
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(report)
-	case "sarif":
-		err = writeDriftSARIF(stdout, report, left.File)
-	}
+	err = writeAs(stdout, format, report, writers{
+		"text":     func(w io.Writer) error { return writeDriftText(w, report) },
+		"markdown": func(w io.Writer) error { return writeDriftMarkdown(w, report) },
+		"sarif":    func(w io.Writer) error { return writeDriftSARIF(w, report, left.File) },
+	})
 	if err != nil {
 		return exitCode(1, fmt.Errorf("write report: %w", err))
 	}

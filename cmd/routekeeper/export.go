@@ -53,15 +53,15 @@ Exit status: 0 written, 1 error.`,
 
   # one file per kind
   routekeeper export --out routing/prod/`,
-		Args: cobra.NoArgs,
+		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runExport(cmd, out, profile, environment)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output: - (stdout, default), FILE.yaml, FILE.json or DIR")
-	cmd.Flags().StringVar(&profile, "env", "", "read Genesys credentials from ROUTEKEEPER_<NAME>_GENESYS_* (default: GENESYS_*)")
-	cmd.Flags().StringVar(&environment, "environment", "", "environment name written into the config (lower-case letters, digits, '-')")
-	return cmd
+	profileFlag(cmd, &profile)
+	environmentFlag(cmd, &environment, "written into the config (lower-case letters, digits, '-')")
+	return usageExits(1, cmd)
 }
 
 func runExport(cmd *cobra.Command, out, profile, environment string) error {

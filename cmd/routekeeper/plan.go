@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,57 +44,32 @@ Exit status: 0 no changes, 2 changes, 1 error (invalid config, Genesys unreachab
 		Example: `  routekeeper plan -f routing/prod.yaml
   routekeeper plan -f routing/prod/ --env prod --format markdown > plan.md
   routekeeper plan -f routing/prod.yaml --format json --prune > plan.json`,
-		Args: noArgsExit1,
+		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPlan(cmd, file, format, profile, prune)
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "routing config file or directory (required)")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
-	cmd.Flags().StringVar(&profile, "env", "", "read Genesys credentials from ROUTEKEEPER_<NAME>_GENESYS_* (default: GENESYS_*)")
+	fileFlag(cmd, &file)
+	formatFlag(cmd, &format, "text", "json", "markdown")
+	profileFlag(cmd, &profile)
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete live entities the config does not declare (kinds the config declares only)")
-	cmd.SetFlagErrorFunc(flagErrorExit1)
-	return cmd
-}
-
-// flagErrorExit1 is the flag-error handler of commands whose exit status 2 means
-// "differences found": a usage mistake must not look like one.
-func flagErrorExit1(cmd *cobra.Command, err error) error {
-	return exitCode(1, fmt.Errorf("%w (see routekeeper %s --help)", err, cmd.Name()))
-}
-
-func noArgsExit1(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return exitCode(1, fmt.Errorf("%s takes no arguments, got %q (the config goes in -f)", cmd.Name(), args))
-	}
-	return nil
+	return usageExits(1, cmd)
 }
 
 func runPlan(cmd *cobra.Command, file, format, profile string, prune bool) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	switch format {
-	case "text", "json", "markdown":
-	default:
-		return exitCode(1, fmt.Errorf("unknown --format %q: use text, json or markdown", format))
-	}
-	if file == "" {
-		return exitCode(1, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper plan --help)"))
+	if err := requireFile(cmd, file); err != nil {
+		return err
 	}
 	lp, err := planConfig(cmd.Context(), stderr, "plan", file, profile, prune)
 	if err != nil {
 		return exitCode(1, err)
 	}
 	plan, client := lp.plan, lp.client
-	switch format {
-	case "text":
-		err = writePlanText(stdout, file, plan)
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(plan)
-	case "markdown":
-		err = writePlanMarkdown(stdout, file, plan)
-	}
+	err = writeAs(stdout, format, plan, writers{
+		"text":     func(w io.Writer) error { return writePlanText(w, file, plan) },
+		"markdown": func(w io.Writer) error { return writePlanMarkdown(w, file, plan) },
+	})
 	if err != nil {
 		return exitCode(1, fmt.Errorf("write plan: %w", err))
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -32,26 +31,25 @@ AWS credentials and region come from the standard AWS configuration chain
 
 Exit status: 0 published, 1 error (invalid config, AWS unreachable, ...), 2 usage.`,
 		Example: `  routekeeper publish -f routing/prod.yaml --table routekeeper-prod-Table --version "$GITHUB_SHA"`,
-		Args:    maxArgsExit2(0),
+		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPublish(cmd, file, table, version)
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "routing config file or directory (required)")
-	cmd.Flags().StringVar(&table, "table", "", "routekeeper table name (default $TABLE_NAME)")
+	fileFlag(cmd, &file)
+	tableFlag(cmd, &table, "to publish to")
 	cmd.Flags().StringVar(&version, "version", "", "config version, e.g. the git commit (default $GITHUB_SHA, else \"unversioned\")")
-	cmd.SetFlagErrorFunc(usageError)
-	return cmd
+	return usageExits(2, cmd)
 }
 
 func runPublish(cmd *cobra.Command, file, table, version string) error {
 	ctx, stdout := cmd.Context(), cmd.OutOrStdout()
-	if file == "" {
-		return exitCode(2, errors.New("no config given: pass -f FILE or -f DIR (see routekeeper publish --help)"))
+	if err := requireFile(cmd, file); err != nil {
+		return err
 	}
-	table = firstNonEmpty(table, getenv("TABLE_NAME"))
-	if table == "" {
-		return exitCode(2, errors.New("no table given: pass --table NAME or set TABLE_NAME (the stack's Table output)"))
+	table, err := requireTable(cmd, table)
+	if err != nil {
+		return err
 	}
 	version = firstNonEmpty(version, getenv("GITHUB_SHA"), "unversioned")
 	desired, err := loadDesired(file)
@@ -92,14 +90,4 @@ func writePublished(w io.Writer, env, version, table string, entities []store.De
 		}
 		fmt.Fprintf(w, "no longer desired (removed from the table, not from Genesys): %s\n", strings.Join(names, ", "))
 	}
-}
-
-// firstNonEmpty returns the first non-empty string.
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -19,12 +19,7 @@ one validate uses. Point your editor at it for completion and inline errors.`,
 
   # then start each YAML file with this line (yaml-language-server, e.g. VS Code YAML):
   # yaml-language-server: $schema=./routekeeper.schema.json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return exitCode(2, fmt.Errorf("schema takes no arguments, got %q", args))
-			}
-			return nil
-		},
+		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := cmd.OutOrStdout().Write(routing.Schema()); err != nil {
 				return exitCode(2, fmt.Errorf("write schema: %w", err))
@@ -32,6 +27,5 @@ one validate uses. Point your editor at it for completion and inline errors.`,
 			return nil
 		},
 	}
-	cmd.SetFlagErrorFunc(usageError)
-	return cmd
+	return usageExits(2, cmd)
 }

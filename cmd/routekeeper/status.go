@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -37,7 +38,7 @@ The table is --table or $TABLE_NAME; AWS configuration comes from the standard c
 Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
 		Example: `  routekeeper status --environment prod
   routekeeper status chg-0190b6d4-7c4e-7a51-9d7e-6b2f0c1d2e3f --format json`,
-		Args: maxArgsExit2(1),
+		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := ""
 			if len(args) == 1 {
@@ -46,13 +47,11 @@ Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
 			return runStatus(cmd, id, table, env, format, limit)
 		},
 	}
-	cmd.Flags().StringVar(&table, "table", "", "routekeeper table name (default $TABLE_NAME)")
-	// --environment, as on export: --env names a Genesys credentials profile everywhere else.
-	cmd.Flags().StringVar(&env, "environment", "", "routing environment whose requests to list (default $ROUTEKEEPER_ENVIRONMENT)")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	tableFlag(cmd, &table, "holding the change records")
+	environmentFlag(cmd, &env, "whose requests to list (default $ROUTEKEEPER_ENVIRONMENT)")
+	formatFlag(cmd, &format, "text", "json")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many requests to list, newest first")
-	cmd.SetFlagErrorFunc(usageError)
-	return cmd
+	return usageExits(2, cmd)
 }
 
 // changeView is a change record as status shows it.
@@ -94,19 +93,16 @@ func viewOf(c *store.Change) changeView {
 
 func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) error {
 	ctx, stdout := cmd.Context(), cmd.OutOrStdout()
-	if format != "text" && format != "json" {
-		return exitCode(2, fmt.Errorf("unknown --format %q: use text or json", format))
+	table, err := requireTable(cmd, table)
+	if err != nil {
+		return err
 	}
-	table = firstNonEmpty(table, getenv("TABLE_NAME"))
-	if table == "" {
-		return exitCode(2, errors.New("no table given: pass --table NAME or set TABLE_NAME"))
-	}
-	env = firstNonEmpty(env, getenv("ROUTEKEEPER_ENVIRONMENT"))
+	env = environmentName(env)
 	if id == "" && env == "" {
-		return exitCode(2, errors.New("pass a CHANGE_ID, or --environment ENV (or ROUTEKEEPER_ENVIRONMENT) to list an environment's requests"))
+		return usageError(cmd, errors.New("pass a CHANGE_ID, or --environment ENV (or ROUTEKEEPER_ENVIRONMENT) to list an environment's requests"))
 	}
 	if limit <= 0 {
-		return exitCode(2, fmt.Errorf("--limit %d: want a positive number", limit))
+		return usageError(cmd, fmt.Errorf("--limit %d: want a positive number", limit))
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -122,11 +118,7 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 			return exitCode(1, fmt.Errorf("table %s: %w", table, err))
 		}
 		v := viewOf(c)
-		if format == "json" {
-			return encodeIndented(stdout, v)
-		}
-		writeChangeDetail(stdout, v)
-		return nil
+		return writeAs(stdout, format, v, writers{"text": func(w io.Writer) error { return writeChangeDetail(w, v) }})
 	}
 	list, err := st.ListChanges(ctx, env, limit)
 	if err != nil {
@@ -136,14 +128,16 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 	for i, c := range list {
 		views[i] = viewOf(c)
 	}
-	if format == "json" {
-		return encodeIndented(stdout, views)
-	}
+	return writeAs(stdout, format, views, writers{"text": func(w io.Writer) error { return writeChangeList(w, env, views) }})
+}
+
+// writeChangeList writes a table of requests, a line each, newest first.
+func writeChangeList(w io.Writer, env string, views []changeView) error {
 	if len(views) == 0 {
-		fmt.Fprintf(stdout, "no change requests recorded for environment %s\n", env)
-		return nil
+		_, err := fmt.Fprintf(w, "no change requests recorded for environment %s\n", env)
+		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REQUESTED\tSTATUS\tOPERATION\tENTITY\tATTEMPTS\tCHANGE ID\tDETAIL")
 	for _, v := range views {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.Status, v.Operation,
@@ -160,77 +154,71 @@ func entityText(v changeView) string {
 	return v.Entity
 }
 
-// detail is the most useful single fact about a request.
+// detail is the most useful single fact about a request: the last error of one not
+// finished, else its result's summary.
 func detail(v changeView) string {
 	switch {
 	case v.Status == store.StatusFailed || v.Status == store.StatusInProgress && v.LastError != "":
 		return "last error: " + v.LastError
 	case v.Result == nil:
 		return ""
-	case len(v.Result.Conflicts) > 0:
-		paths := make([]string, len(v.Result.Conflicts))
-		for i, c := range v.Result.Conflicts {
-			paths[i] = c.Path
-		}
-		return "conflicts: " + strings.Join(paths, ", ")
-	case len(v.Result.Written) > 0:
-		s := "wrote " + strings.Join(v.Result.Written, ", ")
-		if v.Result.Merged {
-			s += " (merged with a concurrent edit)"
-		}
-		return s
 	}
-	return v.Result.Reason
+	return v.Result.Summary()
 }
 
-func writeChangeDetail(w io.Writer, v changeView) {
-	fmt.Fprintf(w, "change %s\n", v.ChangeID)
-	fmt.Fprintf(w, "  status:     %s\n", v.Status)
-	fmt.Fprintf(w, "  entity:     %s\n", entityText(v))
-	fmt.Fprintf(w, "  operation:  %s\n", v.Operation)
+// writeChangeDetail writes every fact status knows about one request.
+func writeChangeDetail(w io.Writer, v changeView) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "change %s\n", v.ChangeID)
+	fmt.Fprintf(&b, "  status:     %s\n", v.Status)
+	fmt.Fprintf(&b, "  entity:     %s\n", entityText(v))
+	fmt.Fprintf(&b, "  operation:  %s\n", v.Operation)
 	if v.RequestedBy != "" {
-		fmt.Fprintf(w, "  requested:  %s by %s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.RequestedBy)
+		fmt.Fprintf(&b, "  requested:  %s by %s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.RequestedBy)
 	}
-	fmt.Fprintf(w, "  updated:    %s\n", v.UpdatedAt.UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "  attempts:   %d failed\n", v.Attempts)
+	fmt.Fprintf(&b, "  updated:    %s\n", v.UpdatedAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "  attempts:   %d failed\n", v.Attempts)
 	if v.LastError != "" {
-		fmt.Fprintf(w, "  last error: %s\n", v.LastError)
+		fmt.Fprintf(&b, "  last error: %s\n", v.LastError)
 	}
-	r := v.Result
-	if r == nil {
-		return
-	}
-	if r.EntityID != "" {
-		fmt.Fprintf(w, "  genesys id: %s\n", r.EntityID)
-	}
-	if r.Reason != "" {
-		fmt.Fprintf(w, "  reason:     %s\n", r.Reason)
-	}
-	if len(r.Written) > 0 {
-		fmt.Fprintf(w, "  written:    %s\n", strings.Join(r.Written, ", "))
-	}
-	if r.Merged {
-		fmt.Fprintf(w, "  merged:     yes (live had changed since the plan in other fields)\n")
-	}
-	if r.ETag != "" {
-		fmt.Fprintf(w, "  etag:       %s\n", r.ETag)
-	}
-	if r.CorrelationID != "" {
-		fmt.Fprintf(w, "  genesys correlation id: %s\n", r.CorrelationID)
-	}
-	if r.PriorAttempts > 0 {
-		fmt.Fprintf(w, "  earlier attempts: %d (did not finish; one may have made this change)\n", r.PriorAttempts)
-	}
-	if r.Truncated {
-		fmt.Fprintf(w, "  note:       conflict values too large for the record were omitted\n")
-	}
-	for _, c := range r.Conflicts {
-		path := c.Path
-		if path == "" {
-			path = "(whole entity)"
+	if r := v.Result; r != nil {
+		if r.EntityID != "" {
+			fmt.Fprintf(&b, "  genesys id: %s\n", r.EntityID)
 		}
-		fmt.Fprintf(w, "  conflict %s (%s): base %s, ours %s, theirs %s\n", path, c.Reason, jsonText(c.Base), jsonText(c.Ours), jsonText(c.Theirs))
+		if s := r.Summary(); s != "" {
+			fmt.Fprintf(&b, "  result:     %s\n", s)
+		}
+		if r.Merged {
+			b.WriteString("  merged:     yes (live had changed since the plan in other fields)\n")
+		}
+		if r.ETag != "" {
+			fmt.Fprintf(&b, "  etag:       %s\n", r.ETag)
+		}
+		if r.CorrelationID != "" {
+			fmt.Fprintf(&b, "  genesys correlation id: %s\n", r.CorrelationID)
+		}
+		if r.PriorAttempts > 0 {
+			fmt.Fprintf(&b, "  earlier attempts: %d (did not finish; one may have made this change)\n", r.PriorAttempts)
+		}
+		if r.Truncated {
+			b.WriteString("  note:       conflict values too large for the record were omitted\n")
+		}
+		for _, c := range r.Conflicts {
+			fmt.Fprintf(&b, "  %s\n", conflictText(c))
+		}
 	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// conflictText describes a field in conflict: its path, why, and its base, ours and
+// theirs value.
+func conflictText(c document.Conflict) string {
+	path := c.Path
+	if path == "" {
+		path = "(whole entity)"
+	}
+	return fmt.Sprintf("conflict %s (%s): base %s, ours %s, theirs %s", path, c.Reason, jsonText(c.Base), jsonText(c.Ours), jsonText(c.Theirs))
 }
 
 func jsonText(v any) string {
@@ -250,10 +238,4 @@ func oneLine(s string, limit int) string {
 		s = string([]rune(s)[:limit]) + "…"
 	}
 	return s
-}
-
-func encodeIndented(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
@@ -34,7 +36,9 @@ func TestStatusView(t *testing.T) {
 				t.Errorf("viewOf: entity %q, environment %q; want %q, prod", v.Entity, v.Environment, tc.wantEntity)
 			}
 			var b bytes.Buffer
-			writeChangeDetail(&b, v)
+			if err := writeChangeDetail(&b, v); err != nil {
+				t.Fatal(err)
+			}
 			if !strings.Contains(b.String(), tc.wantText) {
 				t.Errorf("detail view got:\n%s\nwant a line %q", b.String(), tc.wantText)
 			}
@@ -51,5 +55,51 @@ func TestStatusViewOtherEnvironment(t *testing.T) {
 	v := viewOf(c)
 	if v.Environment != "prod" || v.Entity != "dev/queue/Claims" {
 		t.Errorf("viewOf: environment %q, entity %q; want prod, dev/queue/Claims", v.Environment, v.Entity)
+	}
+}
+
+// TestStatusShowsResultSummary: the list's DETAIL and the detail view's result line are
+// the result's Summary, what apply prints too; a request not finished shows its last error.
+func TestStatusShowsResultSummary(t *testing.T) {
+	conflict := `{"changeId":"c3","status":"CONFLICT","reason":"live queue changed since the plan","conflicts":[{"path":"description","base":"a","ours":"b","theirs":"c","reason":"both-changed"}]}`
+	tests := []struct {
+		name       string
+		status     store.Status
+		lastError  string
+		result     string
+		wantDetail string
+		wantLines  []string // in the detail view
+	}{
+		{"applied", store.StatusApplied, "", `{"changeId":"c3","status":"APPLIED","written":["description"],"merged":true}`,
+			"wrote description (merged with a concurrent edit)",
+			[]string{"  result:     wrote description (merged with a concurrent edit)\n", "  merged:     yes"}},
+		{"conflict", store.StatusConflict, "", conflict,
+			"conflicts: description; live queue changed since the plan",
+			[]string{"  result:     conflicts: description; live queue changed since the plan\n", `  conflict description (both-changed): base "a", ours "b", theirs "c"` + "\n"}},
+		{"noop", store.StatusNoop, "", `{"changeId":"c3","status":"NOOP","reason":"live already holds the desired managed fields"}`,
+			"live already holds the desired managed fields",
+			[]string{"  result:     live already holds the desired managed fields\n"}},
+		{"failed", store.StatusFailed, "genesys: 503", "",
+			"last error: genesys: 503",
+			[]string{"  last error: genesys: 503\n"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &store.Change{ID: "c3", Info: store.ChangeInfo{Entity: entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Claims"}, Operation: "update"},
+				Status: tc.status, LastError: tc.lastError, Result: json.RawMessage(tc.result)}
+			v := viewOf(c)
+			if diff := cmp.Diff(tc.wantDetail, detail(v)); diff != "" {
+				t.Errorf("list detail (-want +got):\n%s", diff)
+			}
+			var b bytes.Buffer
+			if err := writeChangeDetail(&b, v); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.wantLines {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("detail view got:\n%s\nwant a line %q", b.String(), w)
+				}
+			}
+		})
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,14 +45,8 @@ Exit status: 0 all valid, 1 a config is invalid, 2 usage or I/O error.`,
 			return runValidate(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, args)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
-	cmd.SetFlagErrorFunc(usageError)
-	return cmd
-}
-
-// usageError makes a flag or argument error exit with status 2.
-func usageError(cmd *cobra.Command, err error) error {
-	return exitCode(2, fmt.Errorf("%w (see routekeeper %s --help)", err, cmd.Name()))
+	formatFlag(cmd, &format, "text", "json", "sarif")
+	return usageExits(2, cmd)
 }
 
 // configResult is the outcome of validating one PATH.
@@ -66,11 +59,6 @@ type configResult struct {
 }
 
 func runValidate(stdout, stderr io.Writer, format string, paths []string) error {
-	switch format {
-	case "text", "json", "sarif":
-	default:
-		return exitCode(2, fmt.Errorf("unknown --format %q: use text, json or sarif", format))
-	}
 	if len(paths) == 0 {
 		if _, err := os.Stat(defaultConfigPath); err != nil {
 			return exitCode(2, fmt.Errorf("no PATH given and ./%s does not exist: pass a config file or directory, e.g. routekeeper validate routing/prod.yaml", defaultConfigPath))
@@ -96,15 +84,10 @@ func runValidate(stdout, stderr io.Writer, format string, paths []string) error 
 		results = append(results, r)
 	}
 
-	var err error
-	switch format {
-	case "text":
-		err = writeText(stdout, results)
-	case "json":
-		err = writeJSON(stdout, results)
-	case "sarif":
-		err = writeSARIF(stdout, results)
-	}
+	err := writeAs(stdout, format, validateReport(results), writers{
+		"text":  func(w io.Writer) error { return writeText(w, results) },
+		"sarif": func(w io.Writer) error { return writeSARIF(w, results) },
+	})
 	if err != nil {
 		return exitCode(2, fmt.Errorf("write results: %w", err))
 	}
@@ -176,17 +159,18 @@ func writeText(w io.Writer, results []configResult) error {
 	return nil
 }
 
-func writeJSON(w io.Writer, results []configResult) error {
-	out := struct {
-		Valid   bool           `json:"valid"`
-		Configs []configResult `json:"configs"`
-	}{Valid: true, Configs: results}
+// validationReport is validate's JSON output.
+type validationReport struct {
+	Valid   bool           `json:"valid"`
+	Configs []configResult `json:"configs"`
+}
+
+func validateReport(results []configResult) validationReport {
+	out := validationReport{Valid: true, Configs: results}
 	for _, r := range results {
 		out.Valid = out.Valid && r.Valid
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 // sarifURI is a diagnostic file as a SARIF artifact URI: relative paths stay relative

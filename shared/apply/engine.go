@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -220,9 +221,12 @@ func (e *Engine) Apply(ctx context.Context, req *changes.Request) (Result, error
 }
 
 // LogAttrs are the attributes of the record logged when a request completes: status, the
-// Genesys id and, when set, merged, conflicts, reason and correlationId.
+// Genesys id, the Summary and, when set, merged, conflicts, reason and correlationId.
 func (r Result) LogAttrs() []any {
 	attrs := []any{slog.String("status", string(r.Status)), slog.String("entityId", r.EntityID)}
+	if s := r.Summary(); s != "" {
+		attrs = append(attrs, slog.String("summary", s))
+	}
 	if r.Merged {
 		attrs = append(attrs, slog.Bool("merged", true))
 	}
@@ -236,6 +240,46 @@ func (r Result) LogAttrs() []any {
 		attrs = append(attrs, slog.String("correlationId", r.CorrelationID))
 	}
 	return attrs
+}
+
+// summaryPaths is how many conflicting paths a Summary names; the result lists them all.
+const summaryPaths = 10
+
+// Summary says in one line what the request did: the fields it wrote (and whether a
+// concurrent edit was merged), that it deleted the entity, the fields in conflict (the
+// first summaryPaths), and the reason, joined by "; ". It is "" for a result that says
+// none of these. The completion log, the change record of an outcome that could not be
+// stored, and the CLI's apply and status all show this line.
+func (r Result) Summary() string {
+	var parts []string
+	switch {
+	case len(r.Written) > 0:
+		s := "wrote " + strings.Join(r.Written, ", ")
+		if r.Merged {
+			s += " (merged with a concurrent edit)"
+		}
+		parts = append(parts, s)
+	case r.Status == store.StatusApplied && r.Operation == changes.OpDelete:
+		parts = append(parts, "deleted")
+	}
+	if len(r.Conflicts) > 0 {
+		var paths []string
+		for _, c := range r.Conflicts[:min(len(r.Conflicts), summaryPaths)] {
+			if c.Path == "" {
+				paths = append(paths, "(whole entity)")
+			} else {
+				paths = append(paths, c.Path)
+			}
+		}
+		if more := len(r.Conflicts) - len(paths); more > 0 {
+			paths = append(paths, fmt.Sprintf("and %d more", more))
+		}
+		parts = append(parts, "conflicts: "+strings.Join(paths, ", "))
+	}
+	if r.Reason != "" {
+		parts = append(parts, r.Reason)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // RejectInput describes a message that is not a valid change request.

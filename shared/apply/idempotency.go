@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/routekeeper/routekeeper/shared/retry"
 	"github.com/routekeeper/routekeeper/shared/store"
@@ -141,11 +140,8 @@ func fitResult(res *Result) ([]byte, error) {
 
 // detail says in a few words what a result did, for a record that cannot hold the result.
 func detail(r Result) string {
-	switch {
-	case len(r.Written) > 0:
-		return "wrote " + strings.Join(r.Written, ", ")
-	case r.Reason != "":
-		return r.Reason
+	if s := r.Summary(); s != "" {
+		return s
 	}
 	return "no detail"
 }
