@@ -104,8 +104,9 @@ type changeItem struct {
 	Attempts         int         `dynamodbav:"attempts"`
 	Claims           int         `dynamodbav:"claims"`
 	LastError        string      `dynamodbav:"lastError,omitempty"`
-	ExpiresAt        int64       `dynamodbav:"expiresAt"`        // epoch seconds
-	InProgressExpiry int64       `dynamodbav:"inProgressExpiry"` // epoch milliseconds
+	ExpiresAt        int64       `dynamodbav:"expiresAt"`                  // epoch seconds
+	TTL              int64       `dynamodbav:"ttl"`                        // = ExpiresAt
+	InProgressExpiry int64       `dynamodbav:"inProgressExpiry,omitempty"` // epoch milliseconds; absent once released
 	UpdatedAt        string      `dynamodbav:"updatedAt"`
 }
 
@@ -139,10 +140,10 @@ const maxErrorLen = 2048
 // Claim takes the change request changeID for the caller, as AWS Lambda Powertools'
 // idempotency does. The record is remembered for expiry; the caller holds it for
 // inProgressExpiry (typically the time left before the Lambda deadline), after which
-// another invocation may take it over. One conditional write decides:
+// another invocation may take it over. A conditional write decides:
 //
 //	attribute_not_exists(pk)                                 new request
-//	OR expiresAt < :now                                      remembered too long: treat as new
+//	OR expiresAt < :now                                      remembered too long: a new request
 //	OR (status = INPROGRESS AND inProgressExpiry < :nowMillis)  holder died or timed out
 //	OR (status = FAILED AND payloadHash = :hash)             a failed attempt released it
 //
@@ -158,16 +159,13 @@ const maxErrorLen = 2048
 //
 // Unlike Powertools, which deletes the record of a failed attempt, routekeeper keeps it
 // (status FAILED, attempts, last error) so the reason survives for `routekeeper status`
-// and a request that ends in the DLQ; a later claim keeps that history.
+// and a request that ends in the DLQ; a later claim keeps that history. A record past
+// its expiry that DynamoDB has not deleted yet is replaced by a new one (claims,
+// attempts, last error and requestedAt start again), as if TTL had already removed it:
+// its history must not pass for earlier attempts of the new request.
 func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry, inProgressExpiry time.Duration, info ChangeInfo) (*Change, error) {
-	if changeID == "" || payloadHash == "" {
-		return nil, fmt.Errorf("store: claim change %q: change id and payload hash are required", changeID)
-	}
-	if expiry <= 0 || inProgressExpiry <= 0 {
-		return nil, fmt.Errorf("store: claim change %s: expiry %v and in-progress expiry %v must be positive", changeID, expiry, inProgressExpiry)
-	}
-	if err := info.validate(); err != nil {
-		return nil, fmt.Errorf("store: claim change %s: %w", changeID, err)
+	if err := validClaim(changeID, payloadHash, expiry, inProgressExpiry, info); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	requestedAt := info.RequestedAt
@@ -176,11 +174,17 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 	}
 	name := expression.Name
 	val := expression.Value
+	// New or released, and not expired: one update that keeps the history. An expired
+	// record fails this condition and is replaced below.
 	cond := expression.Or(
 		expression.AttributeNotExists(name(attrPK)),
-		name("expiresAt").LessThan(val(now.Unix())),
-		expression.And(name("status").Equal(val(StatusInProgress)), name("inProgressExpiry").LessThan(val(now.UnixMilli()))),
-		expression.And(name("status").Equal(val(StatusFailed)), name("payloadHash").Equal(val(payloadHash))),
+		expression.And(
+			name("expiresAt").GreaterThanEqual(val(now.Unix())),
+			expression.Or(
+				expression.And(name("status").Equal(val(StatusInProgress)), name("inProgressExpiry").LessThan(val(now.UnixMilli()))),
+				expression.And(name("status").Equal(val(StatusFailed)), name("payloadHash").Equal(val(payloadHash))),
+			),
+		),
 	)
 	expiresAt := now.Add(expiry).Unix()
 	upd := expression.
@@ -219,7 +223,23 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
-		return s.claimRefused(ctx, changeID, payloadHash, old)
+		stored, err := s.storedChange(ctx, changeID, old)
+		if err != nil {
+			return nil, err
+		}
+		if stored.ExpiresAt < now.Unix() {
+			return s.renew(ctx, changeItem{
+				PK: changePK(changeID), SK: skChange,
+				GSI1PK: changesGSI1PK(info.Entity.Environment), GSI1SK: changesGSI1SK(requestedAt, changeID),
+				ChangeID: changeID, Environment: info.Entity.Environment, Kind: info.Entity.Kind, Name: info.Entity.Name,
+				Operation: info.Operation, RequestedBy: info.RequestedBy, RequestedAt: formatTime(requestedAt),
+				PayloadHash: payloadHash, Status: StatusInProgress, Claims: 1,
+				ExpiresAt: expiresAt, TTL: expiresAt, InProgressExpiry: now.Add(inProgressExpiry).UnixMilli(),
+				UpdatedAt: formatTime(now),
+			}, now)
+		}
+		c := stored.change()
+		return c, claimRefused(changeID, payloadHash, c)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: claim change %s: %w", changeID, err)
@@ -231,25 +251,79 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 	return it.change(), nil
 }
 
-// claimRefused explains why a claim's condition failed, from the stored record.
-func (s *Store) claimRefused(ctx context.Context, changeID, payloadHash string, old map[string]types.AttributeValue) (*Change, error) {
+// renew replaces a record past its expiry with it, the record of a new claim, unless
+// another claim replaced it first (then that claim's record refuses this one).
+func (s *Store) renew(ctx context.Context, it changeItem, now time.Time) (*Change, error) {
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim change %s: %w", it.ChangeID, err)
+	}
+	// Not exists: TTL deleted the expired record in the meantime.
+	cond := expression.AttributeNotExists(expression.Name(attrPK)).Or(expression.Name("expiresAt").LessThan(expression.Value(now.Unix())))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := conditionFailed(err); ok {
+		stored, err := s.storedChange(ctx, it.ChangeID, old)
+		if err != nil {
+			return nil, err
+		}
+		c := stored.change()
+		return c, claimRefused(it.ChangeID, it.PayloadHash, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim change %s: renew expired record: %w", it.ChangeID, err)
+	}
+	return it.change(), nil
+}
+
+// storedChange decodes the record a failed condition returned, or reads it from an
+// endpoint that does not return ALL_OLD.
+func (s *Store) storedChange(ctx context.Context, changeID string, old map[string]types.AttributeValue) (changeItem, error) {
 	var it changeItem
 	if len(old) > 0 {
 		if err := attributevalue.UnmarshalMap(old, &it); err != nil {
-			return nil, fmt.Errorf("store: claim change %s: decode stored record: %w", changeID, err)
+			return it, fmt.Errorf("store: claim change %s: decode stored record: %w", changeID, err)
 		}
-	} else if err := s.getItem(ctx, changePK(changeID), skChange, &it); err != nil {
-		// An endpoint that does not return ALL_OLD: read the record instead.
-		return nil, fmt.Errorf("store: claim change %s: read stored record: %w", changeID, err)
+		return it, nil
 	}
-	c := it.change()
+	if err := s.getItem(ctx, changePK(changeID), skChange, &it); err != nil {
+		return it, fmt.Errorf("store: claim change %s: read stored record: %w", changeID, err)
+	}
+	return it, nil
+}
+
+// validClaim checks Claim's arguments; Store and Memory share it.
+func validClaim(changeID, payloadHash string, expiry, inProgressExpiry time.Duration, info ChangeInfo) error {
+	if changeID == "" || payloadHash == "" {
+		return fmt.Errorf("store: claim change %q: change id and payload hash are required", changeID)
+	}
+	if expiry <= 0 || inProgressExpiry <= 0 {
+		return fmt.Errorf("store: claim change %s: expiry %v and in-progress expiry %v must be positive", changeID, expiry, inProgressExpiry)
+	}
+	if err := info.validate(); err != nil {
+		return fmt.Errorf("store: claim change %s: %w", changeID, err)
+	}
+	return nil
+}
+
+// claimRefused explains why stored record c refuses a claim with payloadHash.
+func claimRefused(changeID, payloadHash string, c *Change) error {
 	switch {
 	case c.PayloadHash != payloadHash:
-		return c, fmt.Errorf("store: claim change %s: stored payload hash %s, request has %s: %w", changeID, c.PayloadHash, payloadHash, ErrPayloadMismatch)
+		return fmt.Errorf("store: claim change %s: stored payload hash %s, request has %s: %w", changeID, c.PayloadHash, payloadHash, ErrPayloadMismatch)
 	case c.Status.Terminal():
-		return c, fmt.Errorf("store: claim change %s: %s at %s: %w", changeID, c.Status, formatTime(c.UpdatedAt), ErrAlreadyCompleted)
+		return fmt.Errorf("store: claim change %s: %s at %s: %w", changeID, c.Status, formatTime(c.UpdatedAt), ErrAlreadyCompleted)
 	default:
-		return c, fmt.Errorf("store: claim change %s: held until %s: %w", changeID, formatTime(c.InProgressExpiry), ErrInProgress)
+		return fmt.Errorf("store: claim change %s: held until %s: %w", changeID, formatTime(c.InProgressExpiry), ErrInProgress)
 	}
 }
 
@@ -257,14 +331,8 @@ func (s *Store) claimRefused(ctx context.Context, changeID, payloadHash string, 
 // REJECTED) and its result JSON, which later claims of the same id return. A result over
 // MaxResultBytes is refused with ErrTooLarge.
 func (s *Store) Complete(ctx context.Context, changeID string, status Status, result json.RawMessage) error {
-	if !status.Terminal() {
-		return fmt.Errorf("store: complete change %s: status %q is not terminal (APPLIED, NOOP, CONFLICT, REJECTED)", changeID, status)
-	}
-	if len(result) > 0 && !json.Valid(result) {
-		return fmt.Errorf("store: complete change %s: result is not valid JSON", changeID)
-	}
-	if len(result) > MaxResultBytes {
-		return fmt.Errorf("store: complete change %s: result is %d bytes, the limit is %d: %w", changeID, len(result), MaxResultBytes, ErrTooLarge)
+	if err := validCompletion(changeID, status, result); err != nil {
+		return err
 	}
 	upd := expression.
 		Set(expression.Name("status"), expression.Value(status)).
@@ -276,16 +344,27 @@ func (s *Store) Complete(ctx context.Context, changeID string, status Status, re
 	return s.updateChange(ctx, "complete", changeID, expression.AttributeExists(expression.Name(attrPK)), upd)
 }
 
+// validCompletion checks Complete's arguments; Store and Memory share it.
+func validCompletion(changeID string, status Status, result json.RawMessage) error {
+	if !status.Terminal() {
+		return fmt.Errorf("store: complete change %s: status %q is not terminal (APPLIED, NOOP, CONFLICT, REJECTED)", changeID, status)
+	}
+	if len(result) > 0 && !json.Valid(result) {
+		return fmt.Errorf("store: complete change %s: result is not valid JSON", changeID)
+	}
+	if len(result) > MaxResultBytes {
+		return fmt.Errorf("store: complete change %s: result is %d bytes, the limit is %d: %w", changeID, len(result), MaxResultBytes, ErrTooLarge)
+	}
+	return nil
+}
+
 // RecordAttempt records a failed, retryable attempt: it counts it, stores errMsg as the
 // last error and releases the lock (status FAILED) so a redelivery can claim the request
 // at once. The error text is stored as given: never pass a secret in it.
 func (s *Store) RecordAttempt(ctx context.Context, changeID, errMsg string) error {
-	if len(errMsg) > maxErrorLen {
-		errMsg = errMsg[:maxErrorLen] + "…"
-	}
 	upd := expression.
 		Add(expression.Name("attempts"), expression.Value(1)).
-		Set(expression.Name("lastError"), expression.Value(errMsg)).
+		Set(expression.Name("lastError"), expression.Value(truncateError(errMsg))).
 		Set(expression.Name("status"), expression.Value(StatusFailed)).
 		Set(expression.Name("updatedAt"), expression.Value(formatTime(s.now()))).
 		Remove(expression.Name("inProgressExpiry"))
@@ -295,6 +374,14 @@ func (s *Store) RecordAttempt(ctx context.Context, changeID, errMsg string) erro
 		expression.Name("status").Equal(expression.Value(StatusFailed)),
 	))
 	return s.updateChange(ctx, "record attempt of", changeID, cond, upd)
+}
+
+// truncateError cuts an error message to maxErrorLen bytes (and an ellipsis).
+func truncateError(msg string) string {
+	if len(msg) > maxErrorLen {
+		return msg[:maxErrorLen] + "…"
+	}
+	return msg
 }
 
 func (s *Store) updateChange(ctx context.Context, what, changeID string, cond expression.ConditionBuilder, upd expression.UpdateBuilder) error {
@@ -336,11 +423,8 @@ func (s *Store) GetChange(ctx context.Context, changeID string) (*Change, error)
 // ListChanges returns up to limit change requests of env, newest (by requestedAt) first.
 // The index is eventually consistent: a change claimed a moment ago may be missing.
 func (s *Store) ListChanges(ctx context.Context, env string, limit int) ([]*Change, error) {
-	if err := validEnv(env); err != nil {
+	if err := validListChanges(env, limit); err != nil {
 		return nil, err
-	}
-	if limit <= 0 {
-		return nil, fmt.Errorf("store: list changes of %s: limit %d: want a positive number", env, limit)
 	}
 	kc := expression.Key(attrGSI1PK).Equal(expression.Value(changesGSI1PK(env)))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -363,4 +447,15 @@ func (s *Store) ListChanges(ctx context.Context, env string, limit int) ([]*Chan
 		out[i] = it.change()
 	}
 	return out, nil
+}
+
+// validListChanges checks ListChanges' arguments; Store and Memory share it.
+func validListChanges(env string, limit int) error {
+	if err := validEnv(env); err != nil {
+		return err
+	}
+	if limit <= 0 {
+		return fmt.Errorf("store: list changes of %s: limit %d: want a positive number", env, limit)
+	}
+	return nil
 }

@@ -58,4 +58,10 @@
 // and apply no longer hides the base. Snapshots expire SnapshotRetention after their last
 // write. Change requests follow the AWS
 // Lambda Powertools idempotency design; see [Store.Claim].
+//
+// # In memory
+//
+// [Memory] is the in-process stand-in for the change-record and entity-state methods
+// (`routekeeper apply --direct` without a table). Its methods validate, refuse and return
+// what Store's do; one contract test suite runs against both, Store on moto.
 package store

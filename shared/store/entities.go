@@ -68,22 +68,8 @@ func (it observationItem) observation() Observation {
 // for [SnapshotRetention]: the document a change request was planned against stays
 // findable after newer observations replace the last-known state.
 func (s *Store) PutObservation(ctx context.Context, o Observation) error {
-	if err := validKey(o.Key); err != nil {
+	if err := o.validate(); err != nil {
 		return err
-	}
-	if !etagPattern.MatchString(o.ETag) {
-		return fmt.Errorf("store: observation of %s: ETag %q: want sha256:<64 hex digits>", o.Key, o.ETag)
-	}
-	if !json.Valid(o.Config) {
-		return fmt.Errorf("store: observation of %s: config is not valid JSON", o.Key)
-	}
-	if o.ObservedAt.IsZero() {
-		return fmt.Errorf("store: observation of %s: observedAt not set", o.Key)
-	}
-	switch o.Source {
-	case SourceApply, SourceScan, SourceWebhook, SourcePlan:
-	default:
-		return fmt.Errorf("store: observation of %s: source %q: want apply, scan, webhook or plan", o.Key, o.Source)
 	}
 	item, err := attributevalue.MarshalMap(observationItem{
 		PK: envPK(o.Key.Environment), SK: entitySK(o.Key),
@@ -116,13 +102,40 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 	if old, ok := conditionFailed(err); ok {
 		var stored observationItem
 		_ = attributevalue.UnmarshalMap(old, &stored)
-		return fmt.Errorf("store: observation of %s at %s (%s): stored one is from %s (%s): %w",
-			o.Key, formatTime(o.ObservedAt), o.Source, stored.ObservedAt, stored.Source, ErrStale)
+		return staleObservation(o, stored.ObservedAt, stored.Source)
 	}
 	if err != nil {
 		return fmt.Errorf("store: put observation of %s: %w", o.Key, err)
 	}
 	return nil
+}
+
+// validate checks an observation before PutObservation stores it; Store and Memory share it.
+func (o Observation) validate() error {
+	if err := validKey(o.Key); err != nil {
+		return err
+	}
+	if !etagPattern.MatchString(o.ETag) {
+		return fmt.Errorf("store: observation of %s: ETag %q: want sha256:<64 hex digits>", o.Key, o.ETag)
+	}
+	if !json.Valid(o.Config) {
+		return fmt.Errorf("store: observation of %s: config is not valid JSON", o.Key)
+	}
+	if o.ObservedAt.IsZero() {
+		return fmt.Errorf("store: observation of %s: observedAt not set", o.Key)
+	}
+	switch o.Source {
+	case SourceApply, SourceScan, SourceWebhook, SourcePlan:
+	default:
+		return fmt.Errorf("store: observation of %s: source %q: want apply, scan, webhook or plan", o.Key, o.Source)
+	}
+	return nil
+}
+
+// staleObservation is PutObservation's error when stored is newer than o.
+func staleObservation(o Observation, storedAt string, storedSource Source) error {
+	return fmt.Errorf("store: observation of %s at %s (%s): stored one is from %s (%s): %w",
+		o.Key, formatTime(o.ObservedAt), o.Source, storedAt, storedSource, ErrStale)
 }
 
 // SnapshotRetention is how long a snapshot is kept after the last observation with its
@@ -157,17 +170,25 @@ func (s *Store) putSnapshot(ctx context.Context, o Observation, item map[string]
 // a request's baseEtag. A snapshot past its TTL that DynamoDB has not deleted yet is still
 // returned: its content is addressed by its ETag, so it cannot be out of date.
 func (s *Store) GetSnapshot(ctx context.Context, k entity.Key, etag string) (Observation, error) {
-	if err := validKey(k); err != nil {
+	if err := validSnapshotRef(k, etag); err != nil {
 		return Observation{}, err
-	}
-	if !etagPattern.MatchString(etag) {
-		return Observation{}, fmt.Errorf("store: snapshot of %s: ETag %q: want sha256:<64 hex digits>", k, etag)
 	}
 	var it snapshotItem
 	if err := s.getItem(ctx, envPK(k.Environment), snapshotSK(k, etag), &it); err != nil {
 		return Observation{}, fmt.Errorf("store: get snapshot of %s at %s: %w", k, etag, err)
 	}
 	return it.observation(), nil
+}
+
+// validSnapshotRef checks GetSnapshot's arguments; Store and Memory share it.
+func validSnapshotRef(k entity.Key, etag string) error {
+	if err := validKey(k); err != nil {
+		return err
+	}
+	if !etagPattern.MatchString(etag) {
+		return fmt.Errorf("store: snapshot of %s: ETag %q: want sha256:<64 hex digits>", k, etag)
+	}
+	return nil
 }
 
 // GetObservation returns the last-known state of an entity, or ErrNotFound.
@@ -238,28 +259,13 @@ func (it desiredItem) desired() Desired {
 // the set, returning their keys. Writes are batched; a reader during a publish can see
 // the union of old and new, told apart by Version.
 func (s *Store) PublishDesired(ctx context.Context, env, version string, entities []Desired) (removed []entity.Key, err error) {
-	if err := validEnv(env); err != nil {
+	if err := validPublish(env, version, entities); err != nil {
 		return nil, err
-	}
-	if version == "" {
-		return nil, fmt.Errorf("store: publish desired config of %s: empty version", env)
 	}
 	now := formatTime(s.now())
 	keep := map[entity.Key]bool{}
 	reqs := make([]types.WriteRequest, 0, len(entities))
 	for _, d := range entities {
-		if err := validKey(d.Key); err != nil {
-			return nil, err
-		}
-		if d.Key.Environment != env {
-			return nil, fmt.Errorf("store: publish desired config of %s: entity %s belongs to another environment", env, d.Key)
-		}
-		if keep[d.Key] {
-			return nil, fmt.Errorf("store: publish desired config of %s: entity %s listed twice", env, d.Key)
-		}
-		if !json.Valid(d.Config) {
-			return nil, fmt.Errorf("store: publish desired config of %s: entity %s: config is not valid JSON", env, d.Key)
-		}
 		keep[d.Key] = true
 		item, err := attributevalue.MarshalMap(desiredItem{
 			PK: envPK(env), SK: desiredSK(d.Key),
@@ -289,6 +295,34 @@ func (s *Store) PublishDesired(ctx context.Context, env, version string, entitie
 		return nil, fmt.Errorf("store: prune desired config of %s at %s: %w", env, version, err)
 	}
 	return removed, nil
+}
+
+// validPublish checks a whole set before PublishDesired writes any of it, so a rejected
+// set changes nothing; Store and Memory share it.
+func validPublish(env, version string, entities []Desired) error {
+	if err := validEnv(env); err != nil {
+		return err
+	}
+	if version == "" {
+		return fmt.Errorf("store: publish desired config of %s: empty version", env)
+	}
+	seen := make(map[entity.Key]bool, len(entities))
+	for _, d := range entities {
+		if err := validKey(d.Key); err != nil {
+			return err
+		}
+		if d.Key.Environment != env {
+			return fmt.Errorf("store: publish desired config of %s: entity %s belongs to another environment", env, d.Key)
+		}
+		if seen[d.Key] {
+			return fmt.Errorf("store: publish desired config of %s: entity %s listed twice", env, d.Key)
+		}
+		if !json.Valid(d.Config) {
+			return fmt.Errorf("store: publish desired config of %s: entity %s: config is not valid JSON", env, d.Key)
+		}
+		seen[d.Key] = true
+	}
+	return nil
 }
 
 // ListDesired returns the desired configuration of every entity of env, ordered by kind
