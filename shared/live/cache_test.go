@@ -30,6 +30,17 @@ func simClient(t *testing.T) (*sim.Server, *genesys.Client) {
 	return s, c
 }
 
+// session opens a session of a fresh cache of c's org.
+func session(t *testing.T, c *genesys.Client) (*live.Cache, *live.Session) {
+	t.Helper()
+	cache := live.NewCache(c, time.Hour, nil)
+	ses, err := cache.Session(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cache, ses
+}
+
 // firstName is the name of one simulated entity of kind.
 func firstName(t *testing.T, c *genesys.Client, k entity.Kind) (name, id string) {
 	t.Helper()
@@ -47,10 +58,7 @@ func TestSessionFind(t *testing.T) {
 	for _, k := range entity.Kinds {
 		t.Run(string(k), func(t *testing.T) {
 			name, id := firstName(t, c, k)
-			ses, err := live.NewCache(c, time.Hour, nil).Session(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, ses := session(t, c)
 			// By name, by id hint, and a stale id hint that falls back to the name.
 			for _, hint := range []string{"", id, "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"} {
 				e, err := ses.Find(ctx, k, name, hint, false)
@@ -81,11 +89,7 @@ func TestSessionFind(t *testing.T) {
 func TestSessionFindAfterRecreate(t *testing.T) {
 	ctx := context.Background()
 	_, c := simClient(t)
-	cache := live.NewCache(c, time.Hour, nil)
-	ses, err := cache.Session(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ses := session(t, c)
 	name, id := firstName(t, c, entity.Skill)
 	if err := c.DeleteSkill(ctx, id); err != nil {
 		t.Fatal(err)
@@ -103,11 +107,7 @@ func TestSessionFindAfterRecreate(t *testing.T) {
 func TestSessionCreateWriteDelete(t *testing.T) {
 	ctx := context.Background()
 	_, c := simClient(t)
-	cache := live.NewCache(c, time.Hour, nil)
-	ses, err := cache.Session(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache, ses := session(t, c)
 	// Create: the new name resolves through the cache at once.
 	sk, err := ses.Create(ctx, entity.Skill, "Tagalog", map[string]any{"name": "Tagalog"})
 	if err != nil || sk == nil || sk.ID == "" || sk.ETag == "" {
