@@ -29,9 +29,15 @@ FUZZTIME     ?= 10s
 build-ApplyFunction: LAMBDA_DIR := apply
 SAM_BUILD_TARGETS := build-ApplyFunction
 
-# `make invoke FN=apply EVENT=events/apply/batch.json`: sam local invoke without Docker.
-FN    ?=
-EVENT ?=
+# `make invoke FN=apply EVENT=events/apply/batch.json [CONFIG=path]`: sam local invoke
+# without Docker. CONFIG publishes that routing config to the local table first (as
+# `routekeeper publish` does, version "local") and runs the function for its environment.
+# With GENESYS_API_URL (or GENESYS_REGION), GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET in
+# the environment (GENESYS_LOGIN_URL optional), the function talks to that org (your
+# sandbox) instead of the bundled simulator.
+FN     ?=
+EVENT  ?=
+CONFIG ?=
 
 .PHONY: all build cli functions test test-go fuzz-short lint bench bench-quick generate sim tools demo invoke clean $(SAM_BUILD_TARGETS)
 
@@ -60,8 +66,8 @@ demo: tools build
 	$(GO) run ./infra/localstack demo --cli $(BUILD)/routekeeper
 
 invoke: tools
-	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder, e.g. apply> EVENT=events/<function>/<scenario>.json"; exit 2; }
-	$(GO) run ./infra/localstack invoke --fn $(FN) --event $(EVENT)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder, e.g. apply> EVENT=events/<function>/<scenario>.json [CONFIG=path]"; exit 2; }
+	$(GO) run ./infra/localstack invoke --fn $(FN) --event $(EVENT)$(if $(CONFIG), --config '$(CONFIG)')
 
 tools:
 	@command -v aws-lambda-rie >/dev/null || { echo "installing aws-lambda-rie $(RIE_VERSION)"; $(GO) install $(RIE_MODULE)@$(RIE_VERSION); }
@@ -71,8 +77,10 @@ tools:
 
 test: tools test-go fuzz-short
 
+# The race detector runs over every package: concurrency lives in the client (pages in
+# parallel), the stores, the pollers and event sources, and the demo's output.
 test-go:
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Every fuzz target runs for a short bounded time in CI; longer runs: make fuzz-short FUZZTIME=10m
 fuzz-short:

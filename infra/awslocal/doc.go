@@ -8,8 +8,14 @@
 // functions (Ref, Fn::GetAtt, Fn::Sub) are resolved to the local values, and the
 // environment variables the template gives every function (Globals.Function.Environment)
 // come back resolved in [Resources.Env]. [ReadTemplate] gives the rest of the template
-// resolved the same way (its functions, their SQS event sources, the queues), for the
-// local stack (infra/localstack/stack) to run.
+// resolved the same way, for the local stack (infra/localstack/stack) to run: its
+// functions with every event source SAM declares for them ([Function]: SQS events,
+// FunctionUrlConfig as [URLConfig], EventBridgeRule and CloudWatchEvent events as
+// [RuleEvent] with their pattern, bus, Input, RetryPolicy, dead-letter queue and state,
+// ScheduleV2 and Schedule events as [ScheduleEvent]), with SAM's defaults and checks where
+// the local stack depends on them (generated names and target ids, State and Enabled), and
+// the queues. It reads the template; running the sources is lambdarun's and the local
+// stack's.
 //
 // Tests use one moto per test binary:
 //

@@ -9,25 +9,25 @@
 //
 // invoke is `sam local invoke -e` for the local stack: it starts the stack, builds and
 // starts the function with the environment the template gives it, posts the event, prints
-// the response on stdout and the function's logs on stderr, and stops everything.
+// the response on stdout and the function's logs on stderr, and stops everything. With
+// --config it first publishes that config's desired state to the local table (as
+// `routekeeper publish` does) and runs the function for the config's environment; with
+// GENESYS_API_URL (or GENESYS_REGION), GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET set it
+// points the function at that org (a sandbox) and starts no simulator.
+//
+// events regenerates the sample events of every function registered in stack.Functions.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"syscall"
-	"time"
 
-	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
 )
 
@@ -47,9 +47,16 @@ func main() {
 const usage = `usage: localstack <command> [flags]
 
 commands:
-  invoke --fn <function folder> --event <file>   invoke one function once with an event (make invoke)
-  demo [--cli .build/routekeeper]                 the guided local walk-through (make demo)
-  events                                          regenerate events/<function>/*.json from the seeded org
+  invoke --fn <function folder> --event <file> [--config <path>]
+        invoke one function once with an event (make invoke FN=... EVENT=... [CONFIG=path]);
+        --config publishes that routing config to the local table first (version "local")
+        and runs the function for its environment; with GENESYS_API_URL (or GENESYS_REGION),
+        GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET set (GENESYS_LOGIN_URL optional), the
+        function talks to that org instead of the bundled simulator
+  demo [--cli .build/routekeeper]
+        the guided local walk-through (make demo)
+  events
+        regenerate events/<function>/*.json of every registered function from the seeded org
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -59,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "invoke":
-		return invokeCmd(ctx, args[1:], stdout, stderr)
+		return invokeCmd(ctx, args[1:], os.Getenv, stack.Options{}, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, args[1:], stdout, stderr)
 	case "events":
@@ -70,100 +77,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
-}
-
-func invokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("invoke", stderr)
-	fn := fs.String("fn", "", "function folder under functions/, e.g. apply")
-	eventPath := fs.String("event", "", "event JSON file, e.g. events/apply/batch.json")
-	buildRoot := fs.String("build-dir", filepath.Join(".build", "host"), "where host bootstraps are built")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *fn == "" || *eventPath == "" {
-		return errors.New("invoke: --fn and --event are required, e.g. --fn apply --event events/apply/batch.json")
-	}
-	event, err := os.ReadFile(*eventPath)
-	if err != nil {
-		return fmt.Errorf("invoke: %w", err)
-	}
-	if !json.Valid(event) {
-		return fmt.Errorf("invoke: %s is not valid JSON", *eventPath)
-	}
-	if err := stack.CheckTools(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-
-	fmt.Fprintln(stderr, "localstack: starting moto, the template's resources and the Genesys simulator")
-	s, err := stack.Start(ctx, stack.Options{})
-	if err != nil {
-		return err
-	}
-	defer stopping(stderr, "the local stack", s.Stop)
-	fmt.Fprintf(stderr, "localstack: building functions/%s for this machine and starting it under aws-lambda-rie\n", *fn)
-	f, err := s.StartFunction(ctx, *fn, stack.FunctionOptions{BuildRoot: *buildRoot, Logs: prefixWriter(stderr, "  | ")})
-	if err != nil {
-		return err
-	}
-	defer f.Stop()
-	inv, invErr := f.InvokeDetailed(ctx, event)
-	if err := f.Stop(); err != nil {
-		fmt.Fprintln(stderr, "localstack: stop function:", err)
-	}
-	if inv != nil {
-		var pretty any
-		if json.Unmarshal(inv.Payload, &pretty) == nil {
-			b, _ := json.MarshalIndent(pretty, "", "  ")
-			fmt.Fprintln(stdout, string(b))
-		} else {
-			fmt.Fprintln(stdout, string(inv.Payload))
-		}
-		if inv.Init != nil {
-			fmt.Fprintf(stderr, "localstack: INIT %s (%s)\n", inv.Init.Duration.Round(time.Microsecond), inv.Init.Status)
-		}
-		if inv.Report != nil {
-			fmt.Fprintf(stderr, "localstack: REPORT duration %s, max memory %d MB\n", inv.Report.Duration.Round(time.Microsecond), inv.Report.MaxMemoryUsedMB)
-		}
-	}
-	return invErr
-}
-
-func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("events", stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if _, err := awslocal.FindMoto(); err != nil {
-		return err
-	}
-	dir, err := stack.EventsDir()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{})
-	if err != nil {
-		return err
-	}
-	defer stopping(stderr, "the local stack", s.Stop)
-	evs, err := stack.GenerateApplyEvents(ctx, s)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "apply"), 0o755); err != nil {
-		return err
-	}
-	for _, name := range slices.Sorted(maps.Keys(evs)) {
-		p := filepath.Join(dir, "apply", name+".json")
-		if err := os.WriteFile(p, evs[name], 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "wrote", p)
-	}
-	return nil
 }
 
 // flags returns the flag set of a command; its usage and errors go to stderr.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -26,19 +27,30 @@ import (
 var buildRoot = filepath.Join(os.TempDir(), "routekeeper-localstack-test")
 
 // invokeCheck checks the outcome of invoking one events/<fn>/<scenario>.json on a fresh
-// stack.
-type invokeCheck func(t *testing.T, s *Stack, ev events.SQSEvent, resp []byte, metrics map[string]float64)
+// stack; ev is the event decoded into the function's registered event type.
+type invokeCheck func(t *testing.T, s *Stack, ev any, resp []byte, metrics map[string]float64)
 
-var invokeChecks = map[string]invokeCheck{
-	"apply/" + ApplyBatch:     checkApplyBatch,
-	"apply/" + ApplyDuplicate: checkApplyDuplicate,
-	"apply/" + ApplyMalformed: checkApplyMalformed,
+// checkOf adapts a check of events of type E: the event must have decoded into E.
+func checkOf[E any](check func(t *testing.T, s *Stack, ev E, resp []byte, metrics map[string]float64)) invokeCheck {
+	return func(t *testing.T, s *Stack, ev any, resp []byte, metrics map[string]float64) {
+		t.Helper()
+		e, ok := ev.(*E)
+		if !ok {
+			t.Fatalf("event decoded as %T; this check takes %T", ev, e)
+		}
+		check(t, s, *e, resp, metrics)
+	}
 }
 
-// Every file in events/ is invoked the way `make invoke` does it (the function's bootstrap
-// under aws-lambda-rie with the template's environment, on a freshly seeded stack) and its
-// response is checked. A new event file needs a check here.
-func TestInvokeEveryEvent(t *testing.T) {
+var invokeChecks = map[string]invokeCheck{
+	"apply/" + ApplyBatch:     checkOf(checkApplyBatch),
+	"apply/" + ApplyDuplicate: checkOf(checkApplyDuplicate),
+	"apply/" + ApplyMalformed: checkOf(checkApplyMalformed),
+}
+
+// eventFiles returns events/<fn>/*.json by function folder.
+func eventFiles(t *testing.T) map[string][]string {
+	t.Helper()
 	dir, err := EventsDir()
 	if err != nil {
 		t.Fatal(err)
@@ -50,26 +62,115 @@ func TestInvokeEveryEvent(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatalf("no events in %s", dir)
 	}
-	for _, path := range files {
-		fn := filepath.Base(filepath.Dir(path))
-		scenario := strings.TrimSuffix(filepath.Base(path), ".json")
-		t.Run(fn+"/"+scenario, func(t *testing.T) {
-			check, ok := invokeChecks[fn+"/"+scenario]
+	out := map[string][]string{}
+	for _, p := range files {
+		fn := filepath.Base(filepath.Dir(p))
+		out[fn] = append(out[fn], p)
+	}
+	return out
+}
+
+// Every events/<fn>/*.json is an event of that function: it decodes strictly (no unknown
+// member, one JSON value) into the event type the function registers in Functions, and a
+// function with events has a registration.
+func TestEventsDecodeIntoTheFunctionsEventType(t *testing.T) {
+	for fn, files := range eventFiles(t) {
+		t.Run(fn, func(t *testing.T) {
+			r, ok := Registered(fn)
 			if !ok {
-				t.Fatalf("%s has no check in invokeChecks; say what invoking it must do", path)
+				t.Fatalf("events/%s/ has events, but Functions (functions.go) registers no function %q: add its line (Dir, Events, Generate)", fn, fn)
 			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
+			for _, p := range files {
+				raw, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.Decode(raw); err != nil {
+					t.Errorf("%s: %v", p, err)
+				}
 			}
-			var ev events.SQSEvent
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			s := startStack(t)
-			resp, logs := invoke(t, s, fn, raw)
-			check(t, s, ev, resp, emfSums(logs))
 		})
+	}
+}
+
+// Every registration names a function of template.yaml, once, with an event type and a
+// generator.
+func TestRegistrationsMatchTheTemplate(t *testing.T) {
+	tpl, _ := readRepoTemplate(t)
+	seen := map[string]bool{}
+	for _, r := range Functions {
+		if _, ok := tpl.Function(r.Dir); !ok {
+			t.Errorf("Functions registers %q, but template.yaml declares no function for functions/%s (declared: %v)", r.Dir, r.Dir, tpl.Dirs())
+		}
+		if seen[r.Dir] {
+			t.Errorf("Functions registers %q twice", r.Dir)
+		}
+		seen[r.Dir] = true
+		if len(r.Events) == 0 || r.Generate == nil {
+			t.Errorf("Functions[%q]: Events %v, Generate set %v: want the handler's event type and the event generator", r.Dir, r.Events, r.Generate != nil)
+		}
+	}
+}
+
+func TestDecodeIsStrict(t *testing.T) {
+	r := Registration{Dir: "fn", Events: []reflect.Type{reflect.TypeFor[events.SQSEvent](), reflect.TypeFor[events.EventBridgeEvent]()}}
+	for _, tc := range []struct {
+		name, raw string
+		want      any // the decoded type; nil: an error
+	}{
+		{"sqs", `{"Records": [{"messageId": "m1", "body": "{}"}]}`, &events.SQSEvent{}},
+		{"eventbridge", `{"version": "0", "id": "e1", "detail-type": "x", "source": "s", "detail": {}}`, &events.EventBridgeEvent{}},
+		{"unknown member", `{"Records": [], "extra": 1}`, nil},
+		// encoding/json (as aws-lambda-go decodes the handler's event) matches names
+		// ignoring case, so only a name no field has is unknown.
+		{"unknown nested member", `{"Records": [{"messageIdentifier": "m1"}]}`, nil},
+		{"two values", `{"Records": []} {"Records": []}`, nil},
+		{"not JSON", `{"Records": [`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := r.Decode([]byte(tc.raw))
+			if tc.want == nil {
+				if err == nil {
+					t.Errorf("Decode(%s) = %T, want an error", tc.raw, got)
+				}
+				return
+			}
+			if err != nil || reflect.TypeOf(got) != reflect.TypeOf(tc.want) {
+				t.Errorf("Decode(%s) = %T, %v; want %T", tc.raw, got, err, tc.want)
+			}
+		})
+	}
+}
+
+// Every file in events/ is invoked the way `make invoke` does it (the function's bootstrap
+// under aws-lambda-rie with the template's environment, on a freshly seeded stack) and its
+// response is checked. A new event file needs a check here.
+func TestInvokeEveryEvent(t *testing.T) {
+	for fn, files := range eventFiles(t) {
+		for _, path := range files {
+			scenario := strings.TrimSuffix(filepath.Base(path), ".json")
+			t.Run(fn+"/"+scenario, func(t *testing.T) {
+				check, ok := invokeChecks[fn+"/"+scenario]
+				if !ok {
+					t.Fatalf("%s has no check in invokeChecks; say what invoking it must do", path)
+				}
+				r, ok := Registered(fn)
+				if !ok {
+					t.Fatalf("%s: function %q is not registered in Functions", path, fn)
+				}
+				raw, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev, err := r.Decode(raw)
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				s := startStack(t)
+				resp, logs := invoke(t, s, fn, raw)
+				check(t, s, ev, resp, emfSums(logs))
+			})
+		}
 	}
 }
 

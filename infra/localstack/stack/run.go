@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
 	"github.com/routekeeper/routekeeper/infra/lambdarun"
+	"github.com/routekeeper/routekeeper/shared/genesys"
 )
 
 // ModulePath is routekeeper's Go module; functions are built as ModulePath/functions/<dir>.
@@ -54,11 +56,18 @@ type FunctionOptions struct {
 	Logs io.Writer
 	// Env is added to (and overrides) the environment FunctionEnv gives the function.
 	Env map[string]string
+	// Genesys, when set, is the org the function talks to instead of the simulator (a
+	// sandbox org: `make invoke` with GENESYS_* set): its APIURL, LoginURL, ClientID,
+	// ClientSecret and RequestsPerMinute become the function's GENESYS_* variables, and
+	// GENESYS_CREDENTIALS_SECRET is removed. Required on a stack started
+	// WithoutSimulator.
+	Genesys *genesys.Config
 }
 
 // StartFunction builds the function whose folder is dir (functions/<dir>) for this machine
 // and runs its bootstrap under aws-lambda-rie with the timeout, memory and environment the
-// template gives it, pointed at this stack. Stop the returned function when done.
+// template gives it, pointed at this stack (or at the org of FunctionOptions.Genesys).
+// Stop the returned function when done.
 func (s *Stack) StartFunction(ctx context.Context, dir string, opts FunctionOptions) (*lambdarun.Function, error) {
 	f, ok := s.Template.Function(dir)
 	if !ok {
@@ -67,13 +76,19 @@ func (s *Stack) StartFunction(ctx context.Context, dir string, opts FunctionOpti
 	if opts.BuildRoot == "" {
 		return nil, fmt.Errorf("function %q: FunctionOptions.BuildRoot is empty", dir)
 	}
+	env := s.FunctionEnv(f)
+	switch {
+	case opts.Genesys != nil:
+		if err := orgEnv(env, *opts.Genesys); err != nil {
+			return nil, fmt.Errorf("function %q: FunctionOptions.Genesys: %w", dir, err)
+		}
+	case s.Sim == nil:
+		return nil, fmt.Errorf("function %q: the stack runs no Genesys simulator (Options.WithoutSimulator); set FunctionOptions.Genesys to the org the function talks to", dir)
+	}
+	maps.Copy(env, opts.Env)
 	bootstrap, err := BuildFunction(ctx, dir, opts.BuildRoot)
 	if err != nil {
 		return nil, err
-	}
-	env := s.FunctionEnv(f)
-	for k, v := range opts.Env {
-		env[k] = v
 	}
 	return lambdarun.Start(ctx, lambdarun.Options{
 		Bootstrap:    bootstrap,

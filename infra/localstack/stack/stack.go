@@ -7,6 +7,8 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +32,10 @@ type Options struct {
 	Resources *awslocal.Resources
 	// Org seeds the simulator; nil means the org of the example config (see SeedOrg).
 	Org func(ctx context.Context, s *sim.Server, c *genesys.Client) error
+	// WithoutSimulator starts no Genesys simulator (Sim, SimURL and Genesys stay empty):
+	// the functions talk to a real org, given to each by FunctionOptions.Genesys
+	// (`make invoke` with GENESYS_* set).
+	WithoutSimulator bool
 	// SimNow is the simulator's clock; nil means time.Now.
 	SimNow func() time.Time
 	// Params override the template's parameter defaults for the functions' environment
@@ -47,12 +53,17 @@ type Stack struct {
 	// Environment is the routing environment the functions manage (template parameter
 	// Environment).
 	Environment string
-	Sim         *sim.Server
-	SimURL      string // http://127.0.0.1:PORT, GENESYS_API_URL and GENESYS_LOGIN_URL
+	// Sim is the Genesys simulator, SimURL its http://127.0.0.1:PORT (GENESYS_API_URL and
+	// GENESYS_LOGIN_URL); both empty with Options.WithoutSimulator.
+	Sim    *sim.Server
+	SimURL string
 	// Genesys is a client of the simulator with the local credentials, for seeding,
-	// assertions and out-of-band edits through the API.
+	// assertions and out-of-band edits through the API; nil without the simulator.
 	Genesys *genesys.Client
 
+	// prefix names what the stack creates besides the template's resources (the
+	// dead-letter queues SAM would create for rules), as awslocal names those.
+	prefix      string
 	awsEndpoint string
 	moto        *awslocal.Moto
 	srv         *http.Server
@@ -79,9 +90,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}()
 
+	s.prefix = opts.Prefix
 	switch {
 	case opts.AWS != nil && opts.Resources != nil:
 		s.AWS, s.Resources = *opts.AWS, opts.Resources
+		// awslocal names the resources <prefix>-<logical ID>: name the stack's own the
+		// same way, under the prefix these were created with.
+		if p, ok := strings.CutSuffix(s.Resources.TableName, "-"+awslocal.LogicalTable); ok && p != "" {
+			s.prefix = p
+		}
 	case opts.AWS == nil && opts.Resources == nil:
 		if s.moto, err = awslocal.StartMoto(ctx); err != nil {
 			return nil, err
@@ -111,6 +128,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	if opts.WithoutSimulator {
+		return s, nil
+	}
 	s.Sim = sim.New(sim.Options{Now: opts.SimNow})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -172,14 +192,39 @@ func (s *Stack) AWSEnv() map[string]string { return awslocal.EndpointEnv(s.awsEn
 // FunctionEnv returns the environment f gets in AWS, pointed at the local stack: the
 // template's Globals, f's own variables, the simulator as
 // GENESYS_API_URL and GENESYS_LOGIN_URL (the credentials come from the local secret, as
-// in AWS), and the local AWS endpoint.
+// in AWS), and the local AWS endpoint. Without the simulator the template's GENESYS_*
+// stay as they are (StartFunction replaces them with FunctionOptions.Genesys).
 func (s *Stack) FunctionEnv(f *awslocal.Function) map[string]string {
 	env := maps.Clone(s.Template.GlobalEnv)
 	maps.Copy(env, f.Env)
-	env["GENESYS_API_URL"] = s.SimURL
-	env["GENESYS_LOGIN_URL"] = s.SimURL
+	if s.SimURL != "" {
+		env["GENESYS_API_URL"] = s.SimURL
+		env["GENESYS_LOGIN_URL"] = s.SimURL
+	}
 	maps.Copy(env, s.AWSEnv())
 	return env
+}
+
+// orgEnv points a function at the Genesys org of cfg instead of the simulator: the
+// variables genesys.ConfigFromEnv reads (GENESYS_API_URL, GENESYS_LOGIN_URL,
+// GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET, GENESYS_REQUESTS_PER_MINUTE when set), and no
+// GENESYS_CREDENTIALS_SECRET, so shared/bootstrap takes the credentials from them rather
+// than from the local secret (which holds the simulator's client).
+func orgEnv(env map[string]string, cfg genesys.Config) error {
+	if cfg.APIURL == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return errors.New("the Genesys org needs an API URL, a client id and a client secret (genesys.ConfigFromEnv reads them from GENESYS_*)")
+	}
+	delete(env, "GENESYS_CREDENTIALS_SECRET")
+	delete(env, "GENESYS_REGION")
+	env["GENESYS_API_URL"] = cfg.APIURL
+	env["GENESYS_LOGIN_URL"] = cfg.LoginURL // "" => derived from the API URL
+	env["GENESYS_CLIENT_ID"] = cfg.ClientID
+	env["GENESYS_CLIENT_SECRET"] = cfg.ClientSecret
+	delete(env, "GENESYS_REQUESTS_PER_MINUTE")
+	if cfg.RequestsPerMinute != 0 {
+		env["GENESYS_REQUESTS_PER_MINUTE"] = strconv.Itoa(cfg.RequestsPerMinute)
+	}
+	return nil
 }
 
 // CLIEnv returns the environment the routekeeper CLI needs to work against the local stack:
