@@ -69,8 +69,7 @@ type URLConfig struct {
 	Cors       *Cors  // nil without CORS
 }
 
-// Cors is the Cors of a FunctionUrlConfig. lambdarun.Cors has the same fields, so one
-// converts to the other.
+// Cors is the Cors of a FunctionUrlConfig (lambdarun's Function URL takes it as is).
 type Cors struct {
 	AllowCredentials bool
 	AllowHeaders     []string
@@ -131,8 +130,8 @@ type ScheduleEvent struct {
 	Enabled bool
 }
 
-// RetryPolicy is an event source's RetryPolicy; a nil field is the service's default.
-// lambdarun.RetryPolicy has the same fields, so one converts to the other.
+// RetryPolicy is an event source's RetryPolicy; a nil field is the service's default
+// (lambdarun's rule takes it as is).
 type RetryPolicy struct {
 	MaximumRetryAttempts     *int
 	MaximumEventAgeInSeconds *int

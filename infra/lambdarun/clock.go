@@ -2,7 +2,10 @@ package lambdarun
 
 import (
 	"context"
+	"log/slog"
 	"time"
+
+	"github.com/routekeeper/routekeeper/infra/awslocal"
 )
 
 // Clock is the time source of the sources whose behaviour depends on time
@@ -32,5 +35,22 @@ func sleep(ctx context.Context, clock Clock, d time.Duration) error {
 		return ctx.Err()
 	case <-clock.After(d):
 		return nil
+	}
+}
+
+// localDefaults fills what a source's options leave empty: moto's region and account,
+// the system clock and a logger that discards.
+func localDefaults(region, account *string, clock *Clock, log **slog.Logger) {
+	if *region == "" {
+		*region = awslocal.Region
+	}
+	if *account == "" {
+		*account = awslocal.AccountID
+	}
+	if *clock == nil {
+		*clock = SystemClock
+	}
+	if *log == nil {
+		*log = slog.New(slog.DiscardHandler)
 	}
 }

@@ -15,20 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/routekeeper/routekeeper/infra/awslocal"
 )
 
 // SQSSender is the part of the SQS client a Rule uses for its dead-letter
 // queue (*sqs.Client satisfies it).
 type SQSSender interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
-
-// RetryPolicy is a rule target's RetryPolicy. A nil field takes EventBridge's
-// default. It has the fields of awslocal.RetryPolicy, so one converts to the
-// other.
-type RetryPolicy struct {
-	MaximumRetryAttempts     *int // 0..185; default 185
-	MaximumEventAgeInSeconds *int // 60..86400; default 86400 (24 hours)
 }
 
 // EventBridge's retry defaults and limits (RetryPolicy in the EventBridge API
@@ -58,7 +51,7 @@ type RuleOptions struct {
 	Input string
 	// RetryPolicy limits the retries of a delivery that failed; nil is
 	// EventBridge's default (185 retries over at most 24 hours).
-	RetryPolicy *RetryPolicy
+	RetryPolicy *awslocal.RetryPolicy
 	// DeadLetterQueue receives the events that could not be delivered; nil
 	// drops them, as EventBridge does.
 	DeadLetterQueue *DeadLetterQueue

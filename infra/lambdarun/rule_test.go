@@ -66,10 +66,7 @@ func (f *fakeSender) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ 
 func intp(n int) *int { return &n }
 
 // The types the docs say convert from awslocal's template view.
-var (
-	_ = RetryPolicy(awslocal.RetryPolicy{})
-	_ = Cors(awslocal.Cors{})
-)
+var ()
 
 var (
 	errConnRefused = fmt.Errorf("lambdarun: invoke drift (request r1): %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")})
@@ -115,7 +112,7 @@ func TestRuleDeliver(t *testing.T) {
 			wantCalls: 3, wantWaits: []time.Duration{10 * time.Second, 10 * time.Second},
 		},
 		{
-			name: "retries exhausted: dead-lettered", opts: RuleOptions{RetryPolicy: &RetryPolicy{MaximumRetryAttempts: intp(2)}},
+			name: "retries exhausted: dead-lettered", opts: RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumRetryAttempts: intp(2)}},
 			results: []error{errConnRefused, errConnRefused, errConnRefused},
 			want: Delivery{Matched: true, Attempts: 3, Err: errConnRefused, ErrorCode: "CONNECTION_FAILURE",
 				ExhaustedRetryCondition: "MaximumRetryAttempts", DeadLettered: true},
@@ -127,7 +124,7 @@ func TestRuleDeliver(t *testing.T) {
 			},
 		},
 		{
-			name: "no retries at all", opts: RuleOptions{RetryPolicy: &RetryPolicy{MaximumRetryAttempts: intp(0)}},
+			name: "no retries at all", opts: RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumRetryAttempts: intp(0)}},
 			results: []error{errConnRefused},
 			want: Delivery{Matched: true, Attempts: 1, Err: errConnRefused, ErrorCode: "CONNECTION_FAILURE",
 				ExhaustedRetryCondition: "MaximumRetryAttempts", DeadLettered: true},
@@ -141,7 +138,7 @@ func TestRuleDeliver(t *testing.T) {
 		{
 			// 0 s, 25 s, 50 s; a fourth attempt at 75 s would be past the 60 s age.
 			name:    "event too old: dead-lettered",
-			opts:    RuleOptions{RetryPolicy: &RetryPolicy{MaximumEventAgeInSeconds: intp(60)}, Backoff: func(int) time.Duration { return 25 * time.Second }},
+			opts:    RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumEventAgeInSeconds: intp(60)}, Backoff: func(int) time.Duration { return 25 * time.Second }},
 			results: []error{errConnRefused, errConnRefused, errConnRefused, errConnRefused},
 			want: Delivery{Matched: true, Attempts: 3, Err: errConnRefused, ErrorCode: "CONNECTION_FAILURE",
 				ExhaustedRetryCondition: "MaximumEventAgeInSeconds", DeadLettered: true},
@@ -168,7 +165,7 @@ func TestRuleDeliver(t *testing.T) {
 		},
 		{
 			name: "an unknown failure is retried as an internal error",
-			opts: RuleOptions{RetryPolicy: &RetryPolicy{MaximumRetryAttempts: intp(1)}}, noDLQ: true,
+			opts: RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumRetryAttempts: intp(1)}}, noDLQ: true,
 			results: []error{errors.New("emulator answered 500"), errors.New("emulator answered 500")},
 			want: Delivery{Matched: true, Attempts: 2, Err: errors.New("emulator answered 500"), ErrorCode: "INTERNAL_ERROR",
 				ExhaustedRetryCondition: "MaximumRetryAttempts"},
@@ -307,10 +304,10 @@ func TestNewRuleRejects(t *testing.T) {
 		wantErr       string
 	}{
 		{"bad pattern", `{"source": "x"}`, RuleOptions{}, "event pattern: source"},
-		{"retries over 185", rulePattern, RuleOptions{RetryPolicy: &RetryPolicy{MaximumRetryAttempts: intp(186)}}, "MaximumRetryAttempts 186: want 0..185"},
-		{"negative retries", rulePattern, RuleOptions{RetryPolicy: &RetryPolicy{MaximumRetryAttempts: intp(-1)}}, "want 0..185"},
-		{"age under 60", rulePattern, RuleOptions{RetryPolicy: &RetryPolicy{MaximumEventAgeInSeconds: intp(59)}}, "MaximumEventAgeInSeconds 59: want 60..86400"},
-		{"age over a day", rulePattern, RuleOptions{RetryPolicy: &RetryPolicy{MaximumEventAgeInSeconds: intp(86401)}}, "want 60..86400"},
+		{"retries over 185", rulePattern, RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumRetryAttempts: intp(186)}}, "MaximumRetryAttempts 186: want 0..185"},
+		{"negative retries", rulePattern, RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumRetryAttempts: intp(-1)}}, "want 0..185"},
+		{"age under 60", rulePattern, RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumEventAgeInSeconds: intp(59)}}, "MaximumEventAgeInSeconds 59: want 60..86400"},
+		{"age over a day", rulePattern, RuleOptions{RetryPolicy: &awslocal.RetryPolicy{MaximumEventAgeInSeconds: intp(86401)}}, "want 60..86400"},
 		{"FIFO dead-letter queue", rulePattern, RuleOptions{RuleARN: testRuleARN, TargetARN: testTargetARN,
 			DeadLetterQueue: &DeadLetterQueue{Client: &fakeSender{}, QueueURL: "http://moto/1/dlq.fifo"}}, "FIFO"},
 		{"dead-letter queue without ARNs", rulePattern, RuleOptions{DeadLetterQueue: dlq}, "needs RuleARN and TargetARN"},

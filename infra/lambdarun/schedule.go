@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/routekeeper/routekeeper/infra/awslocal"
 )
 
 // ScheduleExpression is a parsed schedule expression of EventBridge Scheduler
@@ -520,18 +518,7 @@ func NewSchedule(expression string, fn Invoker, opts ScheduleOptions) (*Schedule
 	if opts.Group == "" {
 		opts.Group = "default"
 	}
-	if opts.Region == "" {
-		opts.Region = awslocal.Region
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = awslocal.AccountID
-	}
-	if opts.Clock == nil {
-		opts.Clock = SystemClock
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	localDefaults(&opts.Region, &opts.AccountID, &opts.Clock, &opts.Logger)
 	s := &Schedule{expr: expr, fn: fn, region: opts.Region, account: opts.AccountID, input: opts.Input,
 		rule: opts.Rule, clock: opts.Clock, log: opts.Logger}
 	if opts.Rule {

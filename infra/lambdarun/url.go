@@ -67,17 +67,6 @@ const (
 	MaxResponsePayload = 6<<20 + 100
 )
 
-// Cors is a Function URL's CORS configuration. It has the fields of
-// awslocal.Cors, so one converts to the other.
-type Cors struct {
-	AllowCredentials bool
-	AllowHeaders     []string
-	AllowMethods     []string
-	AllowOrigins     []string
-	ExposeHeaders    []string
-	MaxAge           int
-}
-
 // URLOptions configure a URL; the zero value is an AuthType NONE, BUFFERED
 // URL on a free 127.0.0.1 port.
 type URLOptions struct {
@@ -93,7 +82,7 @@ type URLOptions struct {
 	InvokeMode string
 	// Cors, when set, adds the CORS headers to every response whose request
 	// has an allowed Origin; they take precedence over the function's own.
-	Cors *Cors
+	Cors *awslocal.Cors
 	// Addr is the listening address; default 127.0.0.1:0 (a free port).
 	Addr string
 	// Region and AccountID default to the local stack's (awslocal).
@@ -168,18 +157,7 @@ func NewURL(fn Invoker, opts URLOptions) (*URL, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
-	if opts.Region == "" {
-		opts.Region = awslocal.Region
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = awslocal.AccountID
-	}
-	if opts.Clock == nil {
-		opts.Clock = SystemClock
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	localDefaults(&opts.Region, &opts.AccountID, &opts.Clock, &opts.Logger)
 	// A url-id is 32 lower-case letters and digits.
 	id := make([]byte, 20)
 	_, _ = rand.Read(id)

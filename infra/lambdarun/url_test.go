@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/routekeeper/routekeeper/infra/awslocal"
 )
 
 // startURL serves fn's Function URL on a free loopback port until the test
@@ -355,12 +356,12 @@ func TestURLAuthIAM(t *testing.T) {
 }
 
 func TestURLCors(t *testing.T) {
-	cors := &Cors{AllowOrigins: []string{"https://app.example.com"}, AllowMethods: []string{"GET", "POST"},
+	cors := &awslocal.Cors{AllowOrigins: []string{"https://app.example.com"}, AllowMethods: []string{"GET", "POST"},
 		AllowHeaders: []string{"X-Custom"}, ExposeHeaders: []string{"X-Urlfn"}, AllowCredentials: true, MaxAge: 300}
 	tests := []struct {
 		name, method, origin string
 		preflight            bool
-		cors                 *Cors
+		cors                 *awslocal.Cors
 		want                 map[string]string
 	}{
 		{"allowed origin", http.MethodGet, "https://app.example.com", false, cors, map[string]string{
@@ -374,11 +375,11 @@ func TestURLCors(t *testing.T) {
 			"Access-Control-Allow-Origin": "https://fn.test", "Access-Control-Allow-Credentials": ""}},
 		{"no origin", http.MethodGet, "", false, cors, map[string]string{
 			"Access-Control-Allow-Origin": "https://fn.test", "Access-Control-Expose-Headers": ""}},
-		{"any origin", http.MethodGet, "https://x.test", false, &Cors{AllowOrigins: []string{"*"}}, map[string]string{
+		{"any origin", http.MethodGet, "https://x.test", false, &awslocal.Cors{AllowOrigins: []string{"*"}}, map[string]string{
 			"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": ""}},
 		{"no CORS configured: the function's own headers", http.MethodGet, "https://x.test", false, nil, map[string]string{
 			"Access-Control-Allow-Origin": "https://fn.test"}},
-		{"configured CORS takes precedence", http.MethodGet, "https://x.test", false, &Cors{AllowOrigins: []string{"*"}}, map[string]string{
+		{"configured CORS takes precedence", http.MethodGet, "https://x.test", false, &awslocal.Cors{AllowOrigins: []string{"*"}}, map[string]string{
 			"Access-Control-Allow-Origin": "*"}},
 	}
 	for _, tc := range tests {

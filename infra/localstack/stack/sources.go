@@ -75,7 +75,7 @@ func (s *Stack) FunctionURL(ctx context.Context, dir string, fn lambdarun.Invoke
 	u, err := lambdarun.StartURL(ctx, fn, lambdarun.URLOptions{
 		AuthType:   f.URL.AuthType,
 		InvokeMode: f.URL.InvokeMode,
-		Cors:       (*lambdarun.Cors)(f.URL.Cors),
+		Cors:       f.URL.Cors,
 		Clock:      opts.Clock,
 		Logger:     opts.Logger,
 	})
@@ -122,7 +122,7 @@ func (s *Stack) Rules(ctx context.Context, dir string, fn lambdarun.Invoker, opt
 			RuleARN:     r.ARN,
 			TargetARN:   fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", awslocal.Region, awslocal.AccountID, f.LogicalID),
 			Input:       e.Input,
-			RetryPolicy: (*lambdarun.RetryPolicy)(e.RetryPolicy),
+			RetryPolicy: e.RetryPolicy,
 			Clock:       opts.Clock,
 			Logger:      opts.Logger,
 		}
