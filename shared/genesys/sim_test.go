@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 )
 
