@@ -3,6 +3,7 @@ package lambdarun
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
@@ -53,4 +54,43 @@ func localDefaults(region, account *string, clock *Clock, log **slog.Logger) {
 	if *log == nil {
 		*log = slog.New(slog.DiscardHandler)
 	}
+}
+
+// StepClock is a Clock that never waits: After moves Now forward by the wait at once and
+// returns a ready channel, and Waits lists what was asked for. Tests of time-driven
+// sources (here and in the local stack) run on it in microseconds.
+type StepClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+// NewStepClock returns a StepClock at now.
+func NewStepClock(now time.Time) *StepClock { return &StepClock{now: now} }
+
+// Now returns the clock's time.
+func (c *StepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// After records d, moves the clock forward by it and returns a channel holding the new time.
+func (c *StepClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waits = append(c.waits, d)
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}
+
+// Waits returns the waits asked for, in order.
+func (c *StepClock) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
 }

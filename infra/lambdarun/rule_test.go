@@ -174,7 +174,7 @@ func TestRuleDeliver(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newFakeClock(time.Date(2026, 3, 7, 10, 0, 0, 0, time.UTC))
+			clock := NewStepClock(time.Date(2026, 3, 7, 10, 0, 0, 0, time.UTC))
 			fn := &scriptedInvoker{results: tc.results}
 			sender := &fakeSender{}
 			opts := tc.opts
@@ -285,7 +285,7 @@ func TestRuleDeliverErrors(t *testing.T) {
 			cancel() // the caller gives up during the first attempt
 			return nil, errConnRefused
 		})
-		r, err := NewRule([]byte(rulePattern), fn, RuleOptions{Clock: newFakeClock(time.Now())})
+		r, err := NewRule([]byte(rulePattern), fn, RuleOptions{Clock: NewStepClock(time.Now())})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -309,7 +309,7 @@ func TestScheduleRun(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newFakeClock(utc(start))
+			clock := NewStepClock(utc(start))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			rec := &fireRecorder{clock: clock, n: tc.fires, fail: tc.fail}

@@ -61,7 +61,7 @@ func (c *captureInvoker) seen() ([]byte, int) {
 }
 
 func TestURLEvent(t *testing.T) {
-	clock := newFakeClock(time.Date(2020, 3, 12, 19, 3, 58, 390_000_000, time.UTC))
+	clock := NewStepClock(time.Date(2020, 3, 12, 19, 3, 58, 390_000_000, time.UTC))
 	u, err := NewURL(&captureInvoker{}, URLOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)

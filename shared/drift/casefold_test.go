@@ -18,22 +18,11 @@ func caseLive(t *testing.T) *live.Org {
 	n.Add(entity.Skill, "sk-1", "English")
 	n.Add(entity.Queue, "q-1", "Claims")
 	n.Add(entity.Workbin, "wb-1", "Claims Work")
-	org := &live.Org{Names: n, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
-	for _, e := range []struct {
-		kind entity.Kind
-		raw  map[string]any
-	}{
-		{entity.Skill, map[string]any{"id": "sk-1", "name": "English"}},
-		{entity.Queue, map[string]any{"id": "q-1", "name": "Claims", "description": "d"}},
-		{entity.Worktype, map[string]any{"id": "wt-1", "name": "Claim Tasks", "defaultWorkbin": map[string]any{"id": "wb-1"}}},
-	} {
-		ent, err := live.NewEntity(e.kind, e.raw, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		org.Kind(e.kind)[ent.Name] = ent
-	}
-	return org
+	return orgOf(t, n,
+		raw{entity.Skill, map[string]any{"id": "sk-1", "name": "English"}},
+		raw{entity.Queue, map[string]any{"id": "q-1", "name": "Claims", "description": "d"}},
+		raw{entity.Worktype, map[string]any{"id": "wt-1", "name": "Claim Tasks", "defaultWorkbin": map[string]any{"id": "wb-1"}}},
+	)
 }
 
 const caseConfig = `apiVersion: routekeeper/v1

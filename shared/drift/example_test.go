@@ -13,7 +13,7 @@ import (
 // only: an unmanaged live entity is listed and left alone.
 func ExampleNewPlan() {
 	names := live.NewNames([]genesys.Division{{ID: "d1", Name: "Home"}}, nil, nil, nil)
-	org := &live.Org{Names: names, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
+	var queues []*live.Entity
 	for _, raw := range []map[string]any{
 		{"id": "q1", "name": "Claims", "description": "Claims queue", "division": map[string]any{"id": "d1"}},
 		{"id": "q2", "name": "Legacy"},
@@ -22,8 +22,9 @@ func ExampleNewPlan() {
 		if err != nil {
 			panic(err)
 		}
-		org.Queues[e.Name] = e
+		queues = append(queues, e)
 	}
+	org := live.NewOrg(names, queues...)
 	desired := []entity.Doc{
 		{Kind: entity.Queue, Name: "Claims", Fields: map[string]any{"name": "Claims", "description": "Claims and subrogation"}},
 		{Kind: entity.Skill, Name: "French", Fields: map[string]any{"name": "French"}},

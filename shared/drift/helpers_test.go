@@ -39,3 +39,23 @@ func configSide(t testing.TB, label string, cfg *routing.Config) (*drift.Side, e
 func exportOf(org *live.Org, env string) (*routing.Config, error) {
 	return routing.Export(env, org.Divisions, org.Workbins, org.Docs())
 }
+
+// raw is a live entity as Genesys returns it.
+type raw struct {
+	kind entity.Kind
+	doc  map[string]any
+}
+
+// orgOf is a live org of the entities raws, canonicalised with n.
+func orgOf(t testing.TB, n *live.Names, raws ...raw) *live.Org {
+	t.Helper()
+	var ents []*live.Entity
+	for _, r := range raws {
+		e, err := live.NewEntity(r.kind, r.doc, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ents = append(ents, e)
+	}
+	return live.NewOrg(n, ents...)
+}

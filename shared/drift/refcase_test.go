@@ -23,15 +23,11 @@ func TestPlanLiveReferenceCase(t *testing.T) {
 	n.Add(entity.Queue, "q-2", "Overflow")
 	n.Add(entity.Workbin, "wb-1", "Claims Work")
 	n.Add(entity.Language, "l-1", "English")
-	org := &live.Org{Names: n, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
-	for _, e := range []struct {
-		kind entity.Kind
-		raw  map[string]any
-	}{
-		{entity.Skill, map[string]any{"id": "s-1", "name": "Claims"}},
-		{entity.Skill, map[string]any{"id": "s-2", "name": "Auto"}},
-		{entity.Queue, map[string]any{"id": "q-2", "name": "Overflow", "division": map[string]any{"id": "d-1"}}},
-		{entity.Queue, map[string]any{"id": "q-1", "name": "Claims Queue", "division": map[string]any{"id": "d-1"},
+	org := orgOf(t, n,
+		raw{entity.Skill, map[string]any{"id": "s-1", "name": "Claims"}},
+		raw{entity.Skill, map[string]any{"id": "s-2", "name": "Auto"}},
+		raw{entity.Queue, map[string]any{"id": "q-2", "name": "Overflow", "division": map[string]any{"id": "d-1"}}},
+		raw{entity.Queue, map[string]any{"id": "q-1", "name": "Claims Queue", "division": map[string]any{"id": "d-1"},
 			"bullseye": map[string]any{"rings": []any{
 				map[string]any{"expansionCriteria": []any{map[string]any{"type": "TIMEOUT_SECONDS", "threshold": 10}},
 					"actions": map[string]any{"skillsToRemove": []any{map[string]any{"id": "s-1"}, map[string]any{"id": "s-2"}}}},
@@ -40,16 +36,10 @@ func TestPlanLiveReferenceCase(t *testing.T) {
 			"conditionalGroupRouting": map[string]any{"rules": []any{map[string]any{"queue": map[string]any{"id": "q-2"},
 				"metric": "EstimatedWaitTime", "operator": "GreaterThan", "conditionValue": 30, "waitSeconds": 2}}},
 		}},
-		{entity.Worktype, map[string]any{"id": "wt-1", "name": "Claim Tasks", "division": map[string]any{"id": "d-1"},
+		raw{entity.Worktype, map[string]any{"id": "wt-1", "name": "Claim Tasks", "division": map[string]any{"id": "d-1"},
 			"defaultWorkbin": map[string]any{"id": "wb-1"}, "defaultQueue": map[string]any{"id": "q-1"},
 			"defaultLanguage": map[string]any{"id": "l-1"}, "defaultSkills": []any{map[string]any{"id": "s-1"}, map[string]any{"id": "s-2"}}}},
-	} {
-		ent, err := live.NewEntity(e.kind, e.raw, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		org.Kind(e.kind)[ent.Name] = ent
-	}
+	)
 	// Skills are declared in lower case (each a PlanConflict: Genesys cannot
 	// rename a skill), and the config references them as declared; the queue
 	// "overflow" is renamed; divisions, the workbin and the language are not

@@ -275,17 +275,7 @@ func TestExportWithDeletedReferencesPlansClean(t *testing.T) {
 		map[string]any{"actions": map[string]any{"skillsToRemove": []any{map[string]any{"id": "sk-old"}}}},
 		map[string]any{"expansionCriteria": []any{map[string]any{"type": "TIMEOUT_SECONDS", "threshold": 5}}},
 	}}}
-	org := &live.Org{Names: n, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
-	for _, e := range []struct {
-		kind entity.Kind
-		raw  map[string]any
-	}{{entity.Worktype, wt}, {entity.Queue, q}, {entity.Skill, map[string]any{"id": "sk-en", "name": "English"}}} {
-		ent, err := live.NewEntity(e.kind, e.raw, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		org.Kind(e.kind)[ent.Name] = ent
-	}
+	org := orgOf(t, n, raw{entity.Worktype, wt}, raw{entity.Queue, q}, raw{entity.Skill, map[string]any{"id": "sk-en", "name": "English"}})
 	org.Workbins = []string{"Claims Work"}
 	cfg, err := exportOf(org, "dev")
 	if err != nil {

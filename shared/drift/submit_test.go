@@ -22,11 +22,7 @@ import (
 func submitOrg(t *testing.T) (*live.Org, *drift.Plan) {
 	t.Helper()
 	n := live.NewNames(nil, nil, nil, nil)
-	q, err := live.NewEntity(entity.Queue, map[string]any{"id": "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "Claims", "description": "old"}, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	org := &live.Org{Names: n, Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{"Claims": q}, Worktypes: map[string]*live.Entity{}}
+	org := orgOf(t, n, raw{entity.Queue, map[string]any{"id": "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "Claims", "description": "old"}})
 	desired := []entity.Doc{
 		{Kind: entity.Queue, Name: "Claims", Fields: map[string]any{"name": "Claims", "description": "new"}},
 		{Kind: entity.Skill, Name: "French", Fields: map[string]any{"name": "French"}},
@@ -141,7 +137,7 @@ func TestPublishDocsOfRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := &live.Org{Names: live.NewNames(nil, nil, nil, nil), Skills: map[string]*live.Entity{}, Queues: map[string]*live.Entity{}, Worktypes: map[string]*live.Entity{}}
+	org := live.NewOrg(live.NewNames(nil, nil, nil, nil))
 	a, _ := drift.NewPlan("prod", docs, org, drift.PlanOptions{})
 	b, _ := drift.NewPlan("prod", back, org, drift.PlanOptions{})
 	if diff := cmp.Diff(a, b); diff != "" {

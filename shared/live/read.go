@@ -284,6 +284,19 @@ func Raw(v any) (map[string]any, error) {
 	return document.Decode(b)
 }
 
+// NewOrg returns an Org of the entities given, indexed by kind and name (a later entity
+// replaces an earlier one of the same kind and name), with names n: an org assembled from
+// something other than Read, such as a few entities read one by one.
+func NewOrg(n *Names, entities ...*Entity) *Org {
+	org := &Org{Names: n, Skills: map[string]*Entity{}, Queues: map[string]*Entity{}, Worktypes: map[string]*Entity{}}
+	for _, e := range entities {
+		if m := org.Kind(e.Kind); m != nil {
+			m[e.Name] = e
+		}
+	}
+	return org
+}
+
 // Docs returns every managed entity's canonical document, by kind in creation order
 // and then by name.
 func (l *Org) Docs() []entity.Doc {

@@ -48,29 +48,6 @@ func (r *recorder) got() []string {
 	return append([]string(nil), r.payloads...)
 }
 
-// fakeClock never waits: After moves the clock forward by d and returns a ready channel.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d > 0 {
-		c.now = c.now.Add(d)
-	}
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
 var sourcesSeq atomic.Int64
 
 // startSourcesStack starts a stack of testdata/sources.yaml (its resources created on the
@@ -89,16 +66,7 @@ func startSourcesStack(t *testing.T) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Start(ctx, Options{TemplatePath: path, AWS: &cfg, Resources: res, WithoutSimulator: true})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	return s
+	return startWith(t, Options{TemplatePath: path, AWS: &cfg, Resources: res, WithoutSimulator: true})
 }
 
 // The Function URL is served with the template's FunctionUrlConfig: AuthType AWS_IAM
@@ -240,7 +208,7 @@ func TestRuleDelivery(t *testing.T) {
 				}
 				return []byte(`{}`), nil
 			}}
-			rules, err := s.Rules(t.Context(), "hook", fn, SourceOptions{Clock: &fakeClock{now: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}})
+			rules, err := s.Rules(t.Context(), "hook", fn, SourceOptions{Clock: lambdarun.NewStepClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -346,7 +314,7 @@ func TestScheduleFires(t *testing.T) {
 		}
 		return []byte(`{}`), nil
 	}}
-	scheds, err := s.Schedules("hook", fn, SourceOptions{Clock: &fakeClock{now: start}})
+	scheds, err := s.Schedules("hook", fn, SourceOptions{Clock: lambdarun.NewStepClock(start)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,9 +19,15 @@ func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
 func startStack(t testing.TB) *Stack {
 	t.Helper()
 	cfg, res := awslocal.ForTest(t)
+	return startWith(t, Options{AWS: &cfg, Resources: res})
+}
+
+// startWith starts a stack with opts, stopped when t ends.
+func startWith(t testing.TB, opts Options) *Stack {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Options{AWS: &cfg, Resources: res})
+	s, err := Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
