@@ -290,7 +290,9 @@ func TestMakeInvoke(t *testing.T) {
 			"go run ./infra/localstack invoke --fn apply --event events/apply/batch.json --config 'examples/routing/prod.yaml'\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command("make", append([]string{"-n", "invoke", "GO=go"}, tc.vars...)...)
+			// --no-print-directory: under `make test` this make is a sub-make, which prints
+			// the directories it enters and leaves.
+			cmd := exec.Command("make", append([]string{"-n", "--no-print-directory", "invoke", "GO=go"}, tc.vars...)...)
 			cmd.Dir = repoPath(t)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
