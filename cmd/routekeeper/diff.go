@@ -41,7 +41,7 @@ left side declares (useful when the left is a hand-written config that manages a
 fields). Division and workbin name lists are compared when both sides have them.
 
 Formats: text, markdown (fit for a pull-request comment), json ("schema":
-"routekeeper.drift/v1") and sarif (SARIF 2.1.0; a result per difference). When a side
+"routekeeper.diff/v1") and sarif (SARIF 2.1.0; a result per difference). When a side
 is a config, every entity and field carries where that config declares it: file:line in
 text and markdown, leftAt/rightAt in json, and the file and line region in sarif
 (the left side's position, else the right side's; a field the config does not declare

@@ -154,7 +154,7 @@ func TestCreateResources(t *testing.T) {
 		if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &got); err != nil {
 			t.Fatalf("secret value is not JSON: %v", err)
 		}
-		if diff := cmp.Diff(map[string]string{"clientId": LocalClientID, "clientSecret": LocalClientSecret}, got); diff != "" {
+		if diff := cmp.Diff(map[string]string{"clientId": LocalClientID, "clientSecret": LocalClientSecret, "webhookToken": LocalWebhookToken}, got); diff != "" {
 			t.Errorf("secret value (-want +got):\n%s", diff)
 		}
 	})

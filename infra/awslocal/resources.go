@@ -43,6 +43,8 @@ const (
 const (
 	LocalClientID     = "routekeeper-local"
 	LocalClientSecret = "routekeeper-local-secret"
+	// LocalWebhookToken is the webhook token of the local secret (X-Routekeeper-Token).
+	LocalWebhookToken = "routekeeper-local-webhook-token"
 )
 
 // Resources are the local counterparts of template.yaml's resources.
@@ -205,7 +207,7 @@ func (c *creator) parse() (*Template, error) { return c.r.read(c.path, c.data) }
 func (c *creator) name(logicalID string) string { return c.prefix + "-" + logicalID }
 
 func (c *creator) createSecret(ctx context.Context) (string, error) {
-	value, err := json.Marshal(map[string]string{"clientId": LocalClientID, "clientSecret": LocalClientSecret})
+	value, err := json.Marshal(map[string]string{"clientId": LocalClientID, "clientSecret": LocalClientSecret, "webhookToken": LocalWebhookToken})
 	if err != nil {
 		return "", err
 	}

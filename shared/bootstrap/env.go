@@ -30,7 +30,12 @@ type Env struct {
 	AWS aws.Config
 	// Genesys is the one Genesys client of the container, logging to Log.
 	Genesys *genesys.Client
-	Log     *slog.Logger
+	// Credentials are the secret's values (or, locally, GENESYS_CLIENT_ID,
+	// GENESYS_CLIENT_SECRET and WEBHOOK_TOKEN): the client id identifies routekeeper's own
+	// edits in audit events, the webhook token authenticates webhook senders. They print
+	// redacted.
+	Credentials credentials.Secret
+	Log         *slog.Logger
 	// Getenv is the getenv Load read, for the variables only one function reads.
 	Getenv func(string) string
 }
@@ -42,13 +47,14 @@ type Env struct {
 //	TABLE_NAME                  required
 //	EVENT_BUS_NAME              optional
 //	CHANGE_QUEUE_URL            optional
-//	GENESYS_CREDENTIALS_SECRET  Secrets Manager secret {"clientId","clientSecret"} (shared/credentials)
+//	GENESYS_CREDENTIALS_SECRET  Secrets Manager secret {"clientId","clientSecret","webhookToken"} (shared/credentials)
 //	GENESYS_API_URL             Genesys Cloud API base URL
 //	GENESYS_LOGIN_URL           OAuth base URL ("" => derived from the API URL)
 //
 // Without GENESYS_CREDENTIALS_SECRET the Genesys configuration comes from
-// genesys.ConfigFromEnv (GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET, GENESYS_REGION, ...):
-// local runs only, the template never holds a client secret.
+// genesys.ConfigFromEnv (GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET, GENESYS_REGION, ...)
+// and the webhook token from WEBHOOK_TOKEN: local runs only, the template never holds a
+// secret.
 //
 // The AWS configuration is the SDK's default chain, which reads the process environment
 // (as Lambda sets it; AWS_ENDPOINT_URL points it at moto locally), not getenv. Errors name
@@ -72,36 +78,37 @@ func Load(ctx context.Context, getenv func(string) string, log *slog.Logger) (*E
 	if env.AWS, err = config.LoadDefaultConfig(ctx); err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	gcfg, err := genesysConfig(ctx, getenv, env.AWS, log)
+	gcfg, creds, err := genesysConfig(ctx, getenv, env.AWS, log)
 	if err != nil {
 		return nil, err
 	}
+	env.Credentials = creds
 	if env.Genesys, err = genesys.New(gcfg); err != nil {
 		return nil, fmt.Errorf("genesys client (GENESYS_API_URL %q, GENESYS_LOGIN_URL %q): %w", gcfg.APIURL, gcfg.LoginURL, err)
 	}
 	return env, nil
 }
 
-// genesysConfig is the Genesys client configuration: the credentials from the secret,
-// else everything from GENESYS_*.
-func genesysConfig(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (genesys.Config, error) {
+// genesysConfig is the Genesys client configuration and the credentials: from the
+// secret, else everything from GENESYS_* (and WEBHOOK_TOKEN).
+func genesysConfig(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (genesys.Config, credentials.Secret, error) {
 	secret := strings.TrimSpace(getenv("GENESYS_CREDENTIALS_SECRET"))
 	if secret == "" {
 		cfg, err := genesys.ConfigFromEnv(getenv)
 		if err != nil {
-			return genesys.Config{}, fmt.Errorf("set GENESYS_CREDENTIALS_SECRET (or, locally, GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET): %w", err)
+			return genesys.Config{}, credentials.Secret{}, fmt.Errorf("set GENESYS_CREDENTIALS_SECRET (or, locally, GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET): %w", err)
 		}
 		cfg.Logger = log
 		log.Debug("genesys credentials from the environment", slog.String("clientId", cfg.ClientID))
-		return cfg, nil
+		return cfg, credentials.Secret{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, WebhookToken: getenv("WEBHOOK_TOKEN")}, nil
 	}
 	creds, err := credentials.Fetch(ctx, secretsmanager.NewFromConfig(awsCfg), secret)
 	if err != nil {
-		return genesys.Config{}, fmt.Errorf("GENESYS_CREDENTIALS_SECRET: %w", err)
+		return genesys.Config{}, credentials.Secret{}, fmt.Errorf("GENESYS_CREDENTIALS_SECRET: %w", err)
 	}
 	log.Debug("genesys credentials from Secrets Manager", slog.String("secret", secret), slog.Any("credentials", creds))
 	return genesys.Config{APIURL: strings.TrimSpace(getenv("GENESYS_API_URL")), LoginURL: strings.TrimSpace(getenv("GENESYS_LOGIN_URL")),
-		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, Logger: log}, nil
+		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, Logger: log}, creds, nil
 }
 
 // Metrics returns the EMF metrics of one unit of work of function (an invocation) in the

@@ -19,7 +19,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(awslocal.RunTests(m)) }
 
-const secret = "s3cr3t-VALUE-never-printed"
+const (
+	secret = "s3cr3t-VALUE-never-printed"
+	token  = "w3bh00k-TOKEN-never-printed"
+)
 
 type fakeSM struct {
 	value *string
@@ -39,11 +42,12 @@ func TestParse(t *testing.T) {
 	tests := []struct {
 		name    string
 		value   string
-		want    credentials.Genesys
+		want    credentials.Secret
 		wantErr bool
 	}{
-		{name: "valid", value: `{"clientId":"id-1","clientSecret":"` + secret + `"}`, want: credentials.Genesys{ClientID: "id-1", ClientSecret: secret}},
-		{name: "extra members ignored", value: `{"clientId":"id-1","clientSecret":"x","org":"acme"}`, want: credentials.Genesys{ClientID: "id-1", ClientSecret: "x"}},
+		{name: "valid", value: `{"clientId":"id-1","clientSecret":"` + secret + `"}`, want: credentials.Secret{ClientID: "id-1", ClientSecret: secret}},
+		{name: "extra members ignored", value: `{"clientId":"id-1","clientSecret":"x","org":"acme"}`, want: credentials.Secret{ClientID: "id-1", ClientSecret: "x"}},
+		{name: "webhook token", value: `{"clientId":"id-1","clientSecret":"x","webhookToken":"` + token + `"}`, want: credentials.Secret{ClientID: "id-1", ClientSecret: "x", WebhookToken: token}},
 		{name: "missing secret", value: `{"clientId":"id-1"}`, wantErr: true},
 		{name: "empty id", value: `{"clientId":"","clientSecret":"x"}`, wantErr: true},
 		{name: "not json", value: `clientId=` + secret, wantErr: true},
@@ -70,11 +74,11 @@ func TestParse(t *testing.T) {
 
 // TestNeverPrinted proves the secret does not reach fmt, slog (text and JSON) or JSON.
 func TestNeverPrinted(t *testing.T) {
-	g := credentials.Genesys{ClientID: "id-1", ClientSecret: secret}
+	g := credentials.Secret{ClientID: "id-1", ClientSecret: secret, WebhookToken: token}
 	var out bytes.Buffer
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X"} {
 		fmt.Fprintf(&out, verb+"\n", g)
-		fmt.Fprintf(&out, verb+"\n", struct{ C credentials.Genesys }{g})
+		fmt.Fprintf(&out, verb+"\n", struct{ C credentials.Secret }{g})
 		fmt.Fprintf(&out, verb+"\n", &g)
 	}
 	slog.New(slog.NewJSONHandler(&out, nil)).Info("creds", "c", g)
@@ -88,6 +92,9 @@ func TestNeverPrinted(t *testing.T) {
 	hexSecret := fmt.Sprintf("%x", secret)
 	if strings.Contains(s, secret) || strings.Contains(strings.ToLower(s), hexSecret) {
 		t.Fatalf("secret printed:\n%s", s)
+	}
+	if strings.Contains(s, token) || strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", token)) {
+		t.Fatalf("webhook token printed:\n%s", s)
 	}
 	if !strings.Contains(s, "id-1") {
 		t.Errorf("client id not printed, want it for diagnosis:\n%s", s)
@@ -113,7 +120,7 @@ func TestFetchFromSecretsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := credentials.Genesys{ClientID: awslocal.LocalClientID, ClientSecret: awslocal.LocalClientSecret}
+	want := credentials.Secret{ClientID: awslocal.LocalClientID, ClientSecret: awslocal.LocalClientSecret, WebhookToken: awslocal.LocalWebhookToken}
 	if g != want {
 		t.Errorf("got %#v, want %#v", g, want)
 	}

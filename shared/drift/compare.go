@@ -11,7 +11,7 @@ import (
 
 // ReportSchema is the schema of the JSON environment drift report
 // (`routekeeper diff --format json`).
-const ReportSchema = "routekeeper.drift/v1"
+const ReportSchema = "routekeeper.diff/v1"
 
 // Side is one side of an environment comparison: the documents of every
 // entity in spec shape (names, never ids), by kind and name. Kinds are

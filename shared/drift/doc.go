@@ -14,5 +14,5 @@
 //     the local event generator all use it;
 //   - environment comparison: Compare of two Sides (a config, ConfigSide, or a live org,
 //     LiveSide) by kind and name, the Report of `routekeeper diff` (schema
-//     routekeeper.drift/v1) with the file:line of every difference a config declares.
+//     routekeeper.diff/v1) with the file:line of every difference a config declares.
 package drift

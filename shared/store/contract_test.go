@@ -168,6 +168,50 @@ func mustPut(t *testing.T, s contractStore, os ...Observation) {
 
 // contract is the behaviour Store and Memory share.
 var contract = []contractCase{
+	{"observation keeps its cause", func(t *testing.T, s contractStore, _ *fakeClock) {
+		k := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims"}
+		o := observation(k, 'a', 0, SourceWebhook)
+		o.Cause = &Cause{EventID: "ev-1", EventTime: t0.Add(-time.Second), UserID: "u-1", ClientID: "c-1"}
+		mustPut(t, s, o)
+		got, err := s.GetObservation(ctx, k)
+		must(t, "GetObservation", err)
+		if d := cmp.Diff(o, got); d != "" {
+			t.Errorf("observation with a cause (-put +got):\n%s", d)
+		}
+		got.Cause.UserID = "changed"
+		again, _ := s.GetObservation(ctx, k)
+		if again.Cause.UserID != "u-1" {
+			t.Error("editing a returned cause changed the stored one")
+		}
+	}},
+	{"a deletion has no ETag, config or snapshot, and newer observations replace it", func(t *testing.T, s contractStore, _ *fakeClock) {
+		k := entity.Key{Environment: "dev", Kind: entity.Skill, Name: "French"}
+		live := observation(k, 'a', 0, SourceScan)
+		gone := Observation{Key: k, GenesysID: live.GenesysID, ObservedAt: t0.Add(time.Minute), Source: SourceWebhook, Deleted: true,
+			Cause: &Cause{EventID: "ev-del"}}
+		mustPut(t, s, live, gone)
+		got, err := s.GetObservation(ctx, k)
+		must(t, "GetObservation", err)
+		if d := cmp.Diff(gone, got); d != "" {
+			t.Errorf("deletion (-put +got):\n%s", d)
+		}
+		// The live state's snapshot stays; the deletion adds none.
+		if _, err := s.GetSnapshot(ctx, k, live.ETag); err != nil {
+			t.Errorf("snapshot of the state before the deletion: %v", err)
+		}
+		checkErr(t, "an older observation after the deletion", s.PutObservation(ctx, observation(k, 'b', 30*time.Second, SourceScan)), ErrStale)
+		back := observation(k, 'c', 2*time.Minute, SourceScan)
+		mustPut(t, s, back)
+		if got, _ := s.GetObservation(ctx, k); got.Deleted || got.ETag != back.ETag {
+			t.Errorf("after the entity came back: %+v, want the newer live observation", got)
+		}
+		for name, bad := range map[string]Observation{
+			"with an ETag":  {Key: k, ETag: etag('d'), ObservedAt: t0.Add(time.Hour), Source: SourceWebhook, Deleted: true},
+			"with a config": {Key: k, Config: json.RawMessage(`{}`), ObservedAt: t0.Add(time.Hour), Source: SourceWebhook, Deleted: true},
+		} {
+			checkErr(t, "deletion "+name, s.PutObservation(ctx, bad), nil)
+		}
+	}},
 	// Claim.
 	{"claim a new request", func(t *testing.T, s contractStore, _ *fakeClock) {
 		got, err := s.Claim(ctx, "c", "h1", expiry, lockTime, devQueue)

@@ -16,6 +16,7 @@
 //	desired entity         ENV#<env>                  DESIRED#<kind>#<name>       -                                        -
 //	snapshot (by ETag)     ENV#<env>                  SNAP#<kind>#<name>#<etag>   -                                        last put + 30 days
 //	drift report           ENV#<env>                  DRIFT#<generatedAt>         -                                        caller's retention
+//	drift state            ENV#<env>                  STATE#<kind>#<name>         -                                        - (durable)
 //	overflow state         ENV#<env>                  OVERFLOW#<worktype>         -                                        - (durable)
 //	change request         CHANGE#<changeId>          CHANGE                      CHANGES#<env> / <requestedAt>#<changeId> expiresAt
 //	occupancy sample       OCC#<env>#<queueId>        <sampledAt>                 -                                        caller's retention

@@ -30,11 +30,26 @@ const (
 // Observation is the last-known live state of one entity.
 type Observation struct {
 	Key        entity.Key
-	ETag       string          // "sha256:<hex>" of the canonical config
-	Config     json.RawMessage // canonical JSON the ETag was computed from
+	ETag       string          // "sha256:<hex>" of the canonical config; "" when Deleted
+	Config     json.RawMessage // canonical JSON the ETag was computed from; nil when Deleted
 	GenesysID  string
 	ObservedAt time.Time
 	Source     Source
+	// Deleted: the entity was seen gone (a webhook's read answered 404). A deletion has no
+	// ETag, config or snapshot.
+	Deleted bool
+	// Cause is the change that made routekeeper look, when known (the webhook's audit
+	// event: who changed the entity and when).
+	Cause *Cause
+}
+
+// Cause is the Genesys audit event behind an observation or a drift state: which event,
+// when it happened, and who made the change (a user, an OAuth client, or both).
+type Cause struct {
+	EventID   string    `json:"eventId,omitempty"`
+	EventTime time.Time `json:"eventTime,omitzero"`
+	UserID    string    `json:"userId,omitempty"`
+	ClientID  string    `json:"clientId,omitempty"`
 }
 
 var etagPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -50,14 +65,42 @@ type observationItem struct {
 	GenesysID   string      `dynamodbav:"genesysId,omitempty"`
 	ObservedAt  string      `dynamodbav:"observedAt"`
 	Source      Source      `dynamodbav:"source"`
+	Deleted     bool        `dynamodbav:"deleted,omitempty"`
+	Cause       string      `dynamodbav:"cause,omitempty"` // JSON of Cause
 }
 
 func (it observationItem) observation() Observation {
-	return Observation{
+	o := Observation{
 		Key:  entity.Key{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
-		ETag: it.ETag, Config: json.RawMessage(it.Config), GenesysID: it.GenesysID,
-		ObservedAt: parseTime(it.ObservedAt), Source: it.Source,
+		ETag: it.ETag, GenesysID: it.GenesysID,
+		ObservedAt: parseTime(it.ObservedAt), Source: it.Source, Deleted: it.Deleted,
+		Cause: decodeCause(it.Cause),
 	}
+	if it.Config != "" {
+		o.Config = json.RawMessage(it.Config)
+	}
+	return o
+}
+
+// encodeCause and decodeCause store a Cause as a JSON string ("" for none). A cause the
+// table holds in another shape reads as none: it only explains, it never decides.
+func encodeCause(c *Cause) string {
+	if c == nil {
+		return ""
+	}
+	b, _ := json.Marshal(c) // strings and a time: always encodable
+	return string(b)
+}
+
+func decodeCause(s string) *Cause {
+	if s == "" {
+		return nil
+	}
+	var c Cause
+	if json.Unmarshal([]byte(s), &c) != nil {
+		return nil
+	}
+	return &c
 }
 
 // PutObservation stores o as the entity's last-known state unless a newer observation is
@@ -76,16 +119,18 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 		PK: envPK(o.Key.Environment), SK: entitySK(o.Key),
 		Environment: o.Key.Environment, Kind: o.Key.Kind, Name: o.Key.Name,
 		ETag: o.ETag, Config: string(o.Config), GenesysID: o.GenesysID,
-		ObservedAt: formatTime(o.ObservedAt), Source: o.Source,
+		ObservedAt: formatTime(o.ObservedAt), Source: o.Source, Deleted: o.Deleted, Cause: encodeCause(o.Cause),
 	})
 	if err != nil {
 		return fmt.Errorf("store: observation of %s: %w", o.Key, err)
 	}
 	// The snapshot first, unconditionally: even an observation older than the stored one
 	// (a plan recorded after a webhook) must leave its document findable by ETag, because
-	// it may be the base a change request was planned against.
-	if err := s.putSnapshot(ctx, o, item); err != nil {
-		return err
+	// it may be the base a change request was planned against. A deletion has none.
+	if !o.Deleted {
+		if err := s.putSnapshot(ctx, o, item); err != nil {
+			return err
+		}
 	}
 	cond := expression.AttributeNotExists(expression.Name(attrPK)).
 		Or(expression.Name("observedAt").LessThanEqual(expression.Value(formatTime(o.ObservedAt))))
@@ -116,10 +161,12 @@ func (o Observation) validate() error {
 	if err := validKey(o.Key); err != nil {
 		return err
 	}
-	if !etagPattern.MatchString(o.ETag) {
+	switch {
+	case o.Deleted && (o.ETag != "" || len(o.Config) > 0):
+		return fmt.Errorf("store: observation of %s: a deletion has no ETag or config", o.Key)
+	case !o.Deleted && !etagPattern.MatchString(o.ETag):
 		return fmt.Errorf("store: observation of %s: ETag %q: want sha256:<64 hex digits>", o.Key, o.ETag)
-	}
-	if !json.Valid(o.Config) {
+	case !o.Deleted && !json.Valid(o.Config):
 		return fmt.Errorf("store: observation of %s: config is not valid JSON", o.Key)
 	}
 	if o.ObservedAt.IsZero() {

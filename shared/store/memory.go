@@ -156,8 +156,7 @@ func (m *Memory) GetObservation(_ context.Context, k entity.Key) (Observation, e
 	if !ok {
 		return Observation{}, fmt.Errorf("store: get observation of %s: %w", k, ErrNotFound)
 	}
-	o.Config = slices.Clone(o.Config)
-	return o, nil
+	return o.clone(), nil
 }
 
 // ListObservations is [Store.ListObservations], in the table's order: by sort key
@@ -171,8 +170,7 @@ func (m *Memory) ListObservations(_ context.Context, env string) ([]Observation,
 	out := make([]Observation, 0)
 	for k, o := range m.obs {
 		if k.Environment == env {
-			o.Config = slices.Clone(o.Config)
-			out = append(out, o)
+			out = append(out, o.clone())
 		}
 	}
 	slices.SortFunc(out, func(a, b Observation) int { return cmp.Compare(entitySK(a.Key), entitySK(b.Key)) })
@@ -204,9 +202,16 @@ func (m *Memory) PutObservation(_ context.Context, o Observation) error {
 	o.ObservedAt = o.ObservedAt.UTC()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	snap := o
-	snap.Config = slices.Clone(o.Config)
-	m.snaps[snapshotKey{o.Key, o.ETag}] = snap
+	if !o.Deleted {
+		snap := o
+		snap.Config = slices.Clone(o.Config)
+		m.snaps[snapshotKey{o.Key, o.ETag}] = snap
+	}
+	if o.Cause != nil {
+		c := *o.Cause
+		c.EventTime = c.EventTime.UTC()
+		o.Cause = &c
+	}
 	if old, ok := m.obs[o.Key]; ok && old.ObservedAt.After(o.ObservedAt) {
 		return staleObservation(o, formatTime(old.ObservedAt), old.Source)
 	}
@@ -264,4 +269,14 @@ func clone(c *Change) *Change {
 	cc := *c
 	cc.Result = slices.Clone(c.Result)
 	return &cc
+}
+
+// clone copies what an Observation shares: its config and cause.
+func (o Observation) clone() Observation {
+	o.Config = slices.Clone(o.Config)
+	if o.Cause != nil {
+		c := *o.Cause
+		o.Cause = &c
+	}
+	return o
 }

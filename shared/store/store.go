@@ -92,6 +92,7 @@ const (
 	prefixSnapshot = "SNAP#"
 	prefixDrift    = "DRIFT#"
 	prefixOverflow = "OVERFLOW#"
+	prefixState    = "STATE#"
 	skChange       = "CHANGE"
 	skEvent        = "EVENT"
 )
@@ -103,6 +104,7 @@ func snapshotSK(k entity.Key, etag string) string {
 	return prefixSnapshot + string(k.Kind) + "#" + k.Name + "#" + etag
 }
 func driftSK(at time.Time) string                  { return prefixDrift + formatTime(at) }
+func stateSK(k entity.Key) string                  { return prefixState + string(k.Kind) + "#" + k.Name }
 func overflowSK(worktype string) string            { return prefixOverflow + worktype }
 func changePK(id string) string                    { return "CHANGE#" + id }
 func changesGSI1PK(env string) string              { return "CHANGES#" + env }

@@ -113,6 +113,9 @@ var localOnly = map[string]string{
 	"GENESYS_REGION": "shared/genesys",
 	// genesys.ConfigFromEnv only: with the secret the client keeps its default budget.
 	"GENESYS_REQUESTS_PER_MINUTE": "shared/genesys",
+	// Read with GENESYS_CLIENT_* when there is no secret: deployed, the webhook token is
+	// the secret's webhookToken, and a token must never be in the template.
+	"WEBHOOK_TOKEN": "shared/bootstrap",
 }
 
 // Every environment variable a function's code reads (os.Getenv / os.LookupEnv, or an
