@@ -172,8 +172,37 @@ func (c *Cache) Session(ctx context.Context, g Genesys) (*Session, error) {
 	return &Session{g: g, c: c, names: n}, nil
 }
 
-// Names returns the session's current names.
+// Lazy opens a session that starts with the names the cache holds now, none if it never
+// loaded, and reads the org's lists only when it must (Refresh, Resolve): a function that
+// reads one entity per event pays for the lists only when an entity needs them.
+func (c *Cache) Lazy(g Genesys) *Session {
+	names := c.names
+	if !c.loaded || c.now().Sub(c.loadedAt) >= c.ttl {
+		names = nil
+	}
+	return &Session{g: g, c: c, names: names}
+}
+
+// Names returns the session's current names (nil: none loaded yet).
 func (s *Session) Names() *Names { return s.names }
+
+// Refreshed reports whether the session has read the org's names.
+func (s *Session) Refreshed() bool { return s.refreshed }
+
+// Resolve reads the entity of kind k with id as Get does and, when its canonical form
+// names a reference only by id because the session's names do not know it (a lazy
+// session knows none), refreshes the names once and canonicalises it again. Most queues
+// need no lists: Genesys embeds the names of their references.
+func (s *Session) Resolve(ctx context.Context, k entity.Kind, id string) (*Entity, error) {
+	e, unresolved, err := s.get(ctx, k, id)
+	if err != nil || e == nil || len(unresolved) == 0 {
+		return e, err
+	}
+	if did, err := s.Refresh(ctx); err != nil || !did {
+		return e, err
+	}
+	return e, s.Canonicalise(e)
+}
 
 // Refresh reloads the names once per session; it reports whether it did.
 func (s *Session) Refresh(ctx context.Context) (bool, error) {
@@ -210,19 +239,29 @@ func (s *Session) Recanonicalise(ctx context.Context, e *Entity) error {
 
 // Get reads the entity of kind k with id; (nil, nil) when it does not exist.
 func (s *Session) Get(ctx context.Context, k entity.Kind, id string) (*Entity, error) {
+	e, _, err := s.get(ctx, k, id)
+	return e, err
+}
+
+// get is Get that also reports the references the session's names could not name.
+func (s *Session) get(ctx context.Context, k entity.Kind, id string) (*Entity, []Unresolved, error) {
 	a, ok := AdapterFor(k)
 	if !ok {
-		return nil, fmt.Errorf("live: kind %q is not managed", k)
+		return nil, nil, fmt.Errorf("live: kind %q is not managed", k)
 	}
 	raw, err := a.Get(ctx, s.g, id)
 	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", k, id, err)
+		return nil, nil, fmt.Errorf("read %s %s: %w", k, id, err)
 	}
 	if raw == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	e := &Entity{Kind: k, ID: id, Raw: raw}
-	return e, s.Canonicalise(e)
+	unresolved, err := e.canonicalise(s.names)
+	if err != nil {
+		return nil, nil, fmt.Errorf("canonicalise %s %s: %w", k, id, err)
+	}
+	return e, unresolved, nil
 }
 
 // Find reads the entity of kind k called name: by idHint (the id a plan last saw) when it

@@ -172,3 +172,43 @@ func TestCacheTTL(t *testing.T) {
 		t.Errorf("Names after the TTL made no calls (%v), want the lists read again", err)
 	}
 }
+
+// A lazy session reads a queue, whose references Genesys names, with one call and no
+// lists; a worktype names its skills by id only, so reading it loads the names once.
+func TestLazySessionResolve(t *testing.T) {
+	ctx := context.Background()
+	_, c := simClient(t)
+	org, err := live.Read(ctx, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := org.Sorted(entity.Queue)[0]
+	w := org.Sorted(entity.Worktype)[0]
+	cache := live.NewCache(c, time.Hour, nil)
+
+	ses := cache.Lazy(c)
+	before := c.Calls().Requests
+	got, err := ses.Resolve(ctx, entity.Queue, q.ID)
+	if err != nil || got == nil {
+		t.Fatalf("Resolve queue: %+v, %v", got, err)
+	}
+	if calls := c.Calls().Requests - before; calls != 1 || ses.Refreshed() {
+		t.Errorf("Resolve queue made %d calls (refreshed %v), want 1 and no lists", calls, ses.Refreshed())
+	}
+	if got.ETag != q.ETag {
+		t.Errorf("queue ETag %s from its embedded names, want %s as with the org's lists", got.ETag, q.ETag)
+	}
+
+	ses = cache.Lazy(c)
+	got, err = ses.Resolve(ctx, entity.Worktype, w.ID)
+	if err != nil || got == nil || !ses.Refreshed() || got.ETag != w.ETag {
+		t.Fatalf("Resolve worktype: %+v, %v, refreshed %v; want it canonicalised with the org's names (ETag %s)", got, err, ses.Refreshed(), w.ETag)
+	}
+	// Now the cache holds names: a new lazy session starts with them.
+	if ses := cache.Lazy(c); ses.Names() == nil {
+		t.Error("a lazy session after a load starts without the cached names")
+	}
+	if e, err := cache.Lazy(c).Resolve(ctx, entity.Queue, "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"); e != nil || err != nil {
+		t.Errorf("Resolve of an unknown id = %+v, %v; want nil, nil", e, err)
+	}
+}
