@@ -27,7 +27,8 @@ FUZZTIME     ?= 10s
 # runs `make build-<LogicalId> ARTIFACTS_DIR=<dir>` and packages $(ARTIFACTS_DIR)/bootstrap.
 # A new function is one line here, mapping its logical ID to its folder under functions/.
 build-ApplyFunction: LAMBDA_DIR := apply
-SAM_BUILD_TARGETS := build-ApplyFunction
+build-WebhookFunction: LAMBDA_DIR := webhook
+SAM_BUILD_TARGETS := build-ApplyFunction build-WebhookFunction
 
 # `make invoke FN=apply EVENT=events/apply/batch.json [CONFIG=path]`: sam local invoke
 # without Docker. CONFIG publishes that routing config to the local table first (as

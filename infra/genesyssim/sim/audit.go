@@ -161,7 +161,8 @@ func (s *Server) emitLocked(kind, action string, old, new map[string]any, userID
 		"propertyChanges": propertyChanges(old, new),
 	}
 	if clientID != "" {
-		body["clientId"] = clientID
+		// An object {id} in the SDK (AuditTopicAuditLogMessage.clientId).
+		body["clientId"] = map[string]any{"id": clientID}
 	}
 	env := map[string]any{
 		"version":     "0",

@@ -98,6 +98,16 @@ func TestAuditEvents(t *testing.T) {
 		if diff := cmp.Diff(map[string]any{"id": w.id, "name": w.name}, body["entity"]); diff != "" {
 			t.Errorf("event %d entity (-want +got):\n%s", i, diff)
 		}
+		switch w.user {
+		case adminUserID:
+			if _, ok := body["clientId"]; ok {
+				t.Errorf("event %d: an out-of-band edit with clientId %v", i, body["clientId"])
+			}
+		default:
+			if diff := cmp.Diff(map[string]any{"id": DefaultClientID}, body["clientId"]); diff != "" {
+				t.Errorf("event %d clientId (-want +got):\n%s", i, diff)
+			}
+		}
 		if w.changed == nil {
 			continue
 		}
