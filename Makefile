@@ -29,6 +29,8 @@ FUZZTIME     ?= 10s
 build-ApplyFunction: LAMBDA_DIR := apply
 build-WebhookFunction: LAMBDA_DIR := webhook
 SAM_BUILD_TARGETS := build-ApplyFunction build-WebhookFunction
+build-OccupancyFunction: LAMBDA_DIR := occupancy
+SAM_BUILD_TARGETS += build-OccupancyFunction
 
 # `make invoke FN=apply EVENT=events/apply/batch.json [CONFIG=path]`: sam local invoke
 # without Docker. CONFIG publishes that routing config to the local table first (as

@@ -52,7 +52,9 @@ written) when it touches the same ones, and every outcome is recorded.
 
 Records go to the table --table (default $TABLE_NAME) when one is given. apply also stores
 the live state each change was planned against there, which the apply function needs to
-merge a concurrent edit (without it such an edit is a conflict). --direct without a table
+merge a concurrent edit (without it such an edit is a conflict), and reads the active
+overflows from it: a worktype whose overflow is active keeps its overflow queue as
+defaultQueue (see routekeeper plan --help). --direct without a table
 keeps records in memory for this run only: for users without the AWS stack.
 
 Output: one line per entity (status, operation, kind, name, change id, detail) on stdout;
@@ -112,11 +114,16 @@ func runApply(cmd *cobra.Command, f applyFlags) error {
 	}
 	table := tableName(f.table)
 
-	lp, err := planConfig(ctx, stderr, "apply", f.file, f.profile, f.prune)
+	lp, err := planConfig(ctx, stderr, "apply", f.file, f.profile, table, f.prune)
 	if err != nil {
 		return exitCode(applyExitError, err)
 	}
 	client, plan := lp.client, lp.plan
+	// An active overflow is planned at its overflow queue (never reverted); without a
+	// table apply cannot tell, and says so before it sends anything.
+	for _, o := range plan.Overflow {
+		fmt.Fprintf(stderr, "apply: worktype %q: %s\n", o.Worktype, o.Note)
+	}
 	planner := drift.Planner{
 		Reason:      firstNonEmpty(f.reason, "routekeeper apply of "+f.file),
 		RequestedBy: firstNonEmpty(f.requestedBy, getenv("GITHUB_ACTOR"), osUser(), "routekeeper"),

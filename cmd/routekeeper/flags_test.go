@@ -92,7 +92,7 @@ func TestSharedFlagsAlike(t *testing.T) {
 	}{
 		{flag: "file", commands: []string{"plan", "apply", "publish"}, shorthand: "f", usage: "the routing `CONFIG`, a file or directory (required)"},
 		{flag: "env", commands: []string{"export", "plan", "apply"}, usage: "read Genesys credentials of profile `NAME` from ROUTEKEEPER_<NAME>_GENESYS_* (default: GENESYS_*)"},
-		{flag: "table", commands: []string{"apply", "publish", "status"}, usage: "routekeeper table `NAME` ", wantPrefix: true, suffix: " (default $TABLE_NAME)"},
+		{flag: "table", commands: []string{"plan", "apply", "publish", "status"}, usage: "routekeeper table `NAME` ", wantPrefix: true, suffix: " (default $TABLE_NAME)"},
 		{flag: "environment", commands: []string{"export", "status"}, usage: "routing environment `ENV` ", wantPrefix: true},
 	}
 	for _, tc := range tests {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
 	"github.com/routekeeper/routekeeper/shared/document"
@@ -15,10 +17,11 @@ import (
 	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/routing"
+	"github.com/routekeeper/routekeeper/shared/store"
 )
 
 func newPlanCmd() *cobra.Command {
-	var file, format, profile string
+	var file, format, profile, table string
 	var prune bool
 	cmd := &cobra.Command{
 		Use:   "plan -f CONFIG",
@@ -40,28 +43,35 @@ change requests: per entity kind, name, id, action, differences, baseEtag (the l
 the plan was made against) and desired (the declared fields, names not ids).
 --format markdown fits a pull-request comment.
 
+Overflow: while the backlog of an assignment rule's queue is above its maxCapacity, the
+occupancy function points the worktype's defaultQueue at the rule's overflowQueue. With
+the table (--table, default $TABLE_NAME) plan reads which overflows are active and expects
+the overflow queue there: it says "overflow active" instead of proposing a revert. Without
+a table it cannot know, and says so for every rule that declares an overflowQueue.
+
 Exit status: 0 no changes, 2 changes, 1 error (invalid config, Genesys unreachable, ...).`,
 		Example: `  routekeeper plan -f routing/prod.yaml
   routekeeper plan -f routing/prod/ --env prod --format markdown > plan.md
   routekeeper plan -f routing/prod.yaml --format json --prune > plan.json`,
 		Args: maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPlan(cmd, file, format, profile, prune)
+			return runPlan(cmd, file, format, profile, table, prune)
 		},
 	}
 	fileFlag(cmd, &file)
 	formatFlag(cmd, &format, "text", "json", "markdown")
 	profileFlag(cmd, &profile)
+	tableFlag(cmd, &table, "to read active overflows from")
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete live entities the config does not declare (kinds the config declares only)")
 	return usageExits(1, cmd)
 }
 
-func runPlan(cmd *cobra.Command, file, format, profile string, prune bool) error {
+func runPlan(cmd *cobra.Command, file, format, profile, table string, prune bool) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if err := requireFile(cmd, file); err != nil {
 		return err
 	}
-	lp, err := planConfig(cmd.Context(), stderr, "plan", file, profile, prune)
+	lp, err := planConfig(cmd.Context(), stderr, "plan", file, profile, tableName(table), prune)
 	if err != nil {
 		return exitCode(1, err)
 	}
@@ -103,9 +113,9 @@ type livePlan struct {
 }
 
 // planConfig loads and compiles the config at path, reads the org of profile (printing
-// the read's warnings as cmdName) and plans the config against it: the sequence plan
-// and apply share.
-func planConfig(ctx context.Context, stderr io.Writer, cmdName, path, profile string, prune bool) (livePlan, error) {
+// the read's warnings as cmdName) and the active overflows from table ("": none read)
+// and plans the config against them: the sequence plan and apply share.
+func planConfig(ctx context.Context, stderr io.Writer, cmdName, path, profile, table string, prune bool) (livePlan, error) {
 	desired, err := loadDesired(path)
 	if err != nil {
 		return livePlan{}, err
@@ -114,16 +124,46 @@ func planConfig(ctx context.Context, stderr io.Writer, cmdName, path, profile st
 	if err != nil {
 		return livePlan{}, err
 	}
+	opts := drift.PlanOptions{Prune: prune}
+	if opts.Overflow, opts.OverflowUnknown, err = planOverflow(ctx, desired, table); err != nil {
+		return livePlan{}, err
+	}
 	org, client, err := readLive(ctx, stderr, profile)
 	if err != nil {
 		return livePlan{}, err
 	}
 	printWarnings(stderr, cmdName, org)
-	plan, err := drift.NewPlan(desired.Environment, docs, org, drift.PlanOptions{Prune: prune})
+	plan, err := drift.NewPlan(desired.Environment, docs, org, opts)
 	if err != nil {
 		return livePlan{}, err
 	}
 	return livePlan{desired: desired, org: org, client: client, plan: plan}, nil
+}
+
+// planOverflow says how a plan treats the config's overflowing assignment rules: with a
+// table, the active overflows of the config's environment (the plan expects their
+// overflow queue); without one (or without an environment to read them for), every rule
+// that declares an overflowQueue, whose state the plan cannot know.
+func planOverflow(ctx context.Context, desired *routing.Desired, table string) (active, unknown map[string]string, err error) {
+	if len(desired.Overflow) == 0 {
+		return nil, nil, nil
+	}
+	if table == "" || desired.Environment == "" {
+		unknown = map[string]string{}
+		for _, o := range desired.Overflow {
+			unknown[o.Worktype] = o.OverflowQueue
+		}
+		return nil, unknown, nil
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("aws configuration: %w", err)
+	}
+	active, err = drift.ActiveOverflow(ctx, store.New(dynamodb.NewFromConfig(awsCfg), table), desired.Environment)
+	if err != nil {
+		return nil, nil, fmt.Errorf("table %s: %w (check --table or TABLE_NAME and the AWS region; without a table the plan cannot know which overflows are active)", table, err)
+	}
+	return active, nil, nil
 }
 
 // loadConfig loads a config, turning validation errors into a readable list.
@@ -176,6 +216,9 @@ func jsonValue(v any, present bool) string {
 
 var actionSymbol = map[drift.Action]string{drift.ActionCreate: "+", drift.ActionUpdate: "~", drift.ActionDelete: "-"}
 
+// overflowSymbol marks a worktype's overflow line: expected at the overflow queue, or unknown.
+var overflowSymbol = map[string]string{drift.OverflowActive: "=", drift.OverflowUnknown: "?"}
+
 func writePlanText(w io.Writer, config string, p *drift.Plan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s against the live org\n", config)
@@ -184,6 +227,9 @@ func writePlanText(w io.Writer, config string, p *drift.Plan) error {
 	}
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(&b, "\n! conflict %s\n", conflictLine(c))
+	}
+	for _, o := range p.Overflow {
+		fmt.Fprintf(&b, "\n%s worktype %q: %s\n", overflowSymbol[o.State], o.Worktype, o.Note)
 	}
 	for _, c := range p.Changes {
 		fmt.Fprintf(&b, "\n%s %s %s %q", actionSymbol[c.Action], c.Action, c.Kind, c.Name)
@@ -280,6 +326,12 @@ func writePlanMarkdown(w io.Writer, config string, p *drift.Plan) error {
 		b.WriteString("\nConflicts (manual action needed):\n\n")
 		for _, c := range p.Conflicts {
 			fmt.Fprintf(&b, "- %s\n", mdText(conflictLine(c)))
+		}
+	}
+	if len(p.Overflow) > 0 {
+		b.WriteString("\nOverflow:\n\n")
+		for _, o := range p.Overflow {
+			fmt.Fprintf(&b, "- worktype %s: %s\n", mdText(o.Worktype), mdText(o.Note))
 		}
 	}
 	if len(p.Changes) == 0 && len(p.Conflicts) == 0 {

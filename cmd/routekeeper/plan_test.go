@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/routing"
+	"github.com/routekeeper/routekeeper/shared/store"
 )
 
 // exportTo exports the org to dir/export.yaml and returns the path and config.
@@ -296,5 +302,119 @@ func TestApplyRenamesQueueInCase(t *testing.T) {
 	}
 	if code, stdout, _ = execute(t, "plan", "-f", path); code != 0 {
 		t.Errorf("plan after the rename: exit %d, want 0:\n%s", code, stdout)
+	}
+}
+
+// TestPlanAndApplyWithOverflow: publish stores the rule's overflow side with its
+// defaults; while the table says the overflow is active, plan and apply expect the
+// overflow queue as the worktype's defaultQueue ("overflow active", nothing to revert);
+// without a table plan says it cannot know and plans the config as declared; once the
+// overflow is over, the same difference is a change again.
+func TestPlanAndApplyWithOverflow(t *testing.T) {
+	clearGenesysEnv(t)
+	s := startOrg(t, "", applyOrg)
+	awsCfg, res := startStack(t)
+	path, cfg := exportEnv(t, "dev")
+	wt := &cfg.Worktypes[0]
+	wt.DefaultQueue = nil // the rule sets it
+	queue, overflow := cfg.Queues[0].Name, cfg.Queues[1].Name
+	cfg.AssignmentRules = []routing.AssignmentRule{{Name: "vip", Worktype: wt.Name, Queue: queue,
+		MaxCapacity: ptrTo(5), OverflowQueue: ptrTo(overflow), MinDwellSeconds: ptrTo(60)}}
+	saveConfig(t, path, cfg)
+	if code, stdout, stderr := execute(t, "apply", "-f", path, "--direct"); code != 0 {
+		t.Fatalf("apply --direct: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	code, stdout, stderr := execute(t, "publish", "-f", path, "--version", "v7")
+	if code != 0 || !strings.Contains(stdout, "1 overflow rule") {
+		t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
+	}
+	st := store.New(dynamodb.NewFromConfig(awsCfg), res.TableName)
+	rules, err := st.ListOverflowRules(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRule := store.OverflowRule{Environment: "dev", Rule: "vip", Worktype: wt.Name, Queue: queue, OverflowQueue: overflow,
+		MaxCapacity: 5, OverflowAfter: 2, ResumeBelow: 4, ResumeAfter: 3, MinDwell: time.Minute, Version: "v7"}
+	if len(rules) != 1 {
+		t.Fatalf("published rules %+v, want one", rules)
+	}
+	rules[0].PublishedAt = time.Time{}
+	if diff := cmp.Diff(wantRule, rules[0]); diff != "" {
+		t.Errorf("published rule (-want +got):\n%s", diff)
+	}
+
+	// The occupancy function pointed the worktype at the overflow queue.
+	wtID, _ := s.IDByName("worktype", wt.Name)
+	overflowID, _ := s.IDByName("queue", overflow)
+	if err := s.EditWorktype(wtID, func(m map[string]any) { m["defaultQueue"] = map[string]any{"id": overflowID} }); err != nil {
+		t.Fatal(err)
+	}
+	state := func(active bool) {
+		t.Helper()
+		if err := st.PutOverflowState(context.Background(), store.OverflowState{Environment: "dev", Worktype: wt.Name, Rule: "vip",
+			Active: active, Queue: queue, OverflowQueue: overflow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state(true)
+	revert := `defaultQueue: "` + overflow + `" -> "` + queue + `"`
+	tests := []struct {
+		name     string
+		active   bool
+		table    string // TABLE_NAME
+		args     []string
+		wantCode int
+		want     []string // in stdout
+		wantNot  []string
+	}{
+		{name: "plan with the table: overflow active", active: true, table: res.TableName, args: []string{"plan", "-f", path},
+			wantCode: 0, want: []string{`= worktype "` + wt.Name + `": overflow active: defaultQueue is expected to be "` + overflow + `"`, "No changes"}, wantNot: []string{revert}},
+		{name: "plan --table flag", active: true, args: []string{"plan", "-f", path, "--table", res.TableName},
+			wantCode: 0, want: []string{"overflow active"}, wantNot: []string{revert}},
+		{name: "plan markdown", active: true, table: res.TableName, args: []string{"plan", "-f", path, "--format", "markdown"},
+			wantCode: 0, want: []string{"Overflow:", "overflow active"}},
+		{name: "plan without a table cannot know", active: true, args: []string{"plan", "-f", path},
+			wantCode: 2, want: []string{`? worktype "` + wt.Name + `": overflow unknown: its assignment rule overflows to "` + overflow + `"`, revert}},
+		{name: "plan after the overflow ended: drift", active: false, table: res.TableName, args: []string{"plan", "-f", path},
+			wantCode: 2, want: []string{revert}, wantNot: []string{"overflow active"}},
+		{name: "apply with the table sends nothing", active: true, table: res.TableName, args: []string{"apply", "-f", path, "--direct"},
+			wantCode: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("TABLE_NAME", tc.table)
+			state(tc.active)
+			code, stdout, stderr := execute(t, tc.args...)
+			if code != tc.wantCode {
+				t.Fatalf("%v: exit %d, want %d\n%s%s", tc.args, code, tc.wantCode, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(stdout, w) {
+					t.Errorf("stdout has %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+	if live, _ := s.Worktype(wtID); live["defaultQueue"].(map[string]any)["id"] != overflowID {
+		t.Errorf("defaultQueue %v after apply while the overflow is active; want the overflow queue kept", live["defaultQueue"])
+	}
+
+	code, stdout, _ = execute(t, "plan", "-f", path, "--format", "json", "--table", res.TableName)
+	var p drift.Plan
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil || code != 0 {
+		t.Fatalf("plan --format json: exit %d, %v", code, err)
+	}
+	want := []drift.PlanOverflow{{Worktype: wt.Name, State: drift.OverflowActive, Queue: queue, OverflowQueue: overflow}}
+	for i := range p.Overflow {
+		p.Overflow[i].Note = ""
+	}
+	if diff := cmp.Diff(want, p.Overflow); diff != "" {
+		t.Errorf("JSON plan overflow (-want +got):\n%s", diff)
 	}
 }

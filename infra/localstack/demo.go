@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -181,6 +182,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
+	if err := d.occupancy(ctx, s, poller, stderr); err != nil {
+		return err
+	}
+
 	stats := poller.Stats()
 	d.section("Done")
 	d.say(fmt.Sprintf("%d batches, %d messages received, %d deleted, %d left for redelivery, %d whole-batch failures.",
@@ -194,6 +199,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	d.say("  " + rel(logPath) + "            the apply function's full logs (JSON, EMF metrics, RIE lines)")
 	d.say("  " + rel(exportPath) + "          the exported org")
 	d.say("  make invoke FN=apply EVENT=events/apply/batch.json   one invocation with a sample event")
+	d.say("  " + rel(filepath.Join(work, "occupancy.log")) + "        the occupancy function's logs and EMF records")
 	d.say("  template.yaml                       what `sam build && sam deploy --guided` deploys")
 	d.say("  routekeeper status <changeId> --format json          a conflict's base/ours/theirs values")
 	return nil
@@ -339,6 +345,152 @@ func (f *functionLogFilter) Write(b []byte) (int, error) {
 			if _, err := f.w.Write(line); err != nil {
 				return len(b), err
 			}
+		}
+	}
+}
+
+// ---- occupancy: queue load drives overflow ----
+
+// occupancySteps is the demo's surge and drain of the example rule vip-claims' queue
+// (maxCapacity 50, overflowAfter 2, resumeBelow 35, resumeAfter 3, minDwellSeconds 300):
+// the open claims waiting in Claims Tasks at each simulated minute.
+var occupancySteps = []int{22, 58, 64, 71, 33, 21, 14, 9, 6, 4}
+
+// occupancy is the demo's occupancy section: the example config's overflow rules are
+// published, the occupancy bootstrap runs under the RIE, and its schedule (template.yaml
+// OccupancyFunction.Events) fires once per simulated minute at chosen times (no waiting)
+// while the simulator's backlog and observations of Claims Tasks surge and drain. Each
+// switch is a change request the poller delivers to the apply function; the worktype's
+// defaultQueue is read back from the simulator.
+func (d *demo) occupancy(ctx context.Context, s *stack.Stack, poller *lambdarun.Poller, stderr io.Writer) error {
+	const rule, worktype, queue, overflow = "vip-claims", "Claim", "Claims Tasks", "Claims Overflow"
+	d.section("7. Queue load drives overflow: the occupancy Lambda")
+	d.say("The example rule " + rule + " routes worktype " + worktype + " to " + queue + " and overflows to " + overflow + ":")
+	d.say("at 50 open claims or more for 2 samples new claims go to the overflow queue; at 35 or fewer for 3")
+	d.say("samples they come back; neither switch within 5 minutes of the last. publish stores the rule:")
+	if _, err := d.run(ctx, []int{0}, "publish", "-f", stack.ExampleConfig, "--table", "$TABLE_NAME", "--version", "demo"); err != nil {
+		return err
+	}
+	logPath := filepath.Join(d.work, "occupancy.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	fn, err := s.StartFunction(ctx, "occupancy", stack.FunctionOptions{BuildRoot: filepath.Join(d.root, ".build", "host"), Logs: logFile})
+	if err != nil {
+		return err
+	}
+	defer stopping(stderr, "the occupancy function", fn.Stop)
+	start := time.Now().UTC().Truncate(time.Minute)
+	schedules, err := s.Schedules("occupancy", fn, stack.SourceOptions{Clock: lambdarun.NewStepClock(start)})
+	if err != nil {
+		return err
+	}
+	if len(schedules) != 1 {
+		return fmt.Errorf("demo: template.yaml gives the occupancy function %d schedules, want 1", len(schedules))
+	}
+	sched := schedules[0]
+	qid, ok := s.Sim.IDByName("queue", queue)
+	oid, ok2 := s.Sim.IDByName("queue", overflow)
+	wid, ok3 := s.Sim.IDByName("worktype", worktype)
+	if !ok || !ok2 || !ok3 {
+		return fmt.Errorf("demo: the seeded org lacks queue %q, queue %q or worktype %q", queue, overflow, worktype)
+	}
+	d.say("")
+	d.say(fmt.Sprintf("The bootstrap runs under aws-lambda-rie; its schedule (%s, %s) fires at chosen simulated minutes,", sched.ARN(), sched.Expression()))
+	d.say("one sample each, while the simulator's backlog of " + queue + " surges and drains:")
+	header := func() {
+		d.say("")
+		d.say("  minute  backlog  utilization  overflow   worktype " + worktype + " defaultQueue (read from Genesys)")
+	}
+	header()
+	for i, backlog := range occupancySteps {
+		at := start.Add(time.Duration(i) * time.Minute)
+		s.Sim.SetWorkitemCount(qid, backlog)
+		agents := 12.0
+		for m, v := range map[string]float64{"oWaiting": float64(backlog), "oInteracting": min(float64(backlog), agents), "oOnQueueUsers": agents,
+			"oActiveUsers": agents + 2, "oMemberUsers": agents + 6} {
+			s.Sim.SetObservation(qid, m, v)
+		}
+		resp, err := sched.Fire(ctx, at)
+		if err != nil {
+			return fmt.Errorf("demo: the occupancy run at %s failed: %w; see %s", at.Format(time.TimeOnly), err, rel(logPath))
+		}
+		var res struct {
+			Partial  bool     `json:"partial"`
+			Problems []string `json:"problems"`
+			Overflow struct {
+				Entered, Left []struct {
+					ChangeID string `json:"changeId"`
+				}
+				Active []string `json:"active"`
+			} `json:"overflow"`
+		}
+		if err := json.Unmarshal(resp, &res); err != nil {
+			return fmt.Errorf("demo: occupancy answered %s: %w", resp, err)
+		}
+		if res.Partial {
+			return fmt.Errorf("demo: the occupancy run at %s was partial: %v", at.Format(time.TimeOnly), res.Problems)
+		}
+		state, note := "-", ""
+		if slices.Contains(res.Overflow.Active, rule) {
+			state = "active"
+		}
+		switch {
+		case len(res.Overflow.Entered) > 0:
+			note = "  Overflow Started, change " + res.Overflow.Entered[0].ChangeID
+		case len(res.Overflow.Left) > 0:
+			note = "  Overflow Ended, change " + res.Overflow.Left[0].ChangeID
+		}
+		if note != "" {
+			// The switch waits on the change queue: the apply function writes it.
+			if err := d.drainQuietly(ctx, poller); err != nil {
+				return err
+			}
+		}
+		wt, _ := s.Sim.Worktype(wid)
+		dq, _ := wt["defaultQueue"].(map[string]any)
+		current, _ := dq["name"].(string)
+		if id, _ := dq["id"].(string); id == oid {
+			current = overflow
+		}
+		d.say(fmt.Sprintf("  %s   %5d    %9.2f    %-9s  %s%s", at.Format("15:04"), backlog, min(float64(backlog), agents)/agents, state, current, note))
+		if len(res.Overflow.Entered) > 0 {
+			s.Sim.SetWorkitemCount(oid, 5) // new claims now arrive in the overflow queue
+			d.say("")
+			d.say("While the overflow lasts, plan reads it from the table and expects " + overflow + " there (no revert):")
+			if _, err := d.run(ctx, []int{0, 2}, "plan", "-f", stack.ExampleConfig, "--table", "$TABLE_NAME"); err != nil {
+				return err
+			}
+			header()
+		}
+	}
+	d.say("")
+	d.say("Each switch went through the FIFO change queue to the apply function, guarded by the worktype's")
+	d.say("ETag and recorded (reason \"overflow enter\" / \"overflow leave\"); the run's metrics are EMF records")
+	d.say("per queue and per rule in " + rel(logPath) + ". routekeeper status lists the two changes:")
+	if _, err := d.run(ctx, []int{0}, "status", "--environment", stack.ExampleEnvironment); err != nil {
+		return err
+	}
+	return nil
+}
+
+// drainQuietly delivers the change queue to the apply function as drain does, printing
+// nothing unless something fails.
+func (d *demo) drainQuietly(ctx context.Context, p *lambdarun.Poller) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		res, err := p.PollOnce(ctx, time.Second)
+		if err != nil {
+			return fmt.Errorf("demo: poll the change queue: %w", err)
+		}
+		if res.Received == 0 {
+			return nil
+		}
+		if res.BatchError != nil || len(res.Failed) > 0 {
+			return fmt.Errorf("demo: the apply function did not apply an overflow switch (batch error %v, %d returned); see %s", res.BatchError, len(res.Failed), filepath.Join(d.work, "apply.log"))
 		}
 	}
 }

@@ -20,6 +20,15 @@ type PlanOptions struct {
 	// config manages at all (declares at least one entity of), so a config
 	// without worktypes never deletes worktypes.
 	Prune bool
+	// Overflow holds the active overflows (worktype name -> overflow queue,
+	// ActiveOverflow): such a worktype's defaultQueue is expected to be the overflow
+	// queue (ExpectOverflow), so the plan neither reports it nor reverts it, and
+	// Plan.Overflow says "overflow active".
+	Overflow map[string]string
+	// OverflowUnknown holds the worktypes whose assignment rule overflows (worktype name
+	// -> overflow queue) when the overflow states could not be read (no table):
+	// Plan.Overflow says the plan cannot know whether their overflow is active.
+	OverflowUnknown map[string]string
 }
 
 // Plan is what bringing a live org to a desired state takes.
@@ -38,6 +47,9 @@ type Plan struct {
 	// state: someone must act by hand (see PlanConflict). Absent when none, so
 	// plans without conflicts keep their earlier shape.
 	Conflicts []PlanConflict `json:"conflicts,omitempty"`
+	// Overflow lists the worktypes whose overflow is active (their defaultQueue was
+	// planned at the overflow queue) or unknown (PlanOptions); absent when none.
+	Overflow []PlanOverflow `json:"overflow,omitempty"`
 }
 
 // PlanConflict is a declared entity that exists live under a name differing
@@ -120,7 +132,9 @@ func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 || len(p.Conflicts)
 // NewPlan compares the desired documents of environment env (a compiled config,
 // routing.Desired.Docs, or the desired state the table holds, DocsOf) with the live org
 // (live.Read). Changes come in apply order: creates and updates of skills, then queues,
-// then worktypes (each by name), then deletes of worktypes, queues, skills.
+// then worktypes (each by name), then deletes of worktypes, queues, skills. A worktype
+// whose overflow is active (PlanOptions.Overflow) is compared with its overflow queue as
+// defaultQueue.
 //
 // Declared entities are matched to live ones by name: exactly, else ignoring
 // letter case, since Genesys keeps names unique case-insensitively (a config
@@ -137,6 +151,7 @@ func NewPlan(env string, desired []entity.Doc, org *live.Org, opts PlanOptions) 
 	}
 	docs := slices.Clone(desired)
 	entity.SortDocs(docs)
+	docs, p.Overflow = planOverflow(docs, opts)
 	matches := matchLive(docs, org)
 	for i, d := range docs {
 		if !d.Kind.Managed() {

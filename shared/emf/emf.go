@@ -14,6 +14,17 @@
 //	m := emf.New(os.Stdout, "routekeeper", emf.Dimension{Name: "Function", Value: "apply"})
 //	m.Count("Applied", 1)
 //	_ = m.Flush()
+//
+// A function that reports several things with dimensions of their own (the occupancy
+// function: one record per queue, with dimensions Environment and Queue) makes one
+// Metrics per thing on the same writer and flushes each; Set records a gauge, and Rollup
+// adds a dimension set, so the same values are also aggregated over fewer dimensions (per
+// rule and per environment) for an alarm that cannot name every rule.
+//
+// Parse reads a line back and checks it against the specification's rules (one JSON
+// object, the _aws metadata, at most MaxMetrics metrics per directive, MaxDimensions
+// dimensions per set, every referenced member present with the right type, known units):
+// tests of every function that writes EMF use it.
 package emf
 
 import (
@@ -31,6 +42,7 @@ type Unit string
 // Units routekeeper uses.
 const (
 	Count        Unit = "Count"
+	Seconds      Unit = "Seconds"
 	Milliseconds Unit = "Milliseconds"
 	None         Unit = "None"
 )
@@ -55,6 +67,7 @@ type Metrics struct {
 	w         io.Writer
 	namespace string
 	dims      []Dimension
+	rollups   [][]string // dimension sets besides the one of every dimension
 	now       func() time.Time
 
 	mu     sync.Mutex
@@ -87,13 +100,42 @@ func (m *Metrics) WithClock(now func() time.Time) *Metrics {
 	return m
 }
 
+// Rollup adds a dimension set to the records: names (a subset of m's dimensions, in that
+// order; none for the namespace as a whole) make CloudWatch also aggregate every metric
+// over the dimensions left out. It returns m. An unknown or repeated name, or more than
+// MaxDimensions, panics: the dimension sets are fixed by the code, not by data.
+func (m *Metrics) Rollup(names ...string) *Metrics {
+	if len(names) > MaxDimensions {
+		panic(fmt.Sprintf("emf: rollup of %d dimensions, at most %d allowed", len(names), MaxDimensions))
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		known := false
+		for _, d := range m.dims {
+			known = known || d.Name == n
+		}
+		if !known || seen[n] {
+			panic(fmt.Sprintf("emf: rollup dimension %q is not a dimension of the record, or repeated", n))
+		}
+		seen[n] = true
+	}
+	m.rollups = append(m.rollups, append([]string{}, names...))
+	return m
+}
+
+// Set sets metric name with unit to v (a gauge: the last value set before Flush is
+// written). Names are dropped as Add drops them.
+func (m *Metrics) Set(name string, unit Unit, v float64) { m.record(name, unit, v, true) }
+
 // Count adds n to the counter name.
 func (m *Metrics) Count(name string, n int) { m.Add(name, Count, float64(n)) }
 
 // Add adds v to metric name with unit (values of one name are summed until Flush).
 // A name that collides with a dimension or "_aws", and values beyond MaxMetrics distinct
 // names, are dropped: a metric must never break the record the others travel in.
-func (m *Metrics) Add(name string, unit Unit, v float64) {
+func (m *Metrics) Add(name string, unit Unit, v float64) { m.record(name, unit, v, false) }
+
+func (m *Metrics) record(name string, unit Unit, v float64, set bool) {
 	if name == "" || name == awsMember || math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
@@ -110,6 +152,10 @@ func (m *Metrics) Add(name string, unit Unit, v float64) {
 		}
 		m.order = append(m.order, name)
 		m.units[name] = unit
+	}
+	if set {
+		m.values[name] = v
+		return
 	}
 	m.values[name] += v
 }
@@ -139,7 +185,7 @@ func (m *Metrics) Flush() error {
 	for i, d := range m.dims {
 		dimNames[i] = d.Name
 	}
-	dir := directive{Namespace: m.namespace, Dimensions: [][]string{dimNames}}
+	dir := directive{Namespace: m.namespace, Dimensions: append([][]string{dimNames}, m.rollups...)}
 	rec := make(map[string]any, len(order)+len(m.dims)+1)
 	for _, name := range order {
 		dir.Metrics = append(dir.Metrics, metricDef{Name: name, Unit: units[name]})

@@ -233,6 +233,7 @@ func (c *Config) semanticDiagnostics() []Diagnostic {
 		case r.OverflowQueue == nil && r.MaxCapacity != nil:
 			k.add(RuleOverflow, p.with("maxCapacity"), "maxCapacity needs overflowQueue: declare where tasks go when the backlog passes it")
 		}
+		k.overflowHysteresis(r, p)
 		if r.OverflowQueue != nil {
 			if *r.OverflowQueue == r.Queue {
 				k.add(RuleOverflow, p.with("overflowQueue"), "overflowQueue %q is the rule's own queue: overflow to a different queue", r.Queue)
@@ -273,6 +274,28 @@ func (c *Config) semanticDiagnostics() []Diagnostic {
 		}
 	}
 	return k.diags
+}
+
+// overflowHysteresis checks the fields that tune when a rule's tasks overflow and come
+// back: they need an overflow (overflowQueue), and resumeBelow must be below maxCapacity,
+// or the backlog would be both at capacity and drained.
+func (k *checker) overflowHysteresis(r AssignmentRule, p path) {
+	if r.OverflowQueue == nil {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"overflowAfter", r.OverflowAfter != nil}, {"resumeBelow", r.ResumeBelow != nil},
+			{"resumeAfter", r.ResumeAfter != nil}, {"minDwellSeconds", r.MinDwellSeconds != nil}} {
+			if f.set {
+				k.add(RuleOverflow, p.with(f.name), "%s tunes the overflow, but the rule has no overflowQueue: declare overflowQueue and maxCapacity, or remove %s", f.name, f.name)
+			}
+		}
+		return
+	}
+	if r.ResumeBelow != nil && r.MaxCapacity != nil && *r.ResumeBelow >= *r.MaxCapacity {
+		k.add(RuleOverflow, p.with("resumeBelow"), "resumeBelow %d is not below maxCapacity %d: tasks would go back to the queue while it is still at capacity; set resumeBelow to at most %d, or leave it out (default %d %% of maxCapacity: %d)",
+			*r.ResumeBelow, *r.MaxCapacity, *r.MaxCapacity-1, DefaultResumePercent, ResumeBelowDefault(*r.MaxCapacity))
+	}
 }
 
 // diagWhere renders where p is, as "file:line" for loaded configs or the path otherwise.

@@ -50,7 +50,10 @@ type Desired struct {
 }
 
 // Overflow is what the occupancy function needs from an assignment rule: when Queue holds
-// more than MaxCapacity waiting tasks, new tasks of Worktype go to OverflowQueue.
+// MaxCapacity waiting tasks or more for OverflowAfter samples, new tasks of Worktype go to
+// OverflowQueue; once the backlog is at or below ResumeBelow for ResumeAfter samples they
+// go back to Queue; neither switch happens within MinDwellSeconds of the last one. The
+// hysteresis fields hold the rule's values with the defaults applied.
 type Overflow struct {
 	Rule          string `json:"rule"`
 	Worktype      string `json:"worktype"`
@@ -58,7 +61,11 @@ type Overflow struct {
 	OverflowQueue string `json:"overflowQueue"`
 	MaxCapacity   int    `json:"maxCapacity"`
 	// PriorityScore is the rule's score, if it declares one.
-	PriorityScore *int `json:"priorityScore,omitempty"`
+	PriorityScore   *int `json:"priorityScore,omitempty"`
+	OverflowAfter   int  `json:"overflowAfter"`
+	ResumeBelow     int  `json:"resumeBelow"`
+	ResumeAfter     int  `json:"resumeAfter"`
+	MinDwellSeconds int  `json:"minDwellSeconds"`
 }
 
 // Entity is one managed entity of a Desired state. Spec is a Skill, Queue or Worktype
@@ -168,7 +175,11 @@ func Compile(cfg *Config) (*Desired, error) {
 		}
 		if r.OverflowQueue != nil && r.MaxCapacity != nil {
 			o := Overflow{Rule: r.Name, Worktype: r.Worktype, Queue: r.Queue,
-				OverflowQueue: *r.OverflowQueue, MaxCapacity: *r.MaxCapacity}
+				OverflowQueue: *r.OverflowQueue, MaxCapacity: *r.MaxCapacity,
+				OverflowAfter:   orDefault(r.OverflowAfter, DefaultOverflowAfter),
+				ResumeBelow:     orDefault(r.ResumeBelow, ResumeBelowDefault(*r.MaxCapacity)),
+				ResumeAfter:     orDefault(r.ResumeAfter, DefaultResumeAfter),
+				MinDwellSeconds: orDefault(r.MinDwellSeconds, DefaultMinDwellSeconds)}
 			if r.PriorityScore != nil {
 				o.PriorityScore = ptr(*r.PriorityScore)
 			}
@@ -180,3 +191,11 @@ func Compile(cfg *Config) (*Desired, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// orDefault is *p, or def when p is nil.
+func orDefault(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}

@@ -95,7 +95,8 @@ assignmentRules:
 			{Name: "Motor Claim", Description: ptr("kept as declared"), DefaultQueue: ptr("Overflow")},
 			{Name: "Untouched"},
 		},
-		Overflow: []Overflow{{Rule: "claims", Worktype: "Claim", Queue: "Claims Tasks", OverflowQueue: "Overflow", MaxCapacity: 10, PriorityScore: ptr(0)}},
+		Overflow: []Overflow{{Rule: "claims", Worktype: "Claim", Queue: "Claims Tasks", OverflowQueue: "Overflow", MaxCapacity: 10, PriorityScore: ptr(0),
+			OverflowAfter: DefaultOverflowAfter, ResumeBelow: 8, ResumeAfter: DefaultResumeAfter, MinDwellSeconds: DefaultMinDwellSeconds}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Compile (-want +got):\n%s", diff)
@@ -303,6 +304,46 @@ func TestMarshalYAMLChunked(t *testing.T) {
 			}
 			if diff := cmp.Diff(Canonical(cfg), Canonical(back), cmp.AllowUnexported(Config{}), cmpIgnoreSource); diff != "" {
 				t.Errorf("round trip changed the config (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCompileOverflowHysteresis: Desired.Overflow carries every hysteresis field, the
+// rule's value when it declares one and the default otherwise (resumeBelow: 80 % of
+// maxCapacity, rounded down).
+func TestCompileOverflowHysteresis(t *testing.T) {
+	tests := []struct {
+		name   string
+		fields string // YAML members added to the rule
+		want   Overflow
+	}{
+		{name: "defaults", fields: "maxCapacity: 50",
+			want: Overflow{MaxCapacity: 50, OverflowAfter: 2, ResumeBelow: 40, ResumeAfter: 3, MinDwellSeconds: 300}},
+		{name: "defaults round resumeBelow down", fields: "maxCapacity: 7",
+			want: Overflow{MaxCapacity: 7, OverflowAfter: 2, ResumeBelow: 5, ResumeAfter: 3, MinDwellSeconds: 300}},
+		{name: "maxCapacity 1 resumes when empty", fields: "maxCapacity: 1",
+			want: Overflow{MaxCapacity: 1, OverflowAfter: 2, ResumeBelow: 0, ResumeAfter: 3, MinDwellSeconds: 300}},
+		{name: "declared", fields: "maxCapacity: 50, overflowAfter: 1, resumeBelow: 10, resumeAfter: 5, minDwellSeconds: 0",
+			want: Overflow{MaxCapacity: 50, OverflowAfter: 1, ResumeBelow: 10, ResumeAfter: 5, MinDwellSeconds: 0}},
+		{name: "resumeBelow just below maxCapacity", fields: "maxCapacity: 50, resumeBelow: 49",
+			want: Overflow{MaxCapacity: 50, OverflowAfter: 2, ResumeBelow: 49, ResumeAfter: 3, MinDwellSeconds: 300}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("a.yaml", []byte("apiVersion: routekeeper/v1\nqueues: [{name: Q}, {name: O}]\nworktypes: [{name: Claim}]\n"+
+				"assignmentRules:\n  - {name: r, worktype: Claim, queue: Q, overflowQueue: O, "+tc.fields+"}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := Compile(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.want
+			want.Rule, want.Worktype, want.Queue, want.OverflowQueue = "r", "Claim", "Q", "O"
+			if diff := cmp.Diff([]Overflow{want}, d.Overflow); diff != "" {
+				t.Errorf("Overflow of a rule with %s (-want +got):\n%s", tc.fields, diff)
 			}
 		})
 	}

@@ -263,4 +263,26 @@ type AssignmentRule struct {
 	MaxCapacity *int `json:"maxCapacity,omitempty" jsonschema:"minimum=1,maximum=1000000"`
 	// Name of the queue new tasks go to while the backlog is above maxCapacity; requires maxCapacity.
 	OverflowQueue *string `json:"overflowQueue,omitempty" jsonschema:"minLength=1"`
+	// Consecutive samples (one a minute) with the backlog at or above maxCapacity before new tasks overflow, 1 to 1440; default 2. Requires overflowQueue.
+	OverflowAfter *int `json:"overflowAfter,omitempty" jsonschema:"minimum=1,maximum=1440"`
+	// Backlog at or below which new tasks go back to the queue, 0 to maxCapacity - 1; default 80 % of maxCapacity, rounded down. Requires overflowQueue.
+	ResumeBelow *int `json:"resumeBelow,omitempty" jsonschema:"minimum=0,maximum=999999"`
+	// Consecutive samples with the backlog at or below resumeBelow before new tasks go back to the queue, 1 to 1440; default 3. Requires overflowQueue.
+	ResumeAfter *int `json:"resumeAfter,omitempty" jsonschema:"minimum=1,maximum=1440"`
+	// Seconds the overflow stays as it is after switching either way, 0 to 86400 (1 day); default 300. Requires overflowQueue.
+	MinDwellSeconds *int `json:"minDwellSeconds,omitempty" jsonschema:"minimum=0,maximum=86400"`
 }
+
+// Defaults of an assignment rule's overflow hysteresis (Overflow carries them resolved).
+const (
+	DefaultOverflowAfter   = 2
+	DefaultResumeAfter     = 3
+	DefaultMinDwellSeconds = 300
+	// DefaultResumePercent: without resumeBelow, tasks go back to the queue once the
+	// backlog is at or below this share of maxCapacity (rounded down).
+	DefaultResumePercent = 80
+)
+
+// ResumeBelowDefault is resumeBelow when a rule does not declare it: DefaultResumePercent
+// of maxCapacity, rounded down (maxCapacity 1 gives 0, an empty queue).
+func ResumeBelowDefault(maxCapacity int) int { return maxCapacity * DefaultResumePercent / 100 }

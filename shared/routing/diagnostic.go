@@ -25,7 +25,7 @@ const (
 	RuleDuplicate     Rule = "duplicate"         // a name is declared twice within one kind
 	RuleReference     Rule = "reference"         // a reference by name does not resolve within the config
 	RuleAcw           Rule = "acw"               // acwSettings.timeoutMs without a timeout prompt
-	RuleOverflow      Rule = "overflow"          // overflowQueue/maxCapacity pairing, overflow to the rule's own queue
+	RuleOverflow      Rule = "overflow"          // overflowQueue/maxCapacity pairing, overflow to the rule's own queue, the hysteresis fields
 	RuleRulePerType   Rule = "rule-per-worktype" // more than one assignment rule for a worktype
 	RuleContradiction Rule = "contradiction"     // an assignment rule contradicts a value set on its worktype
 )
@@ -48,7 +48,7 @@ func (r Rule) Description() string {
 	case RuleAcw:
 		return "acwSettings.timeoutMs is not declared with a wrapupPrompt other than AGENT_REQUESTED, MANDATORY_TIMEOUT or MANDATORY_FORCED_TIMEOUT."
 	case RuleOverflow:
-		return "An assignment rule's overflowQueue and maxCapacity come together, and the overflow queue differs from the rule's queue."
+		return "An assignment rule's overflowQueue and maxCapacity come together, the overflow queue differs from the rule's queue, overflowAfter, resumeBelow, resumeAfter and minDwellSeconds come with an overflow, and resumeBelow is below maxCapacity."
 	case RuleRulePerType:
 		return "At most one assignment rule per worktype."
 	case RuleContradiction:

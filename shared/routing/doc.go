@@ -68,6 +68,10 @@
 // Compile applies each assignment rule to its worktype: queue becomes defaultQueue,
 // skills become defaultSkills and priorityScore becomes defaultPriority through
 // PriorityFromScore. maxCapacity and overflowQueue are kept in Desired.Overflow for the
-// occupancy function. A rule that contradicts a value set directly on the worktype is an
-// error.
+// occupancy function, with the hysteresis that decides when tasks overflow and come back:
+// overflowAfter (samples at or above maxCapacity, default 2), resumeBelow (default 80 % of
+// maxCapacity), resumeAfter (samples at or below resumeBelow, default 3) and
+// minDwellSeconds (default 300). Like every duration of the format, minDwellSeconds is a
+// whole number with its unit in the name (waitSeconds, timeoutMs). A rule that
+// contradicts a value set directly on the worktype is an error.
 package routing

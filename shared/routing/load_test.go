@@ -372,6 +372,24 @@ func TestParse(t *testing.T) {
 				{mark: "A", path: "assignmentRules[0].overflowQueue", rule: RuleOverflow, msg: "is the rule's own queue"},
 				{mark: "B", path: "assignmentRules[1].overflowQueue", rule: RuleOverflow, msg: "overflowQueue needs maxCapacity"},
 			}},
+		{name: "hysteresis without an overflow", text: doc(map[string]string{"assignmentRules": "assignmentRules:\n  - name: a\n    worktype: Claim\n    queue: Claims Tasks\n    overflowAfter: 3 #A\n    resumeBelow: 2 #B\n    resumeAfter: 4 #C\n    minDwellSeconds: 60 #D"}),
+			want: []want{
+				{mark: "A", path: "assignmentRules[0].overflowAfter", rule: RuleOverflow, msg: "overflowAfter tunes the overflow, but the rule has no overflowQueue"},
+				{mark: "B", path: "assignmentRules[0].resumeBelow", rule: RuleOverflow, msg: "resumeBelow tunes the overflow"},
+				{mark: "C", path: "assignmentRules[0].resumeAfter", rule: RuleOverflow, msg: "resumeAfter tunes the overflow"},
+				{mark: "D", path: "assignmentRules[0].minDwellSeconds", rule: RuleOverflow, msg: "minDwellSeconds tunes the overflow"},
+			}},
+		{name: "resumeBelow not below maxCapacity", text: doc(map[string]string{"assignmentRules": "assignmentRules:\n" +
+			"  - {name: a, worktype: Claim, queue: Claims Tasks, maxCapacity: 10, overflowQueue: Claims Overflow, resumeBelow: 10} #A\n" +
+			"  - {name: b, worktype: Motor Claim, queue: Claims Tasks, maxCapacity: 10, overflowQueue: Claims Overflow, resumeBelow: 9}"}),
+			want: []want{{mark: "A", path: "assignmentRules[0].resumeBelow", rule: RuleOverflow, msg: "resumeBelow 10 is not below maxCapacity 10: tasks would go back to the queue while it is still at capacity; set resumeBelow to at most 9, or leave it out (default 80 % of maxCapacity: 8)"}}},
+		{name: "hysteresis bounds", text: doc(map[string]string{"assignmentRules": "assignmentRules:\n  - name: a\n    worktype: Claim\n    queue: Claims Tasks\n    maxCapacity: 10\n    overflowQueue: Claims Overflow\n    overflowAfter: 0 #A\n    resumeAfter: 1441 #B\n    minDwellSeconds: -1 #C\n    resumeBelow: -1 #D"}),
+			want: []want{
+				{mark: "A", path: "assignmentRules[0].overflowAfter", rule: RuleSchema, msg: "0 is below the minimum 1"},
+				{mark: "B", path: "assignmentRules[0].resumeAfter", rule: RuleSchema, msg: "1441 is above the maximum 1440"},
+				{mark: "C", path: "assignmentRules[0].minDwellSeconds", rule: RuleSchema, msg: "-1 is below the minimum 0"},
+				{mark: "D", path: "assignmentRules[0].resumeBelow", rule: RuleSchema, msg: "-1 is below the minimum 0"},
+			}},
 		{name: "maxCapacity without overflowQueue", text: doc(map[string]string{"assignmentRules": "assignmentRules:\n  - name: a\n    worktype: Claim\n    queue: Claims Tasks\n    maxCapacity: 5 #A"}),
 			want: []want{{mark: "A", path: "assignmentRules[0].maxCapacity", rule: RuleOverflow, msg: "maxCapacity needs overflowQueue"}}},
 

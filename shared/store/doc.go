@@ -18,6 +18,7 @@
 //	drift report           ENV#<env>                  DRIFT#<generatedAt>         -                                        caller's retention
 //	drift state            ENV#<env>                  STATE#<kind>#<name>         -                                        - (durable)
 //	overflow state         ENV#<env>                  OVERFLOW#<worktype>         -                                        - (durable)
+//	desired overflow rule  ENV#<env>                  RULE#<rule>                 -                                        -
 //	change request         CHANGE#<changeId>          CHANGE                      CHANGES#<env> / <requestedAt>#<changeId> expiresAt
 //	occupancy sample       OCC#<env>#<queueId>        <sampledAt>                 -                                        caller's retention
 //	webhook event id       EVENT#<eventId>            EVENT                       -                                        caller's window
@@ -33,6 +34,13 @@
 // A change request's entity (environment, kind, name) is stored as attributes, not in its
 // keys. The record of a message too broken to name its entity (operation "invalid",
 // REJECTED) has an environment but no kind and name; gsi1 lists it like any other.
+//
+// Desired overflow rules (RULE#<rule>, the assignment rules' overflow side with the
+// hysteresis defaults applied) are published with the desired entities and replaced as a
+// set (PublishOverflowRules); the occupancy function reads them with one query. Its
+// overflow state (OVERFLOW#<worktype>) is written only over the version it read
+// (SwapOverflowState), so overlapping runs cannot both switch a worktype. <rule> and
+// <worktype> are last in their keys, like <name>.
 //
 // Everything about one environment's configuration shares the partition ENV#<env>: a drift
 // scan reads last-known and desired state with two queries on one partition. Change requests

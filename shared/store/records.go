@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // DriftReport is one drift scan's report of an environment.
@@ -73,12 +75,16 @@ func (s *Store) LatestDriftReport(ctx context.Context, env string) (DriftReport,
 	return DriftReport{}, fmt.Errorf("store: latest drift report of %s: %w", env, ErrNotFound)
 }
 
-// OccupancySample is one poll of a queue's observations (oWaiting, oInteracting, ...).
+// OccupancySample is one poll of a queue's observations (oWaiting, oInteracting, ...)
+// and, for the queue of an assignment rule, its backlog.
 type OccupancySample struct {
 	Environment string
 	QueueID     string
 	SampledAt   time.Time
 	Metrics     map[string]float64
+	// Partial: some of the queue's values could not be read (the metric is then absent
+	// from Metrics), so the sample must not drive a decision.
+	Partial bool
 }
 
 type occupancyItem struct {
@@ -88,22 +94,53 @@ type occupancyItem struct {
 	QueueID     string             `dynamodbav:"queueId"`
 	SampledAt   string             `dynamodbav:"sampledAt"`
 	Metrics     map[string]float64 `dynamodbav:"metrics"`
+	Partial     bool               `dynamodbav:"partial,omitempty"`
 	TTL         int64              `dynamodbav:"ttl"`
+}
+
+// item validates o and returns it as stored, kept for retention after it was taken.
+func (o OccupancySample) item(retention time.Duration) (occupancyItem, error) {
+	if err := validEnv(o.Environment); err != nil {
+		return occupancyItem{}, err
+	}
+	if o.QueueID == "" || o.SampledAt.IsZero() || retention <= 0 {
+		return occupancyItem{}, fmt.Errorf("store: occupancy sample of %s queue %q: want a queue id, sampledAt and a positive retention", o.Environment, o.QueueID)
+	}
+	return occupancyItem{
+		PK: occupancyPK(o.Environment, o.QueueID), SK: occupancySK(o.SampledAt),
+		Environment: o.Environment, QueueID: o.QueueID, SampledAt: formatTime(o.SampledAt),
+		Metrics: o.Metrics, Partial: o.Partial, TTL: ttlAt(o.SampledAt.Add(retention)),
+	}, nil
 }
 
 // PutOccupancySample stores a sample, kept for retention after it was taken.
 func (s *Store) PutOccupancySample(ctx context.Context, o OccupancySample, retention time.Duration) error {
-	if err := validEnv(o.Environment); err != nil {
+	it, err := o.item(retention)
+	if err != nil {
 		return err
 	}
-	if o.QueueID == "" || o.SampledAt.IsZero() || retention <= 0 {
-		return fmt.Errorf("store: occupancy sample of %s queue %q: want a queue id, sampledAt and a positive retention", o.Environment, o.QueueID)
+	return s.put(ctx, "occupancy sample of "+o.QueueID, it)
+}
+
+// PutOccupancySamples stores samples (one poll of many queues), each kept for retention
+// after it was taken, 25 to a batch write. Every sample is checked before any is written.
+func (s *Store) PutOccupancySamples(ctx context.Context, samples []OccupancySample, retention time.Duration) error {
+	reqs := make([]types.WriteRequest, 0, len(samples))
+	for _, o := range samples {
+		it, err := o.item(retention)
+		if err != nil {
+			return err
+		}
+		item, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return fmt.Errorf("store: occupancy sample of %s: %w", o.QueueID, err)
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
-	return s.put(ctx, "occupancy sample of "+o.QueueID, occupancyItem{
-		PK: occupancyPK(o.Environment, o.QueueID), SK: occupancySK(o.SampledAt),
-		Environment: o.Environment, QueueID: o.QueueID, SampledAt: formatTime(o.SampledAt),
-		Metrics: o.Metrics, TTL: ttlAt(o.SampledAt.Add(retention)),
-	})
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("store: put %d occupancy samples: %w", len(samples), err)
+	}
+	return nil
 }
 
 // ListOccupancySamples returns the samples of a queue taken at or after since, oldest first.
@@ -126,7 +163,7 @@ func (s *Store) ListOccupancySamples(ctx context.Context, env, queueID string, s
 	}
 	out := make([]OccupancySample, len(items))
 	for i, it := range items {
-		out[i] = OccupancySample{Environment: it.Environment, QueueID: it.QueueID, SampledAt: parseTime(it.SampledAt), Metrics: it.Metrics}
+		out[i] = OccupancySample{Environment: it.Environment, QueueID: it.QueueID, SampledAt: parseTime(it.SampledAt), Metrics: it.Metrics, Partial: it.Partial}
 	}
 	return out, nil
 }
@@ -169,17 +206,35 @@ func (s *Store) MarkEventSeen(ctx context.Context, eventID string, window time.D
 	return true, nil
 }
 
-// OverflowState says whether new tasks of a worktype currently go to its overflow queue.
-// It has no TTL: it is durable state, and expiring it would silently point tasks back at a
-// queue whose backlog is still above capacity.
+// OverflowState says whether new tasks of a worktype currently go to its overflow queue,
+// and where the occupancy function's hysteresis stands (functions/occupancy). It has no
+// TTL: it is durable state, and expiring it would silently point tasks back at a queue
+// whose backlog is still above capacity.
 type OverflowState struct {
 	Environment   string
 	Worktype      string // worktype name (the assignment rule's key)
+	Rule          string // the assignment rule's name
 	Active        bool   // true: defaultQueueId points at OverflowQueue
 	Queue         string // the rule's queue name
 	OverflowQueue string
-	Backlog       int // waiting tasks when the state last changed
-	ChangedAt     time.Time
+	Backlog       int // waiting tasks at the last complete sample the state was written for
+	// ChangedAt is since when Active has its value (the last switch); zero: never switched.
+	ChangedAt time.Time
+	// Above counts the consecutive complete samples with the backlog at or above
+	// maxCapacity while inactive; Below those at or below resumeBelow while active.
+	Above, Below int
+	// LastSampleAt is the newest sample the state was written for: an older or repeated
+	// one (a redelivered schedule) changes nothing. (A sample that changes nothing but
+	// this time, while no run of samples is under way, is not written.)
+	LastSampleAt time.Time
+	// EnterChangeID and LeaveChangeID are the change requests of the last enter and the
+	// last leave (routekeeper.change/v1 changeId), and SwitchStatus the outcome of the
+	// latest of them once the apply engine recorded one ("" while it is pending).
+	EnterChangeID, LeaveChangeID string
+	SwitchStatus                 Status
+	// Version counts the writes of the state; SwapOverflowState writes only over the
+	// version it was given.
+	Version int64
 }
 
 type overflowItem struct {
@@ -187,26 +242,102 @@ type overflowItem struct {
 	SK            string `dynamodbav:"sk"`
 	Environment   string `dynamodbav:"environment"`
 	Worktype      string `dynamodbav:"worktype"`
+	Rule          string `dynamodbav:"rule,omitempty"`
 	Active        bool   `dynamodbav:"active"`
 	Queue         string `dynamodbav:"queue"`
 	OverflowQueue string `dynamodbav:"overflowQueue"`
 	Backlog       int    `dynamodbav:"backlog"`
 	ChangedAt     string `dynamodbav:"changedAt"`
+	Above         int    `dynamodbav:"above,omitempty"`
+	Below         int    `dynamodbav:"below,omitempty"`
+	LastSampleAt  string `dynamodbav:"lastSampleAt,omitempty"`
+	EnterChangeID string `dynamodbav:"enterChangeId,omitempty"`
+	LeaveChangeID string `dynamodbav:"leaveChangeId,omitempty"`
+	SwitchStatus  Status `dynamodbav:"switchStatus,omitempty"`
+	Version       int64  `dynamodbav:"version"`
 }
 
-// PutOverflowState stores the overflow state of a worktype.
-func (s *Store) PutOverflowState(ctx context.Context, o OverflowState) error {
+// ErrOverflowChanged: the overflow state was written by someone else (an overlapping run)
+// since it was read; nothing was written. Read it again.
+var ErrOverflowChanged = errors.New("store: overflow state changed since it was read")
+
+func (o OverflowState) item() (overflowItem, error) {
 	if err := validEnv(o.Environment); err != nil {
-		return err
+		return overflowItem{}, err
 	}
 	if o.Worktype == "" {
-		return fmt.Errorf("store: overflow state of %s: empty worktype", o.Environment)
+		return overflowItem{}, fmt.Errorf("store: overflow state of %s: empty worktype", o.Environment)
 	}
-	return s.put(ctx, "overflow state of "+o.Worktype, overflowItem{
+	return overflowItem{
 		PK: envPK(o.Environment), SK: overflowSK(o.Worktype), Environment: o.Environment,
-		Worktype: o.Worktype, Active: o.Active, Queue: o.Queue, OverflowQueue: o.OverflowQueue,
-		Backlog: o.Backlog, ChangedAt: formatTime(o.ChangedAt),
+		Worktype: o.Worktype, Rule: o.Rule, Active: o.Active, Queue: o.Queue, OverflowQueue: o.OverflowQueue,
+		Backlog: o.Backlog, ChangedAt: formatOptTime(o.ChangedAt), Above: o.Above, Below: o.Below,
+		LastSampleAt: formatOptTime(o.LastSampleAt), EnterChangeID: o.EnterChangeID, LeaveChangeID: o.LeaveChangeID,
+		SwitchStatus: o.SwitchStatus, Version: o.Version,
+	}, nil
+}
+
+func (it overflowItem) state() OverflowState {
+	return OverflowState{
+		Environment: it.Environment, Worktype: it.Worktype, Rule: it.Rule, Active: it.Active, Queue: it.Queue,
+		OverflowQueue: it.OverflowQueue, Backlog: it.Backlog, ChangedAt: parseTime(it.ChangedAt),
+		Above: it.Above, Below: it.Below, LastSampleAt: parseTime(it.LastSampleAt),
+		EnterChangeID: it.EnterChangeID, LeaveChangeID: it.LeaveChangeID, SwitchStatus: it.SwitchStatus,
+		Version: it.Version,
+	}
+}
+
+// formatOptTime is formatTime, or "" for the zero time.
+func formatOptTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+// PutOverflowState stores the overflow state of a worktype as it is, whatever is stored.
+func (s *Store) PutOverflowState(ctx context.Context, o OverflowState) error {
+	it, err := o.item()
+	if err != nil {
+		return err
+	}
+	return s.put(ctx, "overflow state of "+o.Worktype, it)
+}
+
+// SwapOverflowState stores o as the overflow state of its worktype if the stored state is
+// still the one o was made from: version o.Version (0: none stored yet). It stores o with
+// Version o.Version+1 and returns it so. When another write came first it writes nothing
+// and returns an error wrapping ErrOverflowChanged.
+func (s *Store) SwapOverflowState(ctx context.Context, o OverflowState) (OverflowState, error) {
+	next := o
+	next.Version = o.Version + 1
+	it, err := next.item()
+	if err != nil {
+		return OverflowState{}, err
+	}
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return OverflowState{}, fmt.Errorf("store: overflow state of %s: %w", o.Worktype, err)
+	}
+	cond := expression.Name("version").Equal(expression.Value(o.Version))
+	if o.Version == 0 {
+		cond = expression.AttributeNotExists(expression.Name(attrPK))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return OverflowState{}, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
+	if _, failed := conditionFailed(err); failed {
+		return OverflowState{}, fmt.Errorf("store: overflow state of %s worktype %s at version %d: %w", o.Environment, o.Worktype, o.Version, ErrOverflowChanged)
+	}
+	if err != nil {
+		return OverflowState{}, fmt.Errorf("store: put overflow state of %s: %w", o.Worktype, err)
+	}
+	return next, nil
 }
 
 // GetOverflowState returns the overflow state of a worktype, or ErrNotFound.
@@ -218,10 +349,28 @@ func (s *Store) GetOverflowState(ctx context.Context, env, worktype string) (Ove
 	if err := s.getItem(ctx, envPK(env), overflowSK(worktype), &it); err != nil {
 		return OverflowState{}, fmt.Errorf("store: overflow state of %s worktype %s: %w", env, worktype, err)
 	}
-	return OverflowState{
-		Environment: it.Environment, Worktype: it.Worktype, Active: it.Active, Queue: it.Queue,
-		OverflowQueue: it.OverflowQueue, Backlog: it.Backlog, ChangedAt: parseTime(it.ChangedAt),
-	}, nil
+	return it.state(), nil
+}
+
+// ListOverflowStates returns the overflow state of every worktype of env that has one,
+// ordered by worktype name.
+func (s *Store) ListOverflowStates(ctx context.Context, env string) ([]OverflowState, error) {
+	if err := validEnv(env); err != nil {
+		return nil, err
+	}
+	in, err := queryPrefix(envPK(env), prefixOverflow, true)
+	if err != nil {
+		return nil, err
+	}
+	items, err := query[overflowItem](ctx, s, in, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: list overflow states of %s: %w", env, err)
+	}
+	out := make([]OverflowState, len(items))
+	for i, it := range items {
+		out[i] = it.state()
+	}
+	return out, nil
 }
 
 func (s *Store) put(ctx context.Context, what string, v any) error {

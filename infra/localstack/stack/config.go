@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -44,8 +45,9 @@ func LoadConfig(path string) (*routing.Desired, error) {
 }
 
 // Publish makes desired the complete desired state of its environment in the stack's
-// table at PublishVersion, as `routekeeper publish` does (drift.Publish), and returns
-// what it stored and what it removed (entities no longer declared).
+// table at PublishVersion, as `routekeeper publish` does (drift.Publish, and the overflow
+// rules the occupancy function reads: OverflowRules), and returns the entities it stored
+// and those it removed (no longer declared).
 func (s *Stack) Publish(ctx context.Context, desired *routing.Desired) ([]store.Desired, []entity.Key, error) {
 	if desired.Environment == "" {
 		return nil, nil, errors.New("publish: the config declares no environment")
@@ -59,5 +61,22 @@ func (s *Stack) Publish(ctx context.Context, desired *routing.Desired) ([]store.
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish %s to table %s: %w", desired.Environment, s.Resources.TableName, err)
 	}
+	if _, err := st.PublishOverflowRules(ctx, desired.Environment, PublishVersion, OverflowRules(desired)); err != nil {
+		return nil, nil, fmt.Errorf("publish the overflow rules of %s to table %s: %w", desired.Environment, s.Resources.TableName, err)
+	}
 	return published, removed, nil
+}
+
+// OverflowRules is the overflow side of desired's assignment rules as the table holds it,
+// the hysteresis resolved by routing.Compile: what `routekeeper publish` writes
+// (cmd/routekeeper publish.go maps them the same way).
+func OverflowRules(desired *routing.Desired) []store.OverflowRule {
+	out := make([]store.OverflowRule, len(desired.Overflow))
+	for i, o := range desired.Overflow {
+		out[i] = store.OverflowRule{Environment: desired.Environment, Rule: o.Rule, Worktype: o.Worktype,
+			Queue: o.Queue, OverflowQueue: o.OverflowQueue, MaxCapacity: o.MaxCapacity,
+			OverflowAfter: o.OverflowAfter, ResumeBelow: o.ResumeBelow, ResumeAfter: o.ResumeAfter,
+			MinDwell: time.Duration(o.MinDwellSeconds) * time.Second}
+	}
+	return out
 }

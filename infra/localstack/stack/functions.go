@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -18,6 +19,7 @@ import (
 // line here, and for a line without a function in the template.
 var Functions = []Registration{
 	{Dir: "apply", Events: []reflect.Type{reflect.TypeFor[events.SQSEvent]()}, Generate: GenerateApplyEvents},
+	{Dir: "occupancy", Events: []reflect.Type{reflect.TypeFor[events.EventBridgeEvent]()}, Generate: GenerateOccupancyEvents},
 }
 
 // Registration is one function of Functions.
@@ -75,4 +77,50 @@ func DecodeStrict(raw []byte, v any) error {
 		return errors.New("more than one JSON value")
 	}
 	return nil
+}
+
+// ---- occupancy ----
+
+// Scenarios of events/occupancy/.
+const (
+	// OccupancyScheduled: the event EventBridge Scheduler sends the occupancy function for
+	// the fire at OccupancyEventTime (the template's ScheduleV2 event, default payload:
+	// its detail is the string "{}").
+	OccupancyScheduled = "scheduled"
+)
+
+// OccupancyEventTime is the scheduled time of events/occupancy/scheduled.json, and
+// OccupancyEventID its id (fixed, so regenerating the events changes nothing).
+var (
+	OccupancyEventTime = time.Date(2025, 6, 2, 9, 30, 0, 0, time.UTC)
+	OccupancyEventID   = "5d9c8f7e-4b1a-4f3e-9c2d-6f1e0a7b3c55"
+)
+
+// GenerateOccupancyEvents returns the events of events/occupancy/: the payload the
+// occupancy function's schedule (template.yaml OccupancyFunction.Events, as
+// Stack.Schedules reads it) sends for the fire at OccupancyEventTime.
+func GenerateOccupancyEvents(_ context.Context, s *Stack) (map[string][]byte, error) {
+	schedules, err := s.Schedules("occupancy", noInvoke{}, SourceOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if len(schedules) != 1 {
+		return nil, fmt.Errorf("occupancy: template.yaml gives the function %d enabled schedules, want 1 (ScheduleV2)", len(schedules))
+	}
+	raw, err := schedules[0].Payload(OccupancyEventTime)
+	if err != nil {
+		return nil, err
+	}
+	var ev events.EventBridgeEvent
+	if err := DecodeStrict(raw, &ev); err != nil {
+		return nil, fmt.Errorf("occupancy: the schedule's payload is not an EventBridge event: %w", err)
+	}
+	ev.ID = OccupancyEventID
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(ev); err != nil {
+		return nil, err
+	}
+	return map[string][]byte{OccupancyScheduled: out.Bytes()}, nil
 }

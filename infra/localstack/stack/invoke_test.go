@@ -46,6 +46,14 @@ var invokeChecks = map[string]invokeCheck{
 	"apply/" + ApplyBatch:     checkOf(checkApplyBatch),
 	"apply/" + ApplyDuplicate: checkOf(checkApplyDuplicate),
 	"apply/" + ApplyMalformed: checkOf(checkApplyMalformed),
+	// occupancy: invokeSetups prepares its stack.
+	"occupancy/" + OccupancyScheduled: checkOf(checkOccupancyScheduled),
+}
+
+// invokeSetups prepare the fresh stack of an event before it is invoked, for a function
+// whose run depends on more than the seeded org.
+var invokeSetups = map[string]func(t *testing.T, s *Stack){
+	"occupancy/" + OccupancyScheduled: setupOccupancyScheduled,
 }
 
 // eventFiles returns events/<fn>/*.json by function folder.
@@ -167,6 +175,9 @@ func TestInvokeEveryEvent(t *testing.T) {
 					t.Fatalf("%s: %v", path, err)
 				}
 				s := startStack(t)
+				if setup, ok := invokeSetups[fn+"/"+scenario]; ok {
+					setup(t, s)
+				}
 				resp, logs := invoke(t, s, fn, raw)
 				check(t, s, ev, resp, emfSums(logs))
 			})
