@@ -304,15 +304,17 @@ func TestRateLimited(t *testing.T) {
 		defer cancel()
 		_, err := env.Engine.Apply(ctx, req)
 		var re *apply.RetryError
-		if !errors.As(err, &re) || re.RetryAfter != 120*time.Second || !errors.Is(err, genesys.ErrRateLimited) {
-			t.Fatalf("got %v, want a RetryError with RetryAfter 2m0s wrapping ErrRateLimited", err)
+		// The 429's own answer says 120 s; a concurrent names list that meets the pause it
+		// imposed a moment later says what is left of it.
+		if !errors.As(err, &re) || re.RetryAfter > 120*time.Second || re.RetryAfter < 119*time.Second || !errors.Is(err, genesys.ErrRateLimited) {
+			t.Fatalf("got %v, want a RetryError with RetryAfter about 2m0s wrapping ErrRateLimited", err)
 		}
 		if len(env.Sleeps()) != 0 {
 			t.Errorf("client waited %v, want no wait past the deadline", env.Sleeps())
 		}
 		c := record(t, env, req.ChangeID)
-		if c.Status != store.StatusFailed || c.Attempts != 1 || !strings.Contains(c.LastError, "429") {
-			t.Errorf("record: %s, %d attempts, last error %q; want FAILED, 1 attempt, the 429", c.Status, c.Attempts, c.LastError)
+		if c.Status != store.StatusFailed || c.Attempts != 1 || !(strings.Contains(c.LastError, "429") || strings.Contains(c.LastError, "request budget")) {
+			t.Errorf("record: %s, %d attempts, last error %q; want FAILED, 1 attempt, the 429 (or the pause it imposed)", c.Status, c.Attempts, c.LastError)
 		}
 		// The redelivery (fault gone) applies it.
 		res, err := env.Engine.Apply(context.Background(), req)
