@@ -283,6 +283,7 @@ func (r *resolver) options() *intrinsics.ProcessorOptions {
 			"Ref":        func(_ string, in, tpl any) any { return r.ref(in, tpl) },
 			"Fn::GetAtt": func(_ string, in, _ any) any { return r.getAtt(in) },
 			"Fn::Sub":    func(_ string, in, tpl any) any { return r.sub(in, tpl) },
+			"Fn::If":     func(_ string, in, tpl any) any { return r.fnIf(in, tpl) },
 		},
 	}
 }
@@ -343,6 +344,95 @@ func (r *resolver) getAtt(in any) any {
 		return v
 	}
 	return unresolvedMark + "Fn::GetAtt " + key + ">"
+}
+
+// fnIf picks a branch of Fn::If by evaluating its condition from the template's
+// Conditions. goformation's own Fn::If only sees a condition that happened to be processed
+// before the resource using it (map order), and returns nil otherwise.
+func (r *resolver) fnIf(in, tpl any) any {
+	arr, ok := in.([]any)
+	if !ok || len(arr) != 3 {
+		return unresolvedMark + fmt.Sprintf("Fn::If %v>", in)
+	}
+	name, _ := arr[0].(string)
+	v, ok := r.condition(name, tpl, 0)
+	if !ok {
+		return unresolvedMark + "Fn::If " + name + " (condition not evaluable)>"
+	}
+	if v {
+		return arr[1]
+	}
+	return arr[2]
+}
+
+// condition evaluates the template's condition name: Fn::Equals, Fn::Not, Fn::And, Fn::Or
+// and Condition over Refs resolved as r.ref does.
+func (r *resolver) condition(name string, tpl any, depth int) (bool, bool) {
+	root, _ := tpl.(map[string]any)
+	conds, _ := root["Conditions"].(map[string]any)
+	expr, ok := conds[name]
+	if !ok || depth > 16 {
+		return false, false
+	}
+	return r.evalCondition(expr, tpl, depth+1)
+}
+
+func (r *resolver) evalCondition(expr, tpl any, depth int) (bool, bool) {
+	switch v := expr.(type) {
+	case bool: // already evaluated
+		return v, true
+	case string: // goformation reads !Condition Name as the bare name
+		return r.condition(v, tpl, depth)
+	case map[string]any:
+		if len(v) != 1 {
+			return false, false
+		}
+		for fn, arg := range v {
+			args, _ := arg.([]any)
+			switch fn {
+			case "Condition":
+				name, _ := arg.(string)
+				return r.condition(name, tpl, depth)
+			case "Fn::Equals":
+				if len(args) != 2 {
+					return false, false
+				}
+				return fmt.Sprint(r.conditionValue(args[0], tpl)) == fmt.Sprint(r.conditionValue(args[1], tpl)), true
+			case "Fn::Not":
+				if len(args) != 1 {
+					return false, false
+				}
+				b, ok := r.evalCondition(args[0], tpl, depth)
+				return !b, ok
+			case "Fn::And", "Fn::Or":
+				and := fn == "Fn::And"
+				out := and
+				for _, a := range args {
+					b, ok := r.evalCondition(a, tpl, depth)
+					if !ok {
+						return false, false
+					}
+					if and {
+						out = out && b
+					} else {
+						out = out || b
+					}
+				}
+				return out, len(args) > 0
+			}
+		}
+	}
+	return false, false
+}
+
+// conditionValue is an operand of Fn::Equals: a Ref resolved, anything else as written.
+func (r *resolver) conditionValue(v, tpl any) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if ref, ok := m["Ref"]; ok {
+			return r.ref(ref, tpl)
+		}
+	}
+	return v
 }
 
 var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)

@@ -330,6 +330,55 @@ func TestReadTemplateRejectsEvents(t *testing.T) {
 	}
 }
 
+// Fn::If picks its branch from the template's Conditions as the parameters make them,
+// whatever order the template's maps are processed in.
+func TestReadTemplateConditions(t *testing.T) {
+	body := `Parameters:
+  Bus: {Type: String, Default: ""}
+  Mode: {Type: String, Default: a}
+Conditions:
+  HasBus: !Not [!Equals [!Ref Bus, ""]]
+  IsA: !Equals [!Ref Mode, a]
+  Both: !And [!Condition HasBus, !Condition IsA]
+  Either: !Or [!Condition HasBus, !Condition IsA]
+Resources:
+  DriftFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Events:
+        Rule:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !If [HasBus, !Ref Bus, default]
+            State: !If [Both, ENABLED, DISABLED]
+            Input: !If [Either, '{"either":true}', '{"either":false}']
+            Pattern: {source: [x]}
+`
+	path := writeTemplate(t, body)
+	tests := []struct {
+		params            map[string]string
+		bus, state, input string
+	}{
+		{nil, "default", "DISABLED", `{"either":true}`},
+		{map[string]string{"Bus": "genesys", "Mode": "b"}, "genesys", "DISABLED", `{"either":true}`},
+		{map[string]string{"Bus": "genesys"}, "genesys", "ENABLED", `{"either":true}`},
+		{map[string]string{"Mode": "b"}, "default", "DISABLED", `{"either":false}`},
+	}
+	for _, tc := range tests {
+		for range 5 { // map order differs between runs; each must agree
+			tpl, err := ReadTemplate(path, nil, tc.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := tpl.Functions["DriftFunction"].Rules[0]
+			if r.EventBusName != tc.bus || r.State != tc.state || r.Input != tc.input {
+				t.Fatalf("params %v: bus %q state %q input %s; want %q %q %s", tc.params, r.EventBusName, r.State, r.Input, tc.bus, tc.state, tc.input)
+			}
+		}
+	}
+}
+
 // A rule target Id SAM generates is cut to EventBridge's 64 characters, keeping its suffix.
 func TestReadTemplateLongTargetID(t *testing.T) {
 	long := strings.Repeat("Very", 14) // 56 characters
