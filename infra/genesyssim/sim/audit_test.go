@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -62,13 +63,23 @@ func TestAuditEvents(t *testing.T) {
 	e.call(t, "PATCH", "/api/v2/taskmanagement/worktypes/"+wtid, map[string]any{"defaultPriority": 5})
 	e.call(t, "DELETE", "/api/v2/routing/queues/"+str(f.Queues[1], "id"), nil)
 	e.call(t, "GET", "/api/v2/routing/queues/"+qid, nil) // reads emit nothing
+	sk0 := f.Skills[0]
+	if err := e.s.Delete("skill", str(sk0, "id")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Delete("skill", str(sk0, "id")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delete of a deleted skill: got %v, want ErrNotFound", err)
+	}
+	if got, _ := e.s.Skill(str(sk0, "id")); str(got, "state") != "deleted" {
+		t.Errorf("skill after Delete: state %v, want deleted", got["state"])
+	}
 
 	if err := e.s.FlushAudit(ctxT(t)); err != nil {
 		t.Fatalf("FlushAudit: %v", err)
 	}
 	events := rcv.take()
-	if len(events) != 4 {
-		t.Fatalf("got %d events, want 4: %v", len(events), events)
+	if len(events) != 5 {
+		t.Fatalf("got %d events, want 5: %v", len(events), events)
 	}
 	want := []struct {
 		entityType, service, action, id, name, user string
@@ -78,6 +89,7 @@ func TestAuditEvents(t *testing.T) {
 		{"RoutingSkill", "Routing", "Create", str(sk, "id"), "Audit Skill", userIDFor(DefaultClientID), []string{"name", "state"}},
 		{"Worktype", "TaskManagement", "Update", wtid, str(f.Worktypes[0], "name"), userIDFor(DefaultClientID), []string{"defaultPriority"}},
 		{"Queue", "Routing", "Delete", str(f.Queues[1], "id"), str(f.Queues[1], "name"), userIDFor(DefaultClientID), nil},
+		{"RoutingSkill", "Routing", "Delete", str(sk0, "id"), str(sk0, "name"), adminUserID, nil},
 	}
 	for i, w := range want {
 		ev := events[i]
@@ -137,7 +149,7 @@ func TestAuditEvents(t *testing.T) {
 	if err := e.s.FlushAudit(ctxT(t)); err != nil || len(rcv.take()) != 0 {
 		t.Errorf("with no target: got err %v, want no events", err)
 	}
-	if got := e.s.AuditDelivered(); got != 4 {
-		t.Errorf("AuditDelivered: got %d, want 4", got)
+	if got := e.s.AuditDelivered(); got != 5 {
+		t.Errorf("AuditDelivered: got %d, want 5", got)
 	}
 }

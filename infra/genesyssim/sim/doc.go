@@ -38,7 +38,7 @@
 //	PUT    /api/v2/routing/utilization                    omitted media types reset to system defaults
 //	POST   /api/v2/analytics/queues/observations/query    filter predicates dimension queueId, metrics enum
 //
-// Beyond the shared contract: Options.OrgID and EventSourceSuffix, EditSkill, FlushAudit,
+// Beyond the shared contract: Options.OrgID, EventSourceSuffix and IDSeed, EditSkill, FlushAudit,
 // AuditDelivered, Fixture.Utilization, the sentinels ErrNotFound, ErrNameTaken, ErrInvalid.
 //
 // /_sim/... is the simulator's own unauthenticated control plane for a separate process

@@ -240,6 +240,20 @@ func (s *Server) EditSkill(id string, edit func(sk map[string]any)) error {
 	return s.editOutOfBand("skill", id, edit)
 }
 
+// Delete deletes a queue, skill or worktype (kind "queue", "skill", "worktype") out of
+// band, as an admin in the UI would: the audit event names the admin user and no client.
+func (s *Server) Delete(kind, id string) error {
+	if kind != "queue" && kind != "skill" && kind != "worktype" {
+		return fmt.Errorf("delete %s %s: kind must be queue, skill or worktype: %w", kind, id, ErrInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.deleteLocked(kind, id, adminUserID, "") {
+		return fmt.Errorf("delete %s %s: %w", kind, id, ErrNotFound)
+	}
+	return nil
+}
+
 func (s *Server) editOutOfBand(kind, id string, edit func(map[string]any)) error {
 	s.mu.RLock()
 	c := s.collection(kind)

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // ---- queues ----
@@ -43,15 +41,10 @@ func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.queues.get(id)
-	if !ok {
+	if !s.deleteLocked("queue", id, c.userID, c.clientID) {
 		writeHTTPError(w, notFound("Queue", id))
 		return
 	}
-	s.queues.remove(id)
-	delete(s.observations, id)
-	delete(s.workitemCounts, id)
-	s.emitLocked("queue", "Delete", old, nil, c.userID, c.clientID)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -224,7 +217,7 @@ func (s *Server) buildQueue(body, old map[string]any, c caller) (map[string]any,
 
 	now := s.stamp(old)
 	if old == nil {
-		id := uuid.NewString()
+		id := s.newID("queue", str(e, "name"))
 		e["id"] = id
 		e["dateCreated"] = now
 		e["createdBy"] = c.userID
@@ -354,7 +347,7 @@ func (s *Server) createSkill(_, body map[string]any, _ caller) (map[string]any, 
 	if s.skills.nameTaken(name, "") {
 		return nil, conflict("skill", name)
 	}
-	id := uuid.NewString()
+	id := s.newID("skill", name)
 	return map[string]any{
 		"id": id, "name": name, "dateModified": s.stamp(nil), "state": "active", "version": "1",
 		"selfUri": "/api/v2/routing/skills/" + id,
@@ -365,20 +358,40 @@ func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, c caller) {
 	id := r.PathValue("skillId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.skills.get(id)
-	if !ok {
+	if !s.deleteLocked("skill", id, c.userID, c.clientID) {
 		writeHTTPError(w, notFound("Skill", id))
 		return
 	}
-	s.skills.unindex(id)
-	e := normObj(old)
-	e["state"] = "deleted"
-	e["version"] = nextVersion(str(old, "version"))
-	e["dateModified"] = s.stamp(old)
-	s.skills.byID[id] = e
-	s.skills.invalidate(id)
-	s.emitLocked("skill", "Delete", old, nil, c.userID, c.clientID)
 	w.WriteHeader(http.StatusOK)
+}
+
+// deleteLocked deletes entity id of kind as a DELETE by userID/clientID does (a skill is
+// soft-deleted: state "deleted", kept for GET) and emits its audit event; false when there
+// is no such entity (or the skill is deleted already). Call with s.mu held.
+func (s *Server) deleteLocked(kind, id, userID, clientID string) bool {
+	c := s.collection(kind)
+	old, ok := c.get(id)
+	if !ok || (kind == "skill" && str(old, "state") == "deleted") {
+		return false
+	}
+	switch kind {
+	case "skill":
+		c.unindex(id)
+		e := normObj(old)
+		e["state"] = "deleted"
+		e["version"] = nextVersion(str(old, "version"))
+		e["dateModified"] = s.stamp(old)
+		c.byID[id] = e
+		c.invalidate(id)
+	case "queue":
+		c.remove(id)
+		delete(s.observations, id)
+		delete(s.workitemCounts, id)
+	default:
+		c.remove(id)
+	}
+	s.emitLocked(kind, "Delete", old, nil, userID, clientID)
+	return true
 }
 
 func nextVersion(v string) string {

@@ -544,3 +544,32 @@ func TestOutOfBandEdits(t *testing.T) {
 		}
 	}
 }
+
+// With Options.IDSeed, two simulators given the same creates give the same ids, and a
+// name created again after a delete gets a new one; without it ids are random.
+func TestIDSeed(t *testing.T) {
+	create := func(opts Options) (skill, queue, again string) {
+		e := newEnv(t, opts, GenerateOptions{})
+		_, _, s := e.call(t, "POST", "/api/v2/routing/skills", map[string]any{"name": "Seeded Skill"})
+		_, _, q := e.call(t, "POST", "/api/v2/routing/queues", map[string]any{"name": "Seeded Queue"})
+		if code, _, body := e.call(t, "DELETE", "/api/v2/routing/queues/"+str(q, "id"), nil); code/100 != 2 {
+			t.Fatalf("delete queue: %d %v", code, body)
+		}
+		_, _, q2 := e.call(t, "POST", "/api/v2/routing/queues", map[string]any{"name": "Seeded Queue"})
+		return str(s, "id"), str(q, "id"), str(q2, "id")
+	}
+	s1, q1, a1 := create(Options{IDSeed: "x"})
+	s2, q2, a2 := create(Options{IDSeed: "x"})
+	if s1 == "" || q1 == "" || s1 != s2 || q1 != q2 || a1 != a2 {
+		t.Errorf("same seed: skill %s/%s, queue %s/%s, re-created queue %s/%s; want equal pairs", s1, s2, q1, q2, a1, a2)
+	}
+	if a1 == q1 {
+		t.Errorf("a queue created again after its delete got the deleted queue's id %s", a1)
+	}
+	if s3, q3, _ := create(Options{IDSeed: "y"}); s3 == s1 || q3 == q1 {
+		t.Error("another seed gave the same ids")
+	}
+	if s4, _, _ := create(Options{}); s4 == s1 {
+		t.Error("no seed gave the seeded id")
+	}
+}

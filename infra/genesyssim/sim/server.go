@@ -33,6 +33,11 @@ type Options struct {
 	OrgID string
 	// EventSourceSuffix is the EventBridge partner source suffix; "" means "routekeeper".
 	EventSourceSuffix string
+	// IDSeed, when set, makes the ids of entities created through the API a function of
+	// the seed, the kind, the name and how many of that kind and name were created before,
+	// so an org seeded the same way gets the same ids every run (sample events can name
+	// them). "" gives random ids, as Genesys does.
+	IDSeed string
 }
 
 // DefaultClientID and DefaultClientSecret are the credentials accepted when
@@ -76,6 +81,7 @@ type Server struct {
 	observations   map[string]map[string]float64
 	workitemCounts map[string]int
 	homeDivisionID string
+	created        map[string]int // kind/name -> creates so far (Options.IDSeed)
 
 	authMu sync.Mutex
 	tokens map[string]*token
@@ -335,6 +341,21 @@ var simNamespace = uuid.MustParse("0b9f3c0e-3d2c-4b8e-9d6e-7a1f0c2b3d4e")
 // userIDFor gives an OAuth client a stable synthetic user id for modifiedBy/createdBy.
 func userIDFor(clientID string) string {
 	return uuid.NewSHA1(simNamespace, []byte("client:"+clientID)).String()
+}
+
+// newID is the id of a new entity of kind named name (see Options.IDSeed). Call with s.mu
+// held.
+func (s *Server) newID(kind, name string) string {
+	if s.opts.IDSeed == "" {
+		return uuid.NewString()
+	}
+	if s.created == nil {
+		s.created = map[string]int{}
+	}
+	key := kind + "/" + name
+	n := s.created[key]
+	s.created[key] = n + 1
+	return uuid.NewSHA1(simNamespace, []byte(s.opts.IDSeed+"/"+key+"/"+strconv.Itoa(n))).String()
 }
 
 // adminUserID is the user behind out-of-band edits (EditQueue, EditWorktype, EditSkill).

@@ -62,7 +62,8 @@ func (s *Server) createWorktype(_, body map[string]any, c caller) (map[string]an
 	if _, ok := body["defaultStatusId"]; ok {
 		return nil, badRequest("Unrecognized field \"defaultStatusId\": a new worktype has no statuses; set it with PATCH")
 	}
-	id := uuid.NewString()
+	name, _ := body["name"].(string)
+	id := s.newID("worktype", name)
 	now := s.stamp(nil)
 	e := map[string]any{
 		"id": id, "dateCreated": now, "dateModified": now,
@@ -94,13 +95,10 @@ func (s *Server) deleteWorktype(w http.ResponseWriter, r *http.Request, c caller
 	id := r.PathValue("worktypeId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.worktypes.get(id)
-	if !ok {
+	if !s.deleteLocked("worktype", id, c.userID, c.clientID) {
 		writeHTTPError(w, notFound("Worktype", id))
 		return
 	}
-	s.worktypes.remove(id)
-	s.emitLocked("worktype", "Delete", old, nil, c.userID, c.clientID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
