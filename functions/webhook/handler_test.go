@@ -334,7 +334,7 @@ func TestOutOfOrderEvents(t *testing.T) {
 }
 
 // A deleted entity is recorded as deleted and its drift state becomes DELETED; an edit by
-// routekeeper's own client raises no drift; an edit back to the declared value resolves it.
+// routekeeper's own client raises no drift, and one back to the declared value resolves it.
 func TestDeletedOwnEditAndResolved(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -379,18 +379,19 @@ func TestDeletedOwnEditAndResolved(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.call(t, post(detail(t, w.oneEvent(t)), nil))
-	if err := w.sim.EditQueue(edited.ID, func(m map[string]any) {
-		if desc == nil {
-			delete(m, "description")
-		} else {
-			m["description"] = desc
-		}
-	}); err != nil {
+	// routekeeper's own edit back to the declared value (an apply) resolves the drift.
+	raw, _ = w.sim.Queue(edited.ID)
+	if desc == nil {
+		delete(raw, "description")
+	} else {
+		raw["description"] = desc
+	}
+	if _, err := w.client.UpdateQueueRaw(ctx, edited.ID, raw); err != nil {
 		t.Fatal(err)
 	}
 	w.call(t, post(detail(t, w.oneEvent(t)), nil))
 	if d := w.state(t, ek); d.State != string(drift.InSync) {
-		t.Errorf("after the edit back: %s, want IN_SYNC", d.State)
+		t.Errorf("after routekeeper's edit back: %s, want IN_SYNC", d.State)
 	}
 	var states []drift.State
 	for _, ev := range w.busEvents(t, 3) {

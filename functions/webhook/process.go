@@ -164,13 +164,11 @@ func (h *Handler) nameOf(ctx context.Context, c change) (string, error) {
 
 // assess compares the observed state o with the desired state of its entity, keeps the
 // entity's drift state and publishes an event when the state changes. An edit made by
-// routekeeper's own client raises no drift: the apply engine recorded its outcome, and
-// overflow switches point a worktype away from its declared queue on purpose.
+// routekeeper's own client raises no drift (the apply engine recorded its outcome, and
+// overflow switches point a worktype away from its declared queue on purpose), but it
+// does resolve one: an apply that brought the entity back in line.
 func (h *Handler) assess(ctx context.Context, ses *live.Session, o store.Observation, c change, m *emf.Metrics, log *slog.Logger) error {
-	if h.OwnClientID != "" && c.ClientID == h.OwnClientID {
-		log.InfoContext(ctx, "edit made by routekeeper itself; no drift assessed")
-		return nil
-	}
+	own := h.OwnClientID != "" && c.ClientID == h.OwnClientID
 	var desired *entity.Doc
 	d, err := h.Store.GetDesired(ctx, o.Key)
 	switch {
@@ -202,6 +200,10 @@ func (h *Handler) assess(ctx context.Context, ses *live.Session, o store.Observa
 		a = drift.Assess(desired, l, o.Deleted, ses.Names())
 	}
 	if a.State == "" {
+		return nil
+	}
+	if own && a.State.Drifted() {
+		log.InfoContext(ctx, "edit made by routekeeper itself; no drift raised", slog.String("state", string(a.State)))
 		return nil
 	}
 	diffs, err := json.Marshal(a.Deviations)

@@ -16,13 +16,17 @@ import (
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
 )
 
-// eventsCmd is `localstack events`: it rewrites events/<fn>/*.json of every function in
-// stack.Functions, each generated on a freshly started stack of its own (so one
+// eventsCmd is `localstack events [--fn dir]`: it rewrites events/<fn>/*.json of every
+// function in stack.Functions (or of the one named), each generated on a freshly started stack of its own (so one
 // generator's queue messages or org edits never reach another's events).
 func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("events", stderr)
+	only := fs.String("fn", "", "regenerate only this function's events (a folder under functions/); all when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if _, ok := stack.Registered(*only); *only != "" && !ok {
+		return fmt.Errorf("events: --fn %s: no such function in stack.Functions", *only)
 	}
 	if _, err := awslocal.FindMoto(); err != nil {
 		return err
@@ -32,6 +36,9 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	for _, r := range stack.Functions {
+		if *only != "" && r.Dir != *only {
+			continue
+		}
 		if err := generateEvents(ctx, r, filepath.Join(dir, r.Dir), stdout, stderr); err != nil {
 			return fmt.Errorf("events of %s: %w", r.Dir, err)
 		}

@@ -19,6 +19,7 @@ import (
 // line here, and for a line without a function in the template.
 var Functions = []Registration{
 	{Dir: "apply", Events: []reflect.Type{reflect.TypeFor[events.SQSEvent]()}, Generate: GenerateApplyEvents},
+	{Dir: "webhook", Events: []reflect.Type{reflect.TypeFor[events.LambdaFunctionURLRequest](), reflect.TypeFor[events.EventBridgeEvent]()}, Generate: GenerateWebhookEvents},
 	{Dir: "occupancy", Events: []reflect.Type{reflect.TypeFor[events.EventBridgeEvent]()}, Generate: GenerateOccupancyEvents},
 }
 

@@ -48,12 +48,24 @@ var invokeChecks = map[string]invokeCheck{
 	"apply/" + ApplyMalformed: checkOf(checkApplyMalformed),
 	// occupancy: invokeSetups prepares its stack.
 	"occupancy/" + OccupancyScheduled: checkOf(checkOccupancyScheduled),
+	"webhook/" + WebhookQueueEdit:     checkOf(checkWebhookQueueEdit),
+	"webhook/" + WebhookSkillDelete:   checkOf(checkWebhookSkillDelete),
+	"webhook/" + WebhookWorktypeURL:   checkOf(checkWebhookWorktypeURL),
+	"webhook/" + WebhookQueueURL:      checkOf(checkWebhookQueueURL),
+	"webhook/" + WebhookBadToken:      checkOf(checkWebhookBadToken),
+	"webhook/" + WebhookMalformed:     checkOf(checkWebhookMalformed),
+	"webhook/" + WebhookGet:           checkOf(checkWebhookGet),
 }
 
 // invokeSetups prepare the fresh stack of an event before it is invoked, for a function
 // whose run depends on more than the seeded org.
 var invokeSetups = map[string]func(t *testing.T, s *Stack){
 	"occupancy/" + OccupancyScheduled: setupOccupancyScheduled,
+	// webhook: drift is assessed against the published example config.
+	"webhook/" + WebhookQueueEdit:   publishExample,
+	"webhook/" + WebhookSkillDelete: publishExample,
+	"webhook/" + WebhookWorktypeURL: publishExample,
+	"webhook/" + WebhookQueueURL:    publishExample,
 }
 
 // eventFiles returns events/<fn>/*.json by function folder.

@@ -40,9 +40,16 @@ type Options struct {
 	SimNow func() time.Time
 	// Params override the template's parameter defaults for the functions' environment
 	// (sam's --parameter-overrides); Environment defaults to the example config's
-	// environment, so the functions manage the environment the seeded org belongs to.
+	// environment, so the functions manage the environment the seeded org belongs to, and
+	// GenesysEventBusName to GenesysBus, so the rules on the Genesys bus are enabled.
 	Params map[string]string
 }
+
+// ParamGenesysBus is the template parameter naming the Genesys partner event bus.
+const ParamGenesysBus = "GenesysEventBusName"
+
+// IDSeed seeds the simulator's entity ids (sim.Options.IDSeed).
+const IDSeed = "routekeeper-local"
 
 // Stack is a running local stack: AWS on moto with the template's resources, and a Genesys
 // simulator on loopback.
@@ -123,6 +130,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if params["Environment"] == "" {
 		params["Environment"] = ExampleEnvironment
 	}
+	if _, set := params[ParamGenesysBus]; !set {
+		params[ParamGenesysBus] = GenesysBus
+	}
 	s.Environment = params["Environment"]
 	if s.Template, err = awslocal.ReadTemplate(path, s.Resources, params); err != nil {
 		return nil, err
@@ -131,7 +141,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.WithoutSimulator {
 		return s, nil
 	}
-	s.Sim = sim.New(sim.Options{Now: opts.SimNow})
+	// Seeded ids: the same org every run, so sample events (events/webhook) can name its
+	// entities.
+	s.Sim = sim.New(sim.Options{Now: opts.SimNow, IDSeed: IDSeed})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("stack: listen for the Genesys simulator: %w", err)
