@@ -177,7 +177,13 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	d.say(fmt.Sprintf("Genesys still says %q: the apply function re-read the queue, found it changed since the", q["description"]))
 	d.say("plan (ETag), merged, found both sides changed description, and wrote nothing.")
 
-	d.section("6. Status")
+	stopWebhook, err := d.webhook(ctx, s, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopWebhook()
+
+	d.section("7. Status")
 	if _, err := d.run(ctx, []int{0}, "status", "--environment", stack.ExampleEnvironment); err != nil {
 		return err
 	}
@@ -199,6 +205,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	d.say("  " + rel(logPath) + "            the apply function's full logs (JSON, EMF metrics, RIE lines)")
 	d.say("  " + rel(exportPath) + "          the exported org")
 	d.say("  make invoke FN=apply EVENT=events/apply/batch.json   one invocation with a sample event")
+	d.say("  make invoke FN=webhook EVENT=events/webhook/bridge-queue-edit.json CONFIG=" + stack.ExampleConfig)
+	d.say("  " + rel(filepath.Join(work, "webhook.log")) + "          the webhook function's logs and EMF records")
 	d.say("  " + rel(filepath.Join(work, "occupancy.log")) + "        the occupancy function's logs and EMF records")
 	d.say("  template.yaml                       what `sam build && sam deploy --guided` deploys")
 	d.say("  routekeeper status <changeId> --format json          a conflict's base/ours/theirs values")
@@ -364,7 +372,7 @@ var occupancySteps = []int{22, 58, 64, 71, 33, 21, 14, 9, 6, 4}
 // defaultQueue is read back from the simulator.
 func (d *demo) occupancy(ctx context.Context, s *stack.Stack, poller *lambdarun.Poller, stderr io.Writer) error {
 	const rule, worktype, queue, overflow = "vip-claims", "Claim", "Claims Tasks", "Claims Overflow"
-	d.section("7. Queue load drives overflow: the occupancy Lambda")
+	d.section("8. Queue load drives overflow: the occupancy Lambda")
 	d.say("The example rule " + rule + " routes worktype " + worktype + " to " + queue + " and overflows to " + overflow + ":")
 	d.say("at 50 open claims or more for 2 samples new claims go to the overflow queue; at 35 or fewer for 3")
 	d.say("samples they come back; neither switch within 5 minutes of the last. publish stores the rule:")
