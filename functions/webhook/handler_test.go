@@ -333,6 +333,38 @@ func TestOutOfOrderEvents(t *testing.T) {
 	}
 }
 
+// Coalescing compares Genesys's dateModified with the event's time (one clock): an older
+// event is coalesced at once, and a routekeeper clock running ahead never makes a newer
+// edit look seen (the edit would be lost).
+func TestCoalesceOnGenesysClock(t *testing.T) {
+	w := newWorld(t)
+	q := w.org.Sorted(entity.Queue)[1]
+	k := entity.Key{Environment: testEnv, Kind: entity.Queue, Name: q.Name}
+	edit := func(desc string) []byte {
+		t.Helper()
+		if err := w.sim.EditQueue(q.ID, func(m map[string]any) { m["description"] = desc }); err != nil {
+			t.Fatal(err)
+		}
+		return w.oneEvent(t)
+	}
+	first, second := edit("first"), edit("second")
+	// routekeeper's clock a minute ahead of Genesys's.
+	w.h.Now = func() time.Time { return time.Now().Add(time.Minute) }
+	if r := w.call(t, post(detail(t, second), nil)); outcomeOf(t, r) != outRecorded {
+		t.Fatalf("second event: %s", r.Body)
+	}
+	if r := w.call(t, post(detail(t, first), nil)); outcomeOf(t, r) != outCoalesced {
+		t.Fatalf("first event after the second was recorded: %s, want coalesced", r.Body)
+	}
+	third := edit("third")
+	if r := w.call(t, post(detail(t, third), nil)); outcomeOf(t, r) != outRecorded {
+		t.Fatalf("third event: %s, want recorded (the stored observation predates it on Genesys's clock)", r.Body)
+	}
+	if o, _ := w.st.GetObservation(context.Background(), k); !strings.Contains(string(o.Config), `"third"`) || o.Modified.IsZero() {
+		t.Errorf("last-known state %s (modified %v), want the third description and Genesys's dateModified", o.Config, o.Modified)
+	}
+}
+
 // A deleted entity is recorded as deleted and its drift state becomes DELETED; an edit by
 // routekeeper's own client raises no drift, and one back to the declared value resolves it.
 func TestDeletedOwnEditAndResolved(t *testing.T) {

@@ -50,11 +50,22 @@ func (o outcome) message() string {
 // stateAttempts bounds the retries of a drift state write that raced another writer.
 const stateAttempts = 3
 
-// CoalesceMargin is how much newer than an event a stored observation must be to stand
-// for it. Genesys stamps events with its clock and routekeeper its observations with its
-// own, after the read returned: an edit landing just after a read could carry an earlier
-// time than the observation, and must still be read.
+// CoalesceMargin is how much newer than an event a stored observation without Genesys's
+// dateModified must be to stand for it: routekeeper stamps those with its own clock,
+// Genesys its events with its own, so an edit landing just after a read could carry an
+// earlier time than the observation, and must still be read.
 const CoalesceMargin = 2 * time.Second
+
+// covers reports whether observation o already holds the change of an event at
+// eventTime. With the entity's dateModified both times come from Genesys's clock: an
+// observation modified at or after the event saw it. Without it, routekeeper's read time
+// must be CoalesceMargin past the event.
+func covers(o store.Observation, eventTime time.Time) bool {
+	if !o.Modified.IsZero() {
+		return !o.Modified.Before(eventTime)
+	}
+	return o.ObservedAt.After(eventTime.Add(CoalesceMargin))
+}
 
 // process takes one audit event through: dedupe, coalesce, read, record, assess. A nil
 // error means the event is done (its outcome says how); an error means it could not be
@@ -97,7 +108,7 @@ func (h *Handler) process(ctx context.Context, c change, m *emf.Metrics) (out ou
 	// Coalesce: an observation newer than the event holds the event's change already.
 	if c.EntityName != "" && !c.EventTime.IsZero() {
 		k := entity.Key{Environment: h.Environment, Kind: c.Kind, Name: c.EntityName}
-		if o, err := h.Store.GetObservation(ctx, k); err == nil && o.ObservedAt.After(c.EventTime.Add(CoalesceMargin)) && o.GenesysID == c.EntityID {
+		if o, err := h.Store.GetObservation(ctx, k); err == nil && o.GenesysID == c.EntityID && covers(o, c.EventTime) {
 			count(m, "EventsCoalesced")
 			log.InfoContext(ctx, "a newer observation is stored; not read again", slog.Time("observedAt", o.ObservedAt))
 			return outCoalesced, h.assess(ctx, ses, o, c, m, log)

@@ -21,6 +21,17 @@ func (e *Entity) Observation(env string, source store.Source, at time.Time) (sto
 	return store.Observation{
 		Key:  entity.Key{Environment: env, Kind: e.Kind, Name: e.Name},
 		ETag: e.ETag, Config: cfg, GenesysID: e.ID,
-		ObservedAt: at.UTC(), Source: source,
+		ObservedAt: at.UTC(), Source: source, Modified: e.Modified(),
 	}, nil
+}
+
+// Modified is the entity's dateModified (Genesys's clock), zero when it has none that
+// parses as ISO-8601.
+func (e *Entity) Modified() time.Time {
+	s, _ := e.Raw["dateModified"].(string)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }

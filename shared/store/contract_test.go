@@ -168,10 +168,11 @@ func mustPut(t *testing.T, s contractStore, os ...Observation) {
 
 // contract is the behaviour Store and Memory share.
 var contract = []contractCase{
-	{"observation keeps its cause", func(t *testing.T, s contractStore, _ *fakeClock) {
+	{"observation keeps its cause and Genesys's dateModified", func(t *testing.T, s contractStore, _ *fakeClock) {
 		k := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims"}
 		o := observation(k, 'a', 0, SourceWebhook)
 		o.Cause = &Cause{EventID: "ev-1", EventTime: t0.Add(-time.Second), UserID: "u-1", ClientID: "c-1"}
+		o.Modified = t0.Add(-1500 * time.Millisecond)
 		mustPut(t, s, o)
 		got, err := s.GetObservation(ctx, k)
 		must(t, "GetObservation", err)

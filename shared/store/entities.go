@@ -41,6 +41,9 @@ type Observation struct {
 	// Cause is the change that made routekeeper look, when known (the webhook's audit
 	// event: who changed the entity and when).
 	Cause *Cause
+	// Modified is the entity's dateModified as Genesys reported it (Genesys's clock, the
+	// clock of its audit events); zero when unknown or Deleted.
+	Modified time.Time
 }
 
 // Cause is the Genesys audit event behind an observation or a drift state: which event,
@@ -67,6 +70,7 @@ type observationItem struct {
 	Source      Source      `dynamodbav:"source"`
 	Deleted     bool        `dynamodbav:"deleted,omitempty"`
 	Cause       string      `dynamodbav:"cause,omitempty"` // JSON of Cause
+	Modified    string      `dynamodbav:"modified,omitempty"`
 }
 
 func (it observationItem) observation() Observation {
@@ -74,7 +78,7 @@ func (it observationItem) observation() Observation {
 		Key:  entity.Key{Environment: it.Environment, Kind: it.Kind, Name: it.Name},
 		ETag: it.ETag, GenesysID: it.GenesysID,
 		ObservedAt: parseTime(it.ObservedAt), Source: it.Source, Deleted: it.Deleted,
-		Cause: decodeCause(it.Cause),
+		Cause: decodeCause(it.Cause), Modified: parseTime(it.Modified),
 	}
 	if it.Config != "" {
 		o.Config = json.RawMessage(it.Config)
@@ -120,6 +124,7 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 		Environment: o.Key.Environment, Kind: o.Key.Kind, Name: o.Key.Name,
 		ETag: o.ETag, Config: string(o.Config), GenesysID: o.GenesysID,
 		ObservedAt: formatTime(o.ObservedAt), Source: o.Source, Deleted: o.Deleted, Cause: encodeCause(o.Cause),
+		Modified: formatOptionalTime(o.Modified),
 	})
 	if err != nil {
 		return fmt.Errorf("store: observation of %s: %w", o.Key, err)

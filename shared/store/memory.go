@@ -200,6 +200,9 @@ func (m *Memory) PutObservation(_ context.Context, o Observation) error {
 		return err
 	}
 	o.ObservedAt = o.ObservedAt.UTC()
+	if !o.Modified.IsZero() {
+		o.Modified = o.Modified.UTC()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !o.Deleted {

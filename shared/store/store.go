@@ -125,6 +125,14 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
+// formatOptionalTime is formatTime, or "" for the zero time (an attribute left out).
+func formatOptionalTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
 func parseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
