@@ -55,6 +55,7 @@ var invokeChecks = map[string]invokeCheck{
 	"webhook/" + WebhookBadToken:      checkOf(checkWebhookBadToken),
 	"webhook/" + WebhookMalformed:     checkOf(checkWebhookMalformed),
 	"webhook/" + WebhookGet:           checkOf(checkWebhookGet),
+	"webhook/" + WebhookDuplicate:     checkOf(checkWebhookDuplicate),
 }
 
 // invokeSetups prepare the fresh stack of an event before it is invoked, for a function
@@ -66,6 +67,7 @@ var invokeSetups = map[string]func(t *testing.T, s *Stack){
 	"webhook/" + WebhookSkillDelete: publishExample,
 	"webhook/" + WebhookWorktypeURL: publishExample,
 	"webhook/" + WebhookQueueURL:    publishExample,
+	"webhook/" + WebhookDuplicate:   setupWebhookDuplicate,
 }
 
 // eventFiles returns events/<fn>/*.json by function folder.

@@ -33,6 +33,9 @@ const (
 	// WebhookQueueURL: the ChangedQueue edit as a Genesys notification (the detail of the
 	// EventBridge event) POSTed to the Function URL with the token.
 	WebhookQueueURL = "url-queue-notification"
+	// WebhookDuplicate: the ChangedQueue edit again, as a data action POSTs the whole
+	// EventBridge envelope after the rule delivered it (same event id): 202 duplicate.
+	WebhookDuplicate = "url-duplicate"
 	// WebhookBadToken: the worktype delivery with a wrong token: 401.
 	WebhookBadToken = "url-bad-token"
 	// WebhookMalformed: a body that is not JSON, with the right token: 400.
@@ -135,6 +138,7 @@ func GenerateWebhookEvents(ctx context.Context, s *Stack) (map[string][]byte, er
 	}{
 		{WebhookWorktypeURL, http.MethodPost, token, minimal},
 		{WebhookQueueURL, http.MethodPost, token, notification.Detail},
+		{WebhookDuplicate, http.MethodPost, token, queueEdit},
 		{WebhookBadToken, http.MethodPost, map[string]string{"Content-Type": "application/json", "X-Routekeeper-Token": "not-the-token"}, minimal},
 		{WebhookMalformed, http.MethodPost, token, []byte(`{"entityType": "Queue", "entityId": `)},
 		{WebhookGet, http.MethodGet, nil, nil},

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -185,6 +186,42 @@ func checkWebhookQueueURL(t *testing.T, s *Stack, ev events.LambdaFunctionURLReq
 	}
 	wantRecorded(t, s, entity.Key{Environment: s.Environment, Kind: entity.Queue, Name: ChangedQueue}, a, false, drift.Modified)
 	wantCalls(t, s, metrics, map[string]int{"GET /api/v2/routing/queues/{queueId}": 1})
+}
+
+// setupWebhookDuplicate publishes the example config and has the webhook take the queue
+// edit through the EventBridge rule first (events/webhook/bridge-queue-edit.json).
+func setupWebhookDuplicate(t *testing.T, s *Stack) {
+	publishExample(t, s)
+	dir, err := EventsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "webhook", WebhookQueueEdit+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := invoke(t, s, "webhook", raw); string(resp) != "null" {
+		t.Fatalf("the first delivery answered %s", resp)
+	}
+}
+
+// url-duplicate: the event was processed already (through the rule): 202 duplicate, no
+// Genesys call, the recorded state left as it was.
+func checkWebhookDuplicate(t *testing.T, s *Stack, ev events.LambdaFunctionURLRequest, resp []byte, metrics map[string]float64) {
+	r, body := urlAnswer(t, resp)
+	var envelope events.EventBridgeEvent
+	if err := json.Unmarshal([]byte(ev.Body), &envelope); err != nil {
+		t.Fatal(err)
+	}
+	a := auditOf(t, envelope.Detail)
+	if r.StatusCode != 202 || body["outcome"] != "duplicate" || body["eventId"] != a.ID {
+		t.Errorf("answer %d %v, want 202 duplicate for event %s", r.StatusCode, body, a.ID)
+	}
+	if n := s.Sim.TotalCalls(); n != 0 {
+		t.Errorf("a duplicate made %d Genesys calls", n)
+	}
+	wantMetrics(t, metrics, map[string]float64{"EventsReceived": 1, "EventsDuplicate": 1, "DriftDetected": 0})
+	wantRecorded(t, s, entity.Key{Environment: s.Environment, Kind: entity.Queue, Name: ChangedQueue}, a, false, drift.Modified)
 }
 
 // url-bad-token: 401 saying nothing more, nothing read or recorded.
