@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/routekeeper/routekeeper/infra/awslocal"
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/drift"
 	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
@@ -26,7 +27,9 @@ import (
 
 // publishExample publishes the example config to the stack's table, as `make invoke
 // CONFIG=examples/routing/prod.yaml` does: the webhook assesses drift against it.
-func publishExample(t *testing.T, s *Stack) {
+func publishExample(t *testing.T, s *Stack) { publishExampleTB(t, s) }
+
+func publishExampleTB(t testing.TB, s *Stack) {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
@@ -396,6 +399,25 @@ func TestWebhookOnTheLocalStack(t *testing.T) {
 	}
 	if code, _ := post(map[string]string{"X-Routekeeper-Token": "guess"}, body); code != 401 {
 		t.Errorf("wrong token: %d, want 401", code)
+	}
+	if code, a := post(token, `{"entityType": "Queue", "pad": "`+strings.Repeat("x", 64*1024)+`"}`); code != 413 {
+		t.Errorf("a 64 KiB body: %d %v, want 413", code, a)
+	}
+
+	// Genesys throttles with a Retry-After longer than an HTTP delivery may wait: 503 with
+	// that Retry-After, so the sender comes back then. (Last: the pause holds for the
+	// container's every call.)
+	s.Sim.SetFaults(sim.Faults{Force429: 1, RetryAfterSeconds: 60})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, src.URL.URL()+"/",
+		strings.NewReader(strings.Replace(body, "e2e-1", "e2e-3", 1)))
+	req.Header.Set("X-Routekeeper-Token", awslocal.LocalWebhookToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "60" {
+		t.Errorf("throttled: %d, Retry-After %q; want 503, 60", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
 
