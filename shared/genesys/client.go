@@ -230,6 +230,7 @@ func newRequest(method, path string, body any) (request, error) {
 // error is returned at once, carrying the wait.
 func (c *Client) do(ctx context.Context, req request, out any) error {
 	refreshed := false
+	once := sendOnce(ctx)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			c.retries.Add(1)
@@ -253,7 +254,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("genesys: %s %s: %w", req.method, req.path, ctx.Err())
 			}
-			resendable := req.idempotent || notSent(err)
+			resendable := (req.idempotent && !once) || notSent(err)
 			err = fmt.Errorf("genesys: %s %s: %s", req.method, req.path, c.redact(err.Error(), tok.AccessToken))
 			if !resendable || attempt >= c.maxAttempts {
 				return err
@@ -281,7 +282,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 					return fmt.Errorf("genesys: %s %s: read response: %w", req.method, req.path, ctx.Err())
 				}
 				err := fmt.Errorf("genesys: %s %s: read response: %s [correlation id %s]", req.method, req.path, c.redact(readErr.Error(), tok.AccessToken), corr)
-				if !req.idempotent || attempt >= c.maxAttempts {
+				if !req.idempotent || once || attempt >= c.maxAttempts {
 					return err
 				}
 				if werr := c.retryWait(ctx, req, attempt, c.backoff(attempt), err); werr != nil {
@@ -315,7 +316,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 				wait = c.backoff(attempt)
 			}
 			c.pause(wait)
-			if attempt >= c.maxAttempts {
+			if once || attempt >= c.maxAttempts {
 				apiErr.RetryAfter = wait
 				return apiErr
 			}
@@ -327,6 +328,10 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			wait, ok := retryAfter(resp.Header, c.now())
 			if !ok {
 				wait = c.backoff(attempt)
+			}
+			if once {
+				apiErr.RetryAfter = wait
+				return apiErr
 			}
 			if attempt >= c.maxAttempts {
 				return apiErr
@@ -393,11 +398,22 @@ func (c *Client) waitBudget(ctx context.Context, req request) error {
 	if c.pauseUntil.After(at) {
 		at = c.pauseUntil
 	}
+	tokens := takePrepaid(ctx)
+	if tokens == 0 {
+		// Paid for by the first request of its Prepay context. A pause a 429 imposed
+		// since is not waited out: the caller reads again after it.
+		pause := c.pauseUntil.Sub(now)
+		c.budgetMu.Unlock()
+		if pause > 0 {
+			return &BudgetError{Method: req.method, Path: req.path, Wait: pause}
+		}
+		return nil
+	}
 	var r *rate.Reservation
 	if c.limiter != nil {
 		// Reservations are made at non-decreasing times (under budgetMu, at
 		// max(now, pause)) so the token bucket's accounting stays exact.
-		r = c.limiter.ReserveN(at, 1)
+		r = c.limiter.ReserveN(at, min(tokens, c.limiter.Burst()))
 		at = at.Add(r.DelayFrom(at))
 	}
 	wait := at.Sub(now)

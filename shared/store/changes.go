@@ -29,12 +29,15 @@ const (
 	StatusNoop     Status = "NOOP"
 	StatusConflict Status = "CONFLICT"
 	StatusRejected Status = "REJECTED"
+	// StatusPossibleOverwrite: APPLIED, and then someone else's edit was seen inside the
+	// change's write window (MarkPossibleOverwrite): it may have been overwritten.
+	StatusPossibleOverwrite Status = "POSSIBLE_OVERWRITE"
 )
 
 // Terminal reports whether s ends a change request.
 func (s Status) Terminal() bool {
 	switch s {
-	case StatusApplied, StatusNoop, StatusConflict, StatusRejected:
+	case StatusApplied, StatusNoop, StatusConflict, StatusRejected, StatusPossibleOverwrite:
 		return true
 	}
 	return false
@@ -85,6 +88,9 @@ type Change struct {
 	ExpiresAt        time.Time // until then the id is remembered: replays return Result
 	InProgressExpiry time.Time // while INPROGRESS, the lock holder's deadline
 	UpdatedAt        time.Time
+	// Overwrites are the other edits seen inside the change's write window
+	// (POSSIBLE_OVERWRITE), in the order they were recorded.
+	Overwrites []Overwrite
 }
 
 type changeItem struct {
@@ -109,6 +115,7 @@ type changeItem struct {
 	TTL              int64       `dynamodbav:"ttl"`                        // = ExpiresAt
 	InProgressExpiry int64       `dynamodbav:"inProgressExpiry,omitempty"` // epoch milliseconds; absent once released
 	UpdatedAt        string      `dynamodbav:"updatedAt"`
+	Overwrites       []string    `dynamodbav:"overwrites,omitempty"` // JSON of each Overwrite
 }
 
 func (it changeItem) change() *Change {
@@ -120,6 +127,7 @@ func (it changeItem) change() *Change {
 		},
 		PayloadHash: it.PayloadHash, Status: it.Status, Attempts: it.Attempts, Claims: it.Claims, LastError: it.LastError,
 		ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(), UpdatedAt: parseTime(it.UpdatedAt),
+		Overwrites: decodeOverwrites(it.Overwrites),
 	}
 	if it.Result != "" {
 		c.Result = json.RawMessage(it.Result)

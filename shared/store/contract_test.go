@@ -29,6 +29,9 @@ type contractStore interface {
 	ListObservations(ctx context.Context, env string) ([]Observation, error)
 	PublishDesired(ctx context.Context, env, version string, entities []Desired) ([]entity.Key, error)
 	ListDesired(ctx context.Context, env string) ([]Desired, error)
+	PutWriteWindow(ctx context.Context, w WriteWindow) error
+	ListWriteWindows(ctx context.Context, k entity.Key, since time.Time) ([]WriteWindow, error)
+	MarkPossibleOverwrite(ctx context.Context, changeID string, o Overwrite) error
 }
 
 var (
@@ -168,6 +171,65 @@ func mustPut(t *testing.T, s contractStore, os ...Observation) {
 
 // contract is the behaviour Store and Memory share.
 var contract = []contractCase{
+	{"write windows open, close and list by entity and start", func(t *testing.T, s contractStore, _ *fakeClock) {
+		k := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims # Tasks"}
+		other := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims"}
+		open := WriteWindow{Key: k, ChangeID: "c1", Start: t0}
+		must(t, "open", s.PutWriteWindow(ctx, open))
+		must(t, "other entity", s.PutWriteWindow(ctx, WriteWindow{Key: other, ChangeID: "c0", Start: t0}))
+		got, err := s.ListWriteWindows(ctx, k, t0.Add(-time.Hour))
+		must(t, "list", err)
+		if len(got) != 1 || !got[0].Open() {
+			t.Fatalf("windows %+v, want the open one", got)
+		}
+		closed := open
+		closed.End, closed.Written, closed.ETag = t0.Add(300*time.Millisecond), []string{"description"}, etag('b')
+		must(t, "close", s.PutWriteWindow(ctx, closed))
+		later := WriteWindow{Key: k, ChangeID: "c2", Start: t0.Add(time.Minute), End: t0.Add(time.Minute + time.Second)}
+		must(t, "later", s.PutWriteWindow(ctx, later))
+		got, err = s.ListWriteWindows(ctx, k, t0.Add(-time.Hour))
+		must(t, "list", err)
+		if d := cmp.Diff([]WriteWindow{closed, later}, got); d != "" {
+			t.Errorf("windows (-want +got):\n%s", d)
+		}
+		if got, _ := s.ListWriteWindows(ctx, k, t0.Add(time.Second)); len(got) != 1 || got[0].ChangeID != "c2" {
+			t.Errorf("windows since t0+1s: %+v, want only c2", got)
+		}
+		if !closed.Covers(t0.Add(100*time.Millisecond), t0, 0) || closed.Covers(t0.Add(2*time.Second), t0, time.Second) ||
+			!open.Covers(t0.Add(time.Hour), t0.Add(time.Hour), 0) {
+			t.Error("Covers: wrong")
+		}
+		if err := s.PutWriteWindow(ctx, WriteWindow{Key: k, Start: t0}); err == nil {
+			t.Error("a window without a change id was stored")
+		}
+	}},
+	{"possible overwrites are recorded once on an APPLIED change", func(t *testing.T, s contractStore, _ *fakeClock) {
+		mustClaim(t, s, "c", "h1", devQueue)
+		o := Overwrite{EventID: "ev-1", EventTime: t0, UserID: "admin", Paths: []string{"description"}, Overwritten: []string{"description"}}
+		if err := s.MarkPossibleOverwrite(ctx, "c", o); !errors.Is(err, ErrAlreadyCompleted) {
+			t.Errorf("mark an INPROGRESS change: %v, want ErrAlreadyCompleted", err)
+		}
+		must(t, "complete", s.Complete(ctx, "c", StatusApplied, json.RawMessage(`{"status":"APPLIED"}`)))
+		must(t, "mark", s.MarkPossibleOverwrite(ctx, "c", o))
+		must(t, "mark again", s.MarkPossibleOverwrite(ctx, "c", o))
+		o2 := Overwrite{EventID: "ev-2", EventTime: t0.Add(time.Second), Paths: []string{"mediaSettings.call.alertingTimeoutSeconds"}, Restored: []string{"mediaSettings.call.alertingTimeoutSeconds"}}
+		must(t, "mark another", s.MarkPossibleOverwrite(ctx, "c", o2))
+		c := getChange(t, s, "c")
+		if c.Status != StatusPossibleOverwrite || !c.Status.Terminal() {
+			t.Errorf("status %s, want POSSIBLE_OVERWRITE (terminal)", c.Status)
+		}
+		if d := cmp.Diff([]Overwrite{o, o2}, c.Overwrites); d != "" {
+			t.Errorf("overwrites (-want +got):\n%s", d)
+		}
+		if err := s.MarkPossibleOverwrite(ctx, "nope", o); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown change: %v, want ErrNotFound", err)
+		}
+		mustClaim(t, s, "d", "h1", devQueue)
+		must(t, "complete d", s.Complete(ctx, "d", StatusConflict, nil))
+		if err := s.MarkPossibleOverwrite(ctx, "d", o); !errors.Is(err, ErrAlreadyCompleted) {
+			t.Errorf("mark a CONFLICT change: %v, want ErrAlreadyCompleted", err)
+		}
+	}},
 	{"observation keeps its cause and Genesys's dateModified", func(t *testing.T, s contractStore, _ *fakeClock) {
 		k := entity.Key{Environment: "dev", Kind: entity.Queue, Name: "Claims"}
 		o := observation(k, 'a', 0, SourceWebhook)

@@ -30,6 +30,7 @@ type Memory struct {
 	obs     map[entity.Key]Observation
 	snaps   map[snapshotKey]Observation
 	desired map[entity.Key]Desired
+	windows map[entity.Key][]WriteWindow
 }
 
 type snapshotKey struct {
@@ -271,6 +272,7 @@ func (m *Memory) listDesired(env string) []Desired {
 func clone(c *Change) *Change {
 	cc := *c
 	cc.Result = slices.Clone(c.Result)
+	cc.Overwrites = slices.Clone(c.Overwrites)
 	return &cc
 }
 
