@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/document"
@@ -96,7 +97,11 @@ func (o *op) base(ctx context.Context) map[string]any {
 func (o *op) observe(ctx context.Context, l *live.Entity) {
 	obs, err := l.Observation(o.req.Environment, store.SourceApply, o.e.opts.Now())
 	if err == nil {
-		err = o.e.s.PutObservation(ctx, obs)
+		// With the bookkeeping context: a delivery cut off right after its write must
+		// still leave the merge base of the next change.
+		bctx, cancel := o.e.bookkeeping(ctx)
+		err = o.e.s.PutObservation(bctx, obs)
+		cancel()
 	}
 	if err != nil && !errors.Is(err, store.ErrStale) {
 		o.log.WarnContext(ctx, "could not store the last-known state", slog.String("error", err.Error()))
@@ -116,9 +121,79 @@ func written(err error) error {
 	return err
 }
 
+// writeFailure is a write that failed retryably: nothing may be resent as it was (the PUT
+// is a full replace of the copy read before it), so update reads again and decides again.
+type writeFailure struct {
+	err error
+	// ambiguous: Genesys may have applied it (a 5xx, a lost answer), as opposed to a 429
+	// or a budget wait, which it did not.
+	ambiguous bool
+}
+
+func (w *writeFailure) Error() string { return w.err.Error() }
+func (w *writeFailure) Unwrap() error { return w.err }
+
+func ambiguousWrite(err error) bool {
+	if ae, ok := errors.AsType[*genesys.APIError](err); ok {
+		return ae.StatusCode >= 500
+	}
+	_, budget := errors.AsType[*genesys.BudgetError](err)
+	return !budget
+}
+
+// update applies an update. A write that fails retryably is never resent as it was: the
+// engine waits what Genesys asked (within the delivery's deadline), reads the entity
+// again, compares its ETag again (merge or CONFLICT) and writes again, at most
+// WriteAttempts writes. After an unanswered write, a re-read showing the change is APPLIED.
 func (o *op) update(ctx context.Context, res *Result) error {
+	ambiguous := false
+	for attempt := 1; ; attempt++ {
+		err := o.updateOnce(ctx, res, ambiguous)
+		wf, ok := errors.AsType[*writeFailure](err)
+		if !ok {
+			return err
+		}
+		c := retry.Classify(wf.err)
+		wait := c.After
+		if wait <= 0 {
+			wait = time.Duration(attempt) * time.Second
+		}
+		if dl, has := ctx.Deadline(); !c.Retry || attempt >= o.e.opts.WriteAttempts || (has && time.Until(dl) < wait+time.Second) {
+			return wf.err
+		}
+		ambiguous = ambiguous || wf.ambiguous
+		o.log.WarnContext(ctx, "write failed; reading again before writing again", slog.String("error", wf.err.Error()),
+			slog.Duration("wait", wait), slog.Bool("mayHaveApplied", wf.ambiguous))
+		if err := o.e.opts.Sleep(ctx, wait); err != nil {
+			return wf.err
+		}
+		attempts := res.WriteAttempts
+		*res = Result{ChangeID: res.ChangeID, Entity: res.Entity, Operation: res.Operation, BaseETag: res.BaseETag,
+			PriorAttempts: res.PriorAttempts, WriteAttempts: attempts}
+	}
+}
+
+// updateOnce is one read, compare and (at most one) write of update, inside a write
+// window opened before the read and closed after the write's answer.
+func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err error) {
 	kind := o.req.Entity.Type
-	l, err := o.find(ctx, true)
+	w := store.WriteWindow{Key: o.req.Key(), ChangeID: o.req.ChangeID, Start: o.e.opts.Now()}
+	if err := o.e.s.PutWriteWindow(ctx, w); err != nil {
+		// Without it an overwrite could not be detected: write nothing.
+		return fmt.Errorf("open the write window of %s: %w", w.Key, err)
+	}
+	var intended []string // the fields a sent write set (it may have applied)
+	defer func() {
+		w.End, w.Written, w.ETag = o.e.opts.Now(), intended, res.ETag
+		bctx, cancel := o.e.bookkeeping(ctx)
+		defer cancel()
+		if werr := o.e.s.PutWriteWindow(bctx, w); werr != nil {
+			o.log.WarnContext(ctx, "could not close the write window", slog.String("error", werr.Error()))
+		}
+	}()
+	// The read pays for the write's budget too: they go out back to back.
+	rctx := genesys.Prepay(ctx, 2)
+	l, err := o.find(rctx, true)
 	if err != nil {
 		return err
 	}
@@ -133,6 +208,7 @@ func (o *op) update(ctx context.Context, res *Result) error {
 			return err
 		}
 	}
+	readAt := o.e.opts.Now()
 	res.EntityID, res.LiveETag = l.ID, l.ETag
 	desired := o.desired()
 	toWrite := desired
@@ -157,15 +233,30 @@ func (o *op) update(ctx context.Context, res *Result) error {
 	if len(diffs) == 0 {
 		res.Status, res.ETag = store.StatusNoop, l.ETag
 		res.Reason = "live already holds the desired managed fields"
+		if ambiguous {
+			res.Status = store.StatusApplied
+			res.Reason = "an earlier write of this delivery went unanswered (a 5xx or a lost answer); reading again shows the entity holds the change"
+		}
 		o.observe(ctx, l)
 		return nil
 	}
-	wctx, call := genesys.WithCallInfo(ctx)
+	wctx, call := genesys.WithCallInfo(genesys.SendOnce(rctx))
+	res.WindowMs = float64(o.e.opts.Now().Sub(readAt).Microseconds()) / 1000
+	res.WriteAttempts++
+	intended = document.Paths(diffs)
 	after, err := o.s.Write(wctx, l, toWrite)
 	if err != nil {
-		return written(err)
+		err = written(err)
+		if c := retry.Classify(err); c.Retry {
+			wf := &writeFailure{err: err, ambiguous: ambiguousWrite(err)}
+			if !wf.ambiguous {
+				intended = nil // refused unapplied
+			}
+			return wf
+		}
+		return err
 	}
-	res.Status, res.ETag, res.Written = store.StatusApplied, after.ETag, document.Paths(diffs)
+	res.Status, res.ETag, res.Written = store.StatusApplied, after.ETag, intended
 	res.CorrelationID = call.CorrelationID()
 	o.observe(ctx, after)
 	return nil

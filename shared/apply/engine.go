@@ -35,6 +35,10 @@ type Store interface {
 	GetSnapshot(ctx context.Context, k entity.Key, etag string) (store.Observation, error)
 	// PutObservation stores the last-known state and the snapshot of its ETag.
 	PutObservation(ctx context.Context, o store.Observation) error
+	// PutWriteWindow records when an update's write was exposed to someone else's edit
+	// (opened before the read, closed after the write), for the webhook to compare audit
+	// events with.
+	PutWriteWindow(ctx context.Context, w store.WriteWindow) error
 }
 
 // Options tune an Engine; the zero value is usable.
@@ -64,6 +68,13 @@ type Options struct {
 	// BookkeepingTimeout bounds the store writes that record an outcome after ctx is done
 	// (a cancelled invocation still records its attempt). 0 means 5 seconds.
 	BookkeepingTimeout time.Duration
+	// WriteAttempts bounds the writes of one update within one delivery: a write that
+	// failed (429, 5xx, a lost answer) is never resent as it was; the engine waits what
+	// Genesys asked, reads the entity again and decides again, up to this many writes.
+	// 0 means 3.
+	WriteAttempts int
+	// Sleep waits between those attempts (nil: a timer honouring ctx). Tests inject one.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Engine applies change requests. Create it once per process and share it.
@@ -95,6 +106,12 @@ func New(g live.Genesys, s Store, opts Options) *Engine {
 	}
 	if opts.BookkeepingTimeout <= 0 {
 		opts.BookkeepingTimeout = 5 * time.Second
+	}
+	if opts.WriteAttempts <= 0 {
+		opts.WriteAttempts = 3
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
 	}
 	log := opts.Logger
 	if log == nil {
@@ -131,7 +148,13 @@ type Result struct {
 	PriorAttempts int `json:"priorAttempts,omitempty"`
 	// CorrelationID is Genesys' ININ-Correlation-Id of the write that APPLIED the change
 	// (create, update or delete), or of the failed call that REJECTED it.
-	CorrelationID string    `json:"correlationId,omitempty"`
+	CorrelationID string `json:"correlationId,omitempty"`
+	// WindowMs is the read-to-write window of the update's last write: from the read's
+	// answer to the write's request, in milliseconds.
+	WindowMs float64 `json:"windowMs,omitempty"`
+	// WriteAttempts counts the writes this delivery sent (more than one after a failed or
+	// unanswered write, each after a fresh read).
+	WriteAttempts int       `json:"writeAttempts,omitempty"`
 	CompletedAt   time.Time `json:"completedAt"`
 
 	// Replayed: the request had completed before; this is its stored result and Genesys
@@ -338,4 +361,15 @@ func (e *Engine) lockFor(ctx context.Context) time.Duration {
 // bookkeeping returns a context for recording an outcome even when ctx is done.
 func (e *Engine) bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), e.opts.BookkeepingTimeout)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

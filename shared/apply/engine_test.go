@@ -297,7 +297,9 @@ func TestRateLimited(t *testing.T) {
 		}
 	})
 	t.Run("retry-after beyond the remaining time", func(t *testing.T) {
-		env, qName, _, _ := newEnv(t, applytest.Options{})
+		// The fake clock moves when the client and the engine wait, so the redelivery
+		// finds the pause over.
+		env, qName, _, _ := newEnv(t, applytest.Options{FakeClock: true})
 		req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"after 429"}`))
 		env.Sim.SetFaults(sim.Faults{Force429: 1, RetryAfterSeconds: 120})
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -7,6 +7,7 @@ package applytest
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -50,6 +51,9 @@ type Options struct {
 	FakeClock bool
 	// Engine options (Now and Logger default to the Env's).
 	Engine apply.Options
+	// Transport, when set, wraps the client's HTTP transport: a test sees or alters each
+	// request and answer (a write applied but answered 503, an edit landing mid-window).
+	Transport func(next http.RoundTripper) http.RoundTripper
 }
 
 // Env is one test's world.
@@ -106,6 +110,9 @@ func New(t testing.TB, o Options) *Env {
 		RequestsPerMinute: clientRPM, Now: o.Now, Sleep: o.Sleep,
 		Jitter: func(time.Duration) time.Duration { return 0 },
 	}
+	if o.Transport != nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: o.Transport(http.DefaultTransport)}
+	}
 	if cfg.Sleep == nil && !o.RealSleep {
 		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
 			e.record(d)
@@ -127,6 +134,9 @@ func New(t testing.TB, o Options) *Env {
 	eo := o.Engine
 	if eo.Now == nil {
 		eo.Now = o.Now
+	}
+	if eo.Sleep == nil {
+		eo.Sleep = cfg.Sleep // the engine waits between writes as the client waits (nil: really)
 	}
 	e.Engine = apply.New(c, e.Store, eo)
 	return e
@@ -249,7 +259,7 @@ func (e *Env) Plan(t testing.TB, op changes.Operation, kind entity.Kind, name st
 	if op != changes.OpCreate {
 		l := e.Live(t, kind, e.ID(t, kind, name))
 		req.Entity.ID, req.BaseEtag = l.ID, l.ETag
-		e.put(t, l, store.SourcePlan, time.Now())
+		e.put(t, l, store.SourcePlan, e.now())
 	}
 	if op == changes.OpDelete {
 		req.Desired = nil
@@ -287,4 +297,12 @@ func Obj(t testing.TB, s string) map[string]any {
 		t.Fatalf("decode %s: %v", s, err)
 	}
 	return m
+}
+
+// now is the Env's clock: the fake one with Options.FakeClock.
+func (e *Env) now() time.Time {
+	if e.Clock != nil {
+		return e.Clock.Now()
+	}
+	return time.Now()
 }
