@@ -127,7 +127,9 @@ func TestThrottledWriteReadsAgain(t *testing.T) {
 // An applied update leaves a closed window naming what it wrote, and its read-to-write
 // window in the result.
 func TestWriteWindowRecorded(t *testing.T) {
-	env, qName, _ := writeEnv(t, func(_ *applytest.Env, _ int, send func() (*http.Response, error)) (*http.Response, error) { return send() })
+	env, qName, _ := writeEnv(t, func(_ *applytest.Env, _ int, send func() (*http.Response, error)) (*http.Response, error) {
+		return send()
+	})
 	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"windowed"}`))
 	before := env.Clock.Now()
 	res := applyOK(t, env, req)
