@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,12 +68,15 @@ type changeView struct {
 	Attempts    int           `json:"attempts"`
 	LastError   string        `json:"lastError,omitempty"`
 	Result      *apply.Result `json:"result,omitempty"`
+	// Overwrites are the other edits seen inside the change's write window
+	// (POSSIBLE_OVERWRITE).
+	Overwrites []store.Overwrite `json:"overwrites,omitempty"`
 }
 
 func viewOf(c *store.Change) changeView {
 	v := changeView{ChangeID: c.ID, Status: c.Status, Environment: c.Info.Entity.Environment, Operation: c.Info.Operation,
 		RequestedBy: c.Info.RequestedBy, RequestedAt: c.Info.RequestedAt, UpdatedAt: c.UpdatedAt,
-		Attempts: c.Attempts, LastError: c.LastError}
+		Attempts: c.Attempts, LastError: c.LastError, Overwrites: c.Overwrites}
 	if c.Info.HasEntity() {
 		v.Entity = c.Info.Entity.String()
 	}
@@ -162,6 +166,8 @@ func detail(v changeView) string {
 		return "last error: " + v.LastError
 	case v.Result == nil:
 		return ""
+	case len(v.Overwrites) > 0:
+		return fmt.Sprintf("%s; %d edit(s) by others inside its write window", v.Result.Summary(), len(v.Overwrites))
 	}
 	return v.Result.Summary()
 }
@@ -205,6 +211,20 @@ func writeChangeDetail(w io.Writer, v changeView) error {
 		}
 		for _, c := range r.Conflicts {
 			fmt.Fprintf(&b, "  %s\n", conflictText(c))
+		}
+	}
+	for _, o := range v.Overwrites {
+		who := o.UserID
+		if o.ClientID != "" {
+			who += " (client " + o.ClientID + ")"
+		}
+		fmt.Fprintf(&b, "  possible overwrite: an edit by %s at %s (audit event %s) landed inside this change's write\n",
+			cmp.Or(who, "someone"), o.EventTime.UTC().Format(time.RFC3339Nano), o.EventID)
+		if len(o.Overwritten) > 0 {
+			fmt.Fprintf(&b, "    overwritten by this change: %s (their value is lost; decide which stands)\n", strings.Join(o.Overwritten, ", "))
+		}
+		if len(o.Restored) > 0 {
+			fmt.Fprintf(&b, "    reverted by this change's full replace and put back: %s\n", strings.Join(o.Restored, ", "))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

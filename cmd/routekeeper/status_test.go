@@ -103,3 +103,36 @@ func TestStatusShowsResultSummary(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusShowsPossibleOverwrites: a POSSIBLE_OVERWRITE change says so in the list and
+// names each edit, what it lost and what was put back, in the detail view.
+func TestStatusShowsPossibleOverwrites(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	c := &store.Change{ID: "c4", Info: store.ChangeInfo{Entity: entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Claims"}, Operation: "update"},
+		Status: store.StatusPossibleOverwrite, Result: json.RawMessage(`{"changeId":"c4","status":"APPLIED","written":["description"]}`),
+		Overwrites: []store.Overwrite{
+			{EventID: "ev-1", EventTime: at, UserID: "admin-1", Paths: []string{"description"}, Overwritten: []string{"description"}},
+			{EventID: "ev-2", EventTime: at, UserID: "admin-1", Paths: []string{"mediaSettings.call.alertingTimeoutSeconds"}, Restored: []string{"mediaSettings.call.alertingTimeoutSeconds"}},
+		}}
+	v := viewOf(c)
+	if d := detail(v); d != "wrote description; 2 edit(s) by others inside its write window" {
+		t.Errorf("list detail %q", d)
+	}
+	var b bytes.Buffer
+	if err := writeChangeDetail(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"  status:     POSSIBLE_OVERWRITE\n",
+		"  possible overwrite: an edit by admin-1 at 2026-12-01T10:00:00Z (audit event ev-1) landed inside this change's write\n",
+		"    overwritten by this change: description (their value is lost; decide which stands)\n",
+		"    reverted by this change's full replace and put back: mediaSettings.call.alertingTimeoutSeconds\n",
+	} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("detail view got:\n%s\nwant a line %q", b.String(), w)
+		}
+	}
+	if got, _ := json.Marshal(v); !strings.Contains(string(got), `"overwrites":[{"eventId":"ev-1"`) {
+		t.Errorf("JSON view %s, want the overwrites", got)
+	}
+}

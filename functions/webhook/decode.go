@@ -56,6 +56,17 @@ type change struct {
 	Action     string    // Create, Update, Delete, ... ("" when not said)
 	UserID     string
 	ClientID   string
+	// Changes are the audit event's property changes (nil when the event does not list
+	// them: the minimal form, or an event without propertyChanges).
+	Changes []propertyChange
+}
+
+// propertyChange is one entry of an audit event's propertyChanges (SDK
+// AuditTopicPropertyChange: property, oldValues, newValues; values as strings).
+type propertyChange struct {
+	Property  string   `json:"property"`
+	OldValues []string `json:"oldValues"`
+	NewValues []string `json:"newValues"`
 }
 
 // entityTypes maps the audit entity types of the kinds routekeeper manages
@@ -130,7 +141,8 @@ type auditBody struct {
 	} `json:"entity"`
 	// ClientID is an object {id} in the SDK (Audittopicaddressableentityref); a plain
 	// string is accepted too.
-	ClientID flexibleID `json:"clientId"`
+	ClientID        flexibleID       `json:"clientId"`
+	PropertyChanges []propertyChange `json:"propertyChanges"`
 }
 
 // flexibleID is an id sent either as a string or as an object {"id": ...}.
@@ -164,6 +176,7 @@ func decodeNotification(b []byte, envelopeID string, envelopeTime time.Time) (ch
 	c := change{
 		EntityType: eb.EntityType, EntityID: eb.Entity.ID, EntityName: eb.Entity.Name,
 		EventID: eb.ID, Action: eb.Action, UserID: eb.UserID, ClientID: string(eb.ClientID),
+		Changes: eb.PropertyChanges,
 	}
 	// The topic names the entity too: v2.audits.entitytype.<type>.entityid.<id>.
 	if typ, id, ok := topicEntity(n.TopicName); ok {

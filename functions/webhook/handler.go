@@ -34,6 +34,9 @@ type Store interface {
 	GetDesired(ctx context.Context, k entity.Key) (store.Desired, error)
 	GetDriftState(ctx context.Context, k entity.Key) (store.DriftState, error)
 	PutDriftState(ctx context.Context, d store.DriftState, prev *store.DriftState) error
+	ListWriteWindows(ctx context.Context, k entity.Key, since time.Time) ([]store.WriteWindow, error)
+	GetChange(ctx context.Context, changeID string) (*store.Change, error)
+	MarkPossibleOverwrite(ctx context.Context, changeID string, o store.Overwrite) error
 }
 
 // Publisher puts events on routekeeper's bus (*bus.Publisher satisfies it).
@@ -68,6 +71,8 @@ type Handler struct {
 	// routekeeper made, and raises no drift.
 	OwnClientID string
 	Now         func() time.Time // nil => time.Now
+	// Sleep waits for a write in flight to be answered (nil: a timer honouring ctx).
+	Sleep func(ctx context.Context, d time.Duration) error
 	Logger      *slog.Logger     // nil => discard
 	// Metrics receives one EMF line per invocation (nil => none); Calls the Genesys client's
 	// counters (nil => not emitted).
@@ -115,6 +120,20 @@ func (h *Handler) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+func (h *Handler) sleep(ctx context.Context, d time.Duration) error {
+	if h.Sleep != nil {
+		return h.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (h *Handler) log() *slog.Logger {

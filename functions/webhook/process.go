@@ -111,6 +111,9 @@ func (h *Handler) process(ctx context.Context, c change, m *emf.Metrics) (out ou
 		if o, err := h.Store.GetObservation(ctx, k); err == nil && o.GenesysID == c.EntityID && covers(o, c.EventTime) {
 			count(m, "EventsCoalesced")
 			log.InfoContext(ctx, "a newer observation is stored; not read again", slog.Time("observedAt", o.ObservedAt))
+			if err := h.checkOverwritesBy(ctx, c, o, m, log); err != nil {
+				return "", err
+			}
 			return outCoalesced, h.assess(ctx, ses, o, c, m, log)
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", err
@@ -151,8 +154,23 @@ func (h *Handler) process(ctx context.Context, c change, m *emf.Metrics) (out ou
 		}
 	}
 	log.InfoContext(ctx, "live state recorded", slog.String("entity", o.Key.String()), slog.String("etag", o.ETag), slog.Bool("deleted", o.Deleted))
+	if err := h.checkOverwritesBy(ctx, c, o, m, log); err != nil {
+		return "", err
+	}
 	return out, h.assess(ctx, ses, o, c, m, log)
 }
+
+// checkOverwritesBy compares an edit by someone other than routekeeper with the write
+// windows of its entity (overwrite.go); a deletion overwrote nothing routekeeper wrote.
+func (h *Handler) checkOverwritesBy(ctx context.Context, c change, o store.Observation, m *emf.Metrics, log *slog.Logger) error {
+	if h.own(c) || o.Deleted {
+		return nil
+	}
+	return h.checkOverwrites(ctx, c, o.Key, m, log)
+}
+
+// own reports whether the event's edit was made by routekeeper's own OAuth client.
+func (h *Handler) own(c change) bool { return h.OwnClientID != "" && c.ClientID == h.OwnClientID }
 
 // nameOf is the name of the entity the event is about when it could not be read: the
 // event's own, else the name of the observation of that Genesys id (one query of the
@@ -179,7 +197,7 @@ func (h *Handler) nameOf(ctx context.Context, c change) (string, error) {
 // overflow switches point a worktype away from its declared queue on purpose), but it
 // does resolve one: an apply that brought the entity back in line.
 func (h *Handler) assess(ctx context.Context, ses *live.Session, o store.Observation, c change, m *emf.Metrics, log *slog.Logger) error {
-	own := h.OwnClientID != "" && c.ClientID == h.OwnClientID
+	own := h.own(c)
 	var desired *entity.Doc
 	d, err := h.Store.GetDesired(ctx, o.Key)
 	switch {
