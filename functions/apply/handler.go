@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -280,6 +281,9 @@ func rejectID(err error, messageID string) string {
 	return "sqs-" + messageID
 }
 
+// maxRejectedName bounds the entity name a rejection is listed under.
+const maxRejectedName = 256
+
 // bestEffortEntity reads entity.type and entity.name from a body that failed validation,
 // so the rejection is listed under the entity when possible.
 func bestEffortEntity(body string) (entity.Kind, string) {
@@ -293,8 +297,13 @@ func bestEffortEntity(body string) (entity.Kind, string) {
 		return "", ""
 	}
 	name := v.Entity.Name
-	if len(name) > 256 {
-		name = name[:256]
+	if len(name) > maxRejectedName {
+		// At a character boundary: a name cut inside a character is not valid UTF-8.
+		n := maxRejectedName
+		for n > 0 && !utf8.RuneStart(name[n]) {
+			n--
+		}
+		name = name[:n]
 	}
 	return entity.Kind(v.Entity.Type), name
 }

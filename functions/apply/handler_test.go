@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -536,5 +537,31 @@ func TestRetryVisibility(t *testing.T) {
 		if got := retryVisibility(tc.ctx, tc.err); got != tc.want {
 			t.Errorf("%s: retryVisibility(%v) got %v, want %v", tc.name, tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestHandleRejectionsNameWhatTheyCan: a valid JSON body with an unknown member is
+// recorded under its changeId (status finds it); a rejected entity name too long to list
+// is cut at a character boundary; a body that is not JSON says so, and where.
+func TestHandleRejectionsNameWhatTheyCan(t *testing.T) {
+	w := newWorld(t)
+	long := strings.Repeat("é", 200) // 400 bytes, 2 per character
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "m1", Body: `{"schema":"routekeeper.change/v1","changeId":"chg-unknown-member","priority":1,"entity":{"type":"queue","name":"Q"}}`},
+		{MessageId: "m2", Body: `{"schema":"routekeeper.change/v1","changeId":"chg-long-name","entity":{"type":"queue","name":"` + long + `"}}`},
+		{MessageId: "m3", Body: `{"schema":"routekeeper.change/v1","entity":{"type":"queue","na`},
+	}}
+	if resp, err := w.h.Handle(lambdaCtx(context.Background()), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle: %v, failures %v; want every message acknowledged", err, failures(resp))
+	}
+	if c := w.record(t, "chg-unknown-member"); c.Status != store.StatusRejected || !strings.Contains(string(c.Result), "priority: unknown field") {
+		t.Errorf("unknown member: %s %s, want REJECTED under its changeId", c.Status, c.Result)
+	}
+	c := w.record(t, "chg-long-name")
+	if !utf8.ValidString(c.Info.Entity.Name) || len(c.Info.Entity.Name) > 256 || !strings.HasPrefix(long, c.Info.Entity.Name) || len(c.Info.Entity.Name) < 255 {
+		t.Errorf("long name listed as %q (%d bytes), want valid UTF-8 cut at a character boundary within 256 bytes", c.Info.Entity.Name, len(c.Info.Entity.Name))
+	}
+	if c := w.record(t, "sqs-m3"); !strings.Contains(string(c.Result), "the message body is not valid JSON: it ends before the JSON is complete (truncated?) (at byte 59, inside entity)") {
+		t.Errorf("truncated body: %s, want it said the body is not JSON and where", c.Result)
 	}
 }

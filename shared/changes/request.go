@@ -129,6 +129,9 @@ func Decode(body []byte) (*Request, error) {
 			"message is %d bytes; the limit is %d (SQS message size)", len(body), MaxMessageBytes)}}}
 	}
 	if err := checkStructure(body); err != nil {
+		if ie, ok := errors.AsType[*InvalidError](err); ok && ie.ChangeID == "" {
+			ie.ChangeID = readableChangeID(body)
+		}
 		return nil, err
 	}
 	var w wireRequest
@@ -472,7 +475,7 @@ func checkStructure(body []byte) error {
 		return fail("", "empty message: want a JSON object")
 	}
 	if err != nil {
-		return fail("", "not JSON: %v", err)
+		return syntaxProblem(dec, "", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return fail("", "want a JSON object, got %s", describeToken(tok))
@@ -484,6 +487,36 @@ func checkStructure(body []byte) error {
 		return fail("", "unexpected data after the JSON object: a message holds exactly one JSON value")
 	}
 	return nil
+}
+
+// syntaxProblem says that the message body is not valid JSON, why and where: the byte
+// offset and the member the decoder was inside. It is a problem of the whole body
+// (Field ""), not of that member.
+func syntaxProblem(dec *json.Decoder, path string, err error) error {
+	why := err.Error()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		why = "it ends before the JSON is complete (truncated?)"
+	}
+	where := fmt.Sprintf("at byte %d", dec.InputOffset())
+	if path != "" {
+		where += ", inside " + path
+	}
+	return &InvalidError{Problems: []Problem{{Message: fmt.Sprintf("the message body is not valid JSON: %s (%s)", why, where)}}}
+}
+
+// readableChangeID is the changeId of a body that is valid JSON but not a valid request
+// (an unknown or duplicate member), so its rejection is recorded under the id the sender
+// will look for; "" when the body is not a JSON object or the id is missing or unusable.
+func readableChangeID(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return ""
+	}
+	var id string
+	if json.Unmarshal(top["changeId"], &id) != nil {
+		return ""
+	}
+	return printableID(id)
 }
 
 // maxDepth bounds nesting so a hostile body cannot exhaust the stack.
@@ -498,7 +531,7 @@ func walkObject(dec *json.Decoder, path string, depth int) error {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return &InvalidError{Problems: []Problem{{Field: path, Message: fmt.Sprintf("not JSON: %v", err)}}}
+			return syntaxProblem(dec, path, err)
 		}
 		if d, ok := tok.(json.Delim); ok && d == '}' {
 			return nil
@@ -534,7 +567,7 @@ func walkObject(dec *json.Decoder, path string, depth int) error {
 func walkValue(dec *json.Decoder, path string, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
-		return &InvalidError{Problems: []Problem{{Field: path, Message: fmt.Sprintf("not JSON: %v", err)}}}
+		return syntaxProblem(dec, path, err)
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
@@ -553,7 +586,7 @@ func walkValue(dec *json.Decoder, path string, depth int) error {
 			}
 		}
 		if _, err := dec.Token(); err != nil { // ']'
-			return &InvalidError{Problems: []Problem{{Field: path, Message: fmt.Sprintf("not JSON: %v", err)}}}
+			return syntaxProblem(dec, path, err)
 		}
 	}
 	return nil

@@ -130,7 +130,11 @@ func TestDecodeInvalid(t *testing.T) {
 		want []string
 	}{
 		{name: "empty body", raw: "", want: []string{"empty message: want a JSON object"}},
-		{name: "not JSON", raw: "{", want: []string{"not JSON"}},
+		{name: "not JSON", raw: "{", want: []string{"the message body is not valid JSON: it ends before the JSON is complete (truncated?) (at byte 1)"}},
+		{name: "truncated inside the entity", raw: `{"schema":"routekeeper.change/v1","entity":{"type":"queue","na`,
+			want: []string{"the message body is not valid JSON: it ends before the JSON is complete (truncated?) (at byte 59, inside entity)"}},
+		{name: "syntax error", raw: `{"changeId": "c1",, "operation": "update"}`,
+			want: []string{"the message body is not valid JSON: invalid character ',' looking for beginning of object key string (at byte 18)"}},
 		{name: "array", raw: "[]", want: []string{"want a JSON object, got an array"}},
 		{name: "null", raw: "null", want: []string{"want a JSON object, got null"}},
 		{name: "trailing value", raw: string(mustJSON(t, validMessage())) + " {}", want: []string{"exactly one JSON value"}},
@@ -250,6 +254,23 @@ func TestDecodeInvalid(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A body that is valid JSON but not a valid request (an unknown member) still names its
+// changeId, so its rejection is recorded under the id the sender looks for; an invalid
+// JSON body names none.
+func TestDecodeRecoversChangeID(t *testing.T) {
+	m := validMessage()
+	m["priority"] = 1
+	_, err := Decode(mustJSON(t, m))
+	ie, ok := errors.AsType[*InvalidError](err)
+	if !ok || ie.ChangeID != m["changeId"] {
+		t.Errorf("unknown member: %v (changeId %q), want the message's changeId %v", err, ie.ChangeID, m["changeId"])
+	}
+	_, err = Decode([]byte(`{"changeId": "chg-1", "x": `))
+	if ie, ok := errors.AsType[*InvalidError](err); !ok || ie.ChangeID != "" {
+		t.Errorf("invalid JSON: %v, want no changeId", err)
 	}
 }
 
