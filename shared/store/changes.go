@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -388,7 +389,11 @@ func (s *Store) RecordAttempt(ctx context.Context, changeID, errMsg string) erro
 // truncateError cuts an error message to maxErrorLen bytes (and an ellipsis).
 func truncateError(msg string) string {
 	if len(msg) > maxErrorLen {
-		return msg[:maxErrorLen] + "…"
+		n := maxErrorLen
+		for n > 0 && !utf8.RuneStart(msg[n]) {
+			n--
+		}
+		return msg[:n] + "…"
 	}
 	return msg
 }
