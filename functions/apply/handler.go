@@ -117,6 +117,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		before = h.Calls()
 	}
 	var resp events.SQSEventResponse
+	var maxWindow float64
+	var rereads int
 	failRest := func(from int, visibility time.Duration) {
 		for _, r := range ev.Records[from:] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
@@ -145,6 +147,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			failRest(i, retryVisibility(ctx, err))
 			break
 		}
+		if !res.Replayed && res.WriteAttempts > 0 {
+			maxWindow = max(maxWindow, res.WindowMs)
+			rereads += res.WriteAttempts - 1
+		}
 		switch {
 		case res.Replayed:
 			count("Replayed", 1)
@@ -159,6 +165,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 	}
 
+	// The read-to-write window of the batch's slowest write, and the writes sent again
+	// after a fresh read (a failed or unanswered write).
+	if m != nil && maxWindow > 0 {
+		m.Set("WriteWindowMaxMs", emf.Milliseconds, maxWindow)
+	}
+	count("WritesAfterReread", rereads)
 	if h.Calls != nil {
 		after := h.Calls()
 		count("GenesysCalls", int(after.Requests-before.Requests))

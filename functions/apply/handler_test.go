@@ -156,6 +156,9 @@ func TestHandleBatch(t *testing.T) {
 			t.Errorf("metric %s = %v, want %v", name, got, want)
 		}
 	}
+	if w.metric(t, "WriteWindowMaxMs") <= 0 || w.metric(t, "WritesAfterReread") != 0 {
+		t.Errorf("WriteWindowMaxMs %v, WritesAfterReread %v; want the slowest read-to-write window and no rewrite", w.metric(t, "WriteWindowMaxMs"), w.metric(t, "WritesAfterReread"))
+	}
 	if w.metric(t, "GenesysCalls") < 4 {
 		t.Errorf("metric GenesysCalls = %v, want at least 4 (2 GETs, 2 PUTs)", w.metric(t, "GenesysCalls"))
 	}
