@@ -72,8 +72,8 @@ type Handler struct {
 	OwnClientID string
 	Now         func() time.Time // nil => time.Now
 	// Sleep waits for a write in flight to be answered (nil: a timer honouring ctx).
-	Sleep func(ctx context.Context, d time.Duration) error
-	Logger      *slog.Logger     // nil => discard
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Logger *slog.Logger // nil => discard
 	// Metrics receives one EMF line per invocation (nil => none); Calls the Genesys client's
 	// counters (nil => not emitted).
 	Metrics io.Writer
@@ -126,14 +126,7 @@ func (h *Handler) sleep(ctx context.Context, d time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return retry.Sleep(ctx, d)
 }
 
 func (h *Handler) log() *slog.Logger {

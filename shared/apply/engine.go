@@ -111,7 +111,7 @@ func New(g live.Genesys, s Store, opts Options) *Engine {
 		opts.WriteAttempts = 3
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = retry.Sleep
 	}
 	log := opts.Logger
 	if log == nil {
@@ -361,15 +361,4 @@ func (e *Engine) lockFor(ctx context.Context) time.Duration {
 // bookkeeping returns a context for recording an outcome even when ctx is done.
 func (e *Engine) bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), e.opts.BookkeepingTimeout)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

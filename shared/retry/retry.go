@@ -23,6 +23,7 @@
 package retry
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -114,4 +115,17 @@ func chain(err error) []error {
 	}
 	walk(err)
 	return out
+}
+
+// Sleep waits d, or until ctx is done (its error). It is the default of the injectable
+// waits of the engine and the functions.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
