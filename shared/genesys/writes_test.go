@@ -88,7 +88,9 @@ func TestSendOnce(t *testing.T) {
 // Prepay: the read pays for the write, so the write goes out without waiting for the
 // budget; a 429 pause since is returned, not waited out.
 func TestPrepay(t *testing.T) {
-	org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"id": "q1", "name": "Q"}) }}
+	org := &fakeOrg{handler: func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"id": "q1", "name": "Q"})
+	}}
 	// 60/min: burst 2, then one request every 60/58 s.
 	c, clock := newTestClient(t, org, func(cfg *Config) { cfg.RequestsPerMinute = 60 })
 	for range 2 { // use up the burst

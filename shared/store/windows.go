@@ -67,7 +67,9 @@ type windowItem struct {
 	TTL      int64    `dynamodbav:"ttl"`
 }
 
-func windowPK(k entity.Key) string { return "WINDOW#" + k.Environment + "#" + string(k.Kind) + "#" + k.Name }
+func windowPK(k entity.Key) string {
+	return "WINDOW#" + k.Environment + "#" + string(k.Kind) + "#" + k.Name
+}
 func windowSK(start time.Time, changeID string) string {
 	return formatTime(start) + "#" + changeID
 }
