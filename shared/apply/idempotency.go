@@ -28,7 +28,14 @@ func (e *Engine) once(ctx context.Context, rec record, res Result, log *slog.Log
 	// The work ends at the lock (the invocation's deadline, else LockDuration); the claim
 	// lasts ClockSkew longer, so it never expires while this invocation can still write.
 	lock := e.lockFor(ctx)
-	claimed, err := e.s.Claim(ctx, rec.id, rec.hash, e.opts.RecordExpiry, lock+e.opts.ClockSkew, rec.info)
+	if err := ctx.Err(); err != nil {
+		return res, &RetryError{ChangeID: rec.id, Err: err}
+	}
+	// The claim is made with the bookkeeping context: a claim written but cancelled before
+	// its answer arrived would be held, unknown to us, until it expired.
+	cctx, ccancel := e.bookkeeping(ctx)
+	claimed, err := e.s.Claim(cctx, rec.id, rec.hash, e.opts.RecordExpiry, lock+e.opts.ClockSkew, rec.info)
+	ccancel()
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrAlreadyCompleted):
@@ -58,8 +65,11 @@ func (e *Engine) once(ctx context.Context, rec record, res Result, log *slog.Log
 
 	wctx := ctx
 	if _, ok := ctx.Deadline(); !ok {
+		// The deadline is read on the engine's clock, like a caller's deadline (lockFor)
+		// and the Genesys client's budget checks: a timeout on the real clock would end
+		// a run on a fake one early (or late).
 		var cancel context.CancelFunc
-		wctx, cancel = context.WithTimeout(ctx, lock)
+		wctx, cancel = context.WithDeadline(ctx, e.opts.Now().Add(lock))
 		defer cancel()
 	}
 	err = work(wctx, &res)

@@ -14,5 +14,9 @@
 //     the local event generator all use it;
 //   - environment comparison: Compare of two Sides (a config, ConfigSide, or a live org,
 //     LiveSide) by kind and name, the Report of `routekeeper diff` (schema
-//     routekeeper.diff/v1) with the file:line of every difference a config declares.
+//     routekeeper.diff/v1) with the file:line of every difference a config declares;
+//   - per-entity drift states (Assess, Transition, the routekeeper.drift/v1 event) and the
+//     drift scan (Scanner: the whole org against the desired and the last-known state, its
+//     report routekeeper.driftreport/v1 with the summary routekeeper.driftscan/v1), which
+//     the drift scan function and `routekeeper drift --scan` both run.
 package drift

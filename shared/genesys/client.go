@@ -66,6 +66,7 @@ type Client struct {
 	// onSend, when set (tests), is called for every attempt with the time the
 	// budget granted it.
 	onSend func(at time.Time)
+	onWait func(Wait) // Config.OnWait
 }
 
 // Stats counts what a Client did since New. Benchmarks and the drift scan report it.
@@ -118,6 +119,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetryWait: cmpOr(cfg.MaxRetryWait, defaultMaxRetryWait),
 		pageSize:     cmpOr(cfg.PageSize, defaultPageSize),
 		pageWorkers:  cmpOr(cfg.PageConcurrency, defaultPageConcurrency),
+		onWait:       cfg.OnWait,
 	}
 	c.oauth = clientcredentials.Config{
 		ClientID:     cfg.ClientID,
@@ -360,10 +362,22 @@ func (c *Client) retryWait(ctx context.Context, req request, attempt int, wait t
 	c.log.LogAttrs(ctx, slog.LevelInfo, "genesys retry",
 		slog.String("method", req.method), slog.String("path", req.path),
 		slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("cause", cause.Error()))
+	reason := WaitBackoff
+	if ae, ok := errors.AsType[*APIError](cause); ok && ae.StatusCode == http.StatusTooManyRequests {
+		reason = WaitRetryAfter
+	}
+	c.notifyWait(reason, wait, req)
 	if err := c.sleep(ctx, wait); err != nil {
 		return fmt.Errorf("genesys: %s %s: waiting %s to retry: %w (last error: %v)", req.method, req.path, wait, err, cause)
 	}
 	return nil
+}
+
+// notifyWait tells Config.OnWait of a wait about to be slept.
+func (c *Client) notifyWait(reason WaitReason, d time.Duration, req request) {
+	if c.onWait != nil && d > 0 {
+		c.onWait(Wait{Reason: reason, Duration: d, Method: req.method, Path: req.path})
+	}
 }
 
 func (c *Client) pastDeadline(ctx context.Context, wait time.Duration) bool {
@@ -428,6 +442,10 @@ func (c *Client) waitBudget(ctx context.Context, req request) error {
 		c.budgetMu.Unlock()
 		return &BudgetError{Method: req.method, Path: req.path, Wait: wait}
 	}
+	reason := WaitBudget
+	if c.pauseUntil.After(now) {
+		reason = WaitRetryAfter // a 429 paused the client
+	}
 	c.budgetMu.Unlock()
 	if c.onSend != nil {
 		c.onSend(at)
@@ -436,6 +454,7 @@ func (c *Client) waitBudget(ctx context.Context, req request) error {
 		return nil
 	}
 	c.budgetWaitNs.Add(int64(wait))
+	c.notifyWait(reason, wait, req)
 	if err := c.sleep(ctx, wait); err != nil {
 		return fmt.Errorf("genesys: %s %s: waiting %s for the request budget: %w", req.method, req.path, wait, err)
 	}

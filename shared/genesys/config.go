@@ -42,6 +42,11 @@ type Config struct {
 	// correlation id, wait); never a header, token or body. nil => discard.
 	Logger *slog.Logger
 
+	// OnWait, when set, is told of every wait before the client sleeps it: the request
+	// budget's pacing, a Retry-After Genesys asked for, a backoff after a 5xx or a
+	// transport error. A CLI says with it why it is waiting. It must not block.
+	OnWait func(Wait)
+
 	// Test hooks. Now is the clock (nil => time.Now); Sleep waits d or until
 	// ctx is done (nil => a timer); Jitter returns a random duration in [0, d)
 	// for backoff (nil => math/rand/v2).

@@ -159,3 +159,26 @@ func RetryAfter(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// WaitReason says why a Client waits before an attempt.
+type WaitReason string
+
+// Reasons of a Wait.
+const (
+	// WaitBudget: the client's own request budget (RequestsPerMinute) paces the attempt.
+	WaitBudget WaitReason = "request budget"
+	// WaitRetryAfter: Genesys answered 429 and asked to wait (Retry-After); every attempt
+	// of the client waits it out.
+	WaitRetryAfter WaitReason = "Retry-After"
+	// WaitBackoff: the attempt before failed (a 5xx or a transport error); the client
+	// backs off before trying again.
+	WaitBackoff WaitReason = "backoff"
+)
+
+// Wait is one wait of a Client (Config.OnWait).
+type Wait struct {
+	Reason   WaitReason
+	Duration time.Duration
+	Method   string
+	Path     string
+}

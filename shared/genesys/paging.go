@@ -43,9 +43,21 @@ const listAttempts = 3
 // total. A count that disagrees with an unchanging total in two readings in a
 // row is the server's counting, not a change, and is accepted as read.
 func listPages[T any](ctx context.Context, c *Client, path string, query url.Values, id func(*T) string) ([]T, error) {
+	return listPagesAs(ctx, c, path, query, typed(id))
+}
+
+// typed is the conversion of the typed lists: the entity decoded into its model is kept
+// as it is.
+func typed[T any](id func(*T) string) func(T) (T, string, error) {
+	return func(v T) (T, string, error) { return v, id(&v), nil }
+}
+
+// listPagesAs is listPages for entities decoded as E (a model, or json.RawMessage) and
+// kept as convert makes them, page by page as each arrives (see ListAs).
+func listPagesAs[E, T any](ctx context.Context, c *Client, path string, query url.Values, convert func(E) (T, string, error)) ([]T, error) {
 	var prev *listing[T]
 	for try := 1; ; try++ {
-		l, err := listOnce(ctx, c, path, query, id)
+		l, err := listOnce(ctx, c, path, query, convert)
 		if err != nil {
 			return nil, err
 		}
@@ -73,20 +85,48 @@ type listing[T any] struct {
 	totalChanged bool   // a later page reported another total
 }
 
-func listOnce[T any](ctx context.Context, c *Client, path string, query url.Values, id func(*T) string) (*listing[T], error) {
+// converted is one page's entities as convert made them, with their ids.
+type converted[T any] struct {
+	values []T
+	ids    []string
+	total  *int64
+}
+
+// convertPage converts the entities of one page, in order.
+func convertPage[E, T any](entities []E, convert func(E) (T, string, error)) (vals []T, ids []string, err error) {
+	vals, ids = make([]T, 0, len(entities)), make([]string, 0, len(entities))
+	for i := range entities {
+		v, id, err := convert(entities[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		vals, ids = append(vals, v), append(ids, id)
+	}
+	return vals, ids, nil
+}
+
+func listOnce[E, T any](ctx context.Context, c *Client, path string, query url.Values, convert func(E) (T, string, error)) (*listing[T], error) {
 	size := c.pageSize
-	fetch := func(ctx context.Context, n int) (*entityPage[T], error) {
+	type page struct {
+		converted[T]
+		count, pageSize, entities int
+	}
+	fetch := func(ctx context.Context, n int) (*page, error) {
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v
 		}
 		q.Set("pageSize", strconv.Itoa(size))
 		q.Set("pageNumber", strconv.Itoa(n))
-		var p entityPage[T]
+		var p entityPage[E]
 		if err := c.do(ctx, request{method: http.MethodGet, path: path, query: q, idempotent: true}, &p); err != nil {
 			return nil, fmt.Errorf("list %s page %d: %w", path, n, err)
 		}
-		return &p, nil
+		vals, ids, err := convertPage(p.Entities, convert)
+		if err != nil {
+			return nil, fmt.Errorf("list %s page %d: %w", path, n, err)
+		}
+		return &page{converted: converted[T]{values: vals, ids: ids, total: p.Total}, count: p.PageCount, pageSize: p.PageSize, entities: len(p.Entities)}, nil
 	}
 	first, err := fetch(ctx, 1)
 	if err != nil {
@@ -95,24 +135,24 @@ func listOnce[T any](ctx context.Context, c *Client, path string, query url.Valu
 	// A server that caps pageSize below the one asked for says so in the
 	// envelope and counts pages by it; asking for page 2 at the larger size
 	// would skip the entities between the two sizes.
-	if first.PageSize > 0 && first.PageSize < size {
-		size = first.PageSize
+	if first.pageSize > 0 && first.pageSize < size {
+		size = first.pageSize
 	}
-	l := &listing[T]{total: first.Total}
-	changed := func(p *entityPage[T]) bool {
-		return p.Total != nil && first.Total != nil && *p.Total != *first.Total
+	l := &listing[T]{total: first.total}
+	changed := func(p *page) bool {
+		return p.total != nil && first.total != nil && *p.total != *first.total
 	}
-	pages := [][]T{first.Entities}
-	count := first.PageCount
-	if count == 0 && first.Total != nil && *first.Total > 0 {
-		count = int((*first.Total + int64(size) - 1) / int64(size))
+	pages := []converted[T]{first.converted}
+	count := first.count
+	if count == 0 && first.total != nil && *first.total > 0 {
+		count = int((*first.total + int64(size) - 1) / int64(size))
 	}
 	switch {
 	case count > 1:
 		if count > maxPages {
 			return nil, fmt.Errorf("list %s: server reports %d pages, more than %d; raise the page size", path, count, maxPages)
 		}
-		rest := make([]*entityPage[T], count-1)
+		rest := make([]*page, count-1)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(c.pageWorkers)
 		for n := 2; n <= count; n++ {
@@ -130,9 +170,9 @@ func listOnce[T any](ctx context.Context, c *Client, path string, query url.Valu
 		}
 		for _, p := range rest {
 			l.totalChanged = l.totalChanged || changed(p)
-			pages = append(pages, p.Entities)
+			pages = append(pages, p.converted)
 		}
-	case count == 0 && len(first.Entities) > 0 && len(first.Entities) >= size:
+	case count == 0 && first.entities > 0 && first.entities >= size:
 		// No pageCount and no total: walk pages until a short or empty one.
 		for n := 2; n <= maxPages; n++ {
 			p, err := fetch(ctx, n)
@@ -140,25 +180,37 @@ func listOnce[T any](ctx context.Context, c *Client, path string, query url.Valu
 				return nil, err
 			}
 			l.totalChanged = l.totalChanged || changed(p)
-			pages = append(pages, p.Entities)
-			if len(p.Entities) < size {
+			pages = append(pages, p.converted)
+			if p.entities < size {
 				break
 			}
 		}
 	}
-	seen := make(map[string]bool)
+	l.all = dedupe(pages)
+	return l, nil
+}
+
+// dedupe joins the pages in order, keeping the first of entities with the same id
+// (entities without an id are all kept).
+func dedupe[T any](pages []converted[T]) []T {
+	n := 0
 	for _, p := range pages {
-		for i := range p {
-			if k := id(&p[i]); k != "" {
+		n += len(p.values)
+	}
+	all := make([]T, 0, n)
+	seen := make(map[string]bool, n)
+	for _, p := range pages {
+		for i, v := range p.values {
+			if k := p.ids[i]; k != "" {
 				if seen[k] {
 					continue
 				}
 				seen[k] = true
 			}
-			l.all = append(l.all, p[i])
+			all = append(all, v)
 		}
 	}
-	return l, nil
+	return all
 }
 
 // cursorPage is the `after`-cursor envelope of the task-management query
@@ -180,6 +232,12 @@ const queryPageSize = 200
 // single request. If an `after` key is returned ... more entities ... may
 // exist". Cursor pages are inherently sequential.
 func queryAfter[T any](ctx context.Context, c *Client, path string, body map[string]any) ([]T, error) {
+	return queryAfterAs(ctx, c, path, body, func(v T) (T, string, error) { return v, "", nil })
+}
+
+// queryAfterAs is queryAfter for entities decoded as E and kept as convert makes them,
+// page by page (see ListAs). Ids play no part: a cursor does not shift.
+func queryAfterAs[E, T any](ctx context.Context, c *Client, path string, body map[string]any, convert func(E) (T, string, error)) ([]T, error) {
 	var all []T
 	after := ""
 	for n := 1; n <= maxPages; n++ {
@@ -195,11 +253,15 @@ func queryAfter[T any](ctx context.Context, c *Client, path string, body map[str
 			return nil, err
 		}
 		req.idempotent = true // a query changes nothing
-		var p cursorPage[T]
+		var p cursorPage[E]
 		if err := c.do(ctx, req, &p); err != nil {
 			return nil, fmt.Errorf("query %s page %d: %w", path, n, err)
 		}
-		all = append(all, p.Entities...)
+		vals, _, err := convertPage(p.Entities, convert)
+		if err != nil {
+			return nil, fmt.Errorf("query %s page %d: %w", path, n, err)
+		}
+		all = append(all, vals...)
 		if p.After == "" || p.After == after {
 			return all, nil
 		}

@@ -5,7 +5,9 @@
 //
 //   - reading the whole org with list endpoints only (Read: divisions, routing languages,
 //     skills, queues, workbins and worktypes, concurrently inside the client's budget)
-//     into an Org of Entities (raw JSON, canonical form, ETag);
+//     into an Org of Entities (raw JSON, canonical form, ETag); and the same read kept lean
+//     (List: each entity's ETag and canonical JSON only, made as its page arrives), the
+//     drift scan's;
 //   - the id<->name maps of the org (Names) and the per-process cache of them with
 //     refresh on a miss (Cache, Session);
 //   - the canonical form of a live skill, queue or worktype (Canonical): exactly the shape

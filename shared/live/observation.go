@@ -18,17 +18,30 @@ func (e *Entity) Observation(env string, source store.Source, at time.Time) (sto
 	if err != nil {
 		return store.Observation{}, fmt.Errorf("observation of %s %q: %w", e.Kind, e.Name, err)
 	}
+	return observation(env, e.Kind, e.Name, e.ID, e.ETag, cfg, e.Modified(), source, at), nil
+}
+
+// Observation is Entity.Observation for an entity as List read it: the same record, made
+// from the canonical JSON List kept.
+func (l *Listed) Observation(env string, source store.Source, at time.Time) store.Observation {
+	return observation(env, l.Kind, l.Name, l.ID, l.ETag, l.Config, l.Modified, source, at)
+}
+
+func observation(env string, kind entity.Kind, name, id, etag string, cfg []byte, modified time.Time, source store.Source, at time.Time) store.Observation {
 	return store.Observation{
-		Key:  entity.Key{Environment: env, Kind: e.Kind, Name: e.Name},
-		ETag: e.ETag, Config: cfg, GenesysID: e.ID,
-		ObservedAt: at.UTC(), Source: source, Modified: e.Modified(),
-	}, nil
+		Key:  entity.Key{Environment: env, Kind: kind, Name: name},
+		ETag: etag, Config: cfg, GenesysID: id,
+		ObservedAt: at.UTC(), Source: source, Modified: modified,
+	}
 }
 
 // Modified is the entity's dateModified (Genesys's clock), zero when it has none that
 // parses as ISO-8601.
-func (e *Entity) Modified() time.Time {
-	s, _ := e.Raw["dateModified"].(string)
+func (e *Entity) Modified() time.Time { return dateModified(e.Raw) }
+
+// dateModified is raw's dateModified, zero when it has none that parses as ISO-8601.
+func dateModified(raw map[string]any) time.Time {
+	s, _ := raw["dateModified"].(string)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}

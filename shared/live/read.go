@@ -261,17 +261,28 @@ func Read(ctx context.Context, r Reader, progress func(done, total int)) (*Org, 
 				keep, drop = e, prev
 			}
 			m[e.Name] = keep
-			l.Warnings = append(l.Warnings, fmt.Sprintf("%s %q: two entities share the name (ids %s and %s); using %s", e.Kind, e.Name, keep.ID, drop.ID, keep.ID))
+			l.Warnings = append(l.Warnings, sharedNameWarning(e.Kind, e.Name, keep.ID, drop.ID))
 		} else {
 			m[e.Name] = e
 		}
 		for _, u := range unresolved[i] {
-			l.Warnings = append(l.Warnings, fmt.Sprintf("%s %q: %s references %s %s, which the org does not list; written as %q",
-				e.Kind, e.Name, u.Path, u.Kind, u.ID, entity.IDPrefix+u.ID))
+			l.Warnings = append(l.Warnings, unresolvedWarning(e.Kind, e.Name, u))
 		}
 	}
 	sort.Strings(l.Warnings)
 	return l, nil
+}
+
+// sharedNameWarning says which of two entities of kind called name a read keeps (the one
+// with the smaller id; Genesys forbids the case).
+func sharedNameWarning(kind entity.Kind, name, keepID, dropID string) string {
+	return fmt.Sprintf("%s %q: two entities share the name (ids %s and %s); using %s", kind, name, keepID, dropID, keepID)
+}
+
+// unresolvedWarning says that the entity references an object the org does not list.
+func unresolvedWarning(kind entity.Kind, name string, u Unresolved) string {
+	return fmt.Sprintf("%s %q: %s references %s %s, which the org does not list; written as %q",
+		kind, name, u.Path, u.Kind, u.ID, entity.IDPrefix+u.ID)
 }
 
 // Raw returns the JSON object of v (a genesys model, which re-emits every

@@ -79,7 +79,33 @@ type checker struct {
 }
 
 func (k *checker) add(rule Rule, p path, format string, args ...any) {
+	if k.repeats(rule, p) {
+		return
+	}
 	k.diags = append(k.diags, k.c.diag(rule, p, format, args...))
+}
+
+// repeats reports whether a problem of rule at p would only repeat, in other words, a
+// schema problem of the same element (or top-level member): an element the schema
+// refused parts of is still declared and its references are checked, but the checks of
+// how its own fields go together are not.
+func (k *checker) repeats(rule Rule, p path) bool {
+	src := k.c.src
+	if src == nil || len(p) == 0 {
+		return false
+	}
+	key, _ := p[0].(string)
+	if rule == RuleMerge && (src.flawedTop[key] || src.flawedTop[""]) {
+		return true
+	}
+	switch rule {
+	case RuleReference, RuleDuplicate, RuleName:
+		return false
+	}
+	if i, ok := p.index(1); ok {
+		return src.flawed[key][i]
+	}
+	return false
 }
 
 // ref checks a reference if the kind's names are known (idx != nil).

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -259,11 +260,17 @@ func BenchmarkLoadProd(b *testing.B) {
 // the examples, an org-sized config and names that need quoting or block scalars.
 func TestMarshalYAMLChunked(t *testing.T) {
 	odd := &Config{APIVersion: APIVersion, Divisions: []string{}, Workbins: []string{"a: b", "# x"}}
+	skillNames := map[string]bool{}
 	for _, n := range []string{" lead", "trail ", "a: b", "a #b", "null", "123", "1e3", "yes", "~", "- x", "@x", "*x", "&x",
 		"!x", "{x", "[x", "a\tb", "a\nb", "a\n", "é", "a\u2028b", "\ufeffbom", "0x10", "1_000", ".nan", "1:20", "<<", `a"b`, `a\b`,
-		"?x", "|x", ">x", "'x", "x:", "---", "...", "a\rb", "\x01ctl", "\u0085nel", "2001-12-14", "+1", "\t"} {
+		"?x", "|x", ">x", "'x", "x:", "---", "...", "a\rb", "\x01ctl", "\u0085nel", "2001-12-14", "+1", "\t",
+		"a\u2029b", "a\u0085b\nc", "Null", "NULL", "True", "Off", "A-b_c.d (e) f/g & h + i, j = k",
+		strings.Repeat("a long description that goes on ", 12), "two\nlines: with: colons\n  and indent"} {
 		odd.Queues = append(odd.Queues, Queue{Name: fmt.Sprintf("q%02d", len(odd.Queues)), Description: ptr(n), RoutingRules: []RoutingRule{}})
-		if strings.TrimSpace(n) != "" { // blank names are invalid (RuleName)
+		// Blank names are invalid (RuleName), names are unique case-insensitively and at
+		// most 256 characters: those are descriptions only.
+		if key := strings.ToLower(n); strings.TrimSpace(n) != "" && !skillNames[key] && utf8.RuneCountInString(n) <= 256 {
+			skillNames[key] = true
 			odd.Skills = append(odd.Skills, Skill{Name: n})
 		}
 	}

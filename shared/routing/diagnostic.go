@@ -74,13 +74,17 @@ type Diagnostic struct {
 	Message string `json:"message"`
 }
 
-// String formats d as "file:line: path: message".
+// String formats d as "file:line:column: path: message" (as compilers do, so editors
+// and terminals jump to it), leaving out what is unknown.
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	if d.File != "" {
 		b.WriteString(d.File)
 		if d.Line > 0 {
 			b.WriteString(":" + strconv.Itoa(d.Line))
+			if d.Column > 0 {
+				b.WriteString(":" + strconv.Itoa(d.Column))
+			}
 		}
 		b.WriteString(": ")
 	}
@@ -135,6 +139,15 @@ func sortDiagnostics(ds []Diagnostic) []Diagnostic {
 // path is a location inside a document: string segments are object keys, int segments
 // are array indexes.
 type path []any
+
+// index returns p's segment i as an array index.
+func (p path) index(i int) (int, bool) {
+	if i >= len(p) {
+		return 0, false
+	}
+	n, ok := p[i].(int)
+	return n, ok
+}
 
 func (p path) with(segs ...any) path {
 	q := make(path, 0, len(p)+len(segs))

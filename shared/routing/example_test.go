@@ -64,8 +64,10 @@ assignmentRules:
 		}
 	}
 	// Output:
-	// routing/prod.yaml:4: queues[0].skillEvaluationMethod: "best" is not allowed: use one of NONE, BEST, ALL (exact, case-sensitive)
-	// routing/prod.yaml:6: queues[0].mediaSettings.message.alertingTimeoutSeconds: -1 is below the minimum 0
+	// routing/prod.yaml:4:5: queues[0].skillEvaluationMethod: "best" is not allowed: use one of NONE, BEST, ALL (exact, case-sensitive)
+	// routing/prod.yaml:6:17: queues[0].mediaSettings.message.alertingTimeoutSeconds: -1 is below the minimum 0
+	// routing/prod.yaml:9:5: assignmentRules[0].worktype: worktype "Claim" is not declared in this config: declare it under worktypes or fix the name
+	// routing/prod.yaml:10:5: assignmentRules[0].queue: queue "Claims Taks" is not declared in this config: declare it under queues or fix the name
 }
 
 func ExamplePriorityFromScore() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -92,20 +93,29 @@ func Parse(name string, data []byte) (*Config, error) {
 
 // ParseFiles parses the files of one config, merges them and validates the result. It
 // returns a *ValidationError listing every problem found, or the merged config.
+//
+// Every problem is reported in one run wherever the documents can still be read: a value
+// the schema refuses is reported and left out (an entity whose name is unusable, as a
+// whole), and the semantic checks run on the rest. Only a document that is not YAML the
+// loader can read (a syntax error, a duplicate key, an unsupported YAML feature) stops
+// the semantic checks, which would then see a config with pieces missing.
 func ParseFiles(files []File) (*Config, error) {
 	var (
-		diags []Diagnostic
-		frags []fragment
+		diags      []Diagnostic
+		frags      []fragment
+		unreadable bool
 	)
 	for _, f := range files {
-		fr, ds := parseFile(f)
+		fr, ds, ok := parseFile(f)
 		diags = append(diags, ds...)
 		frags = append(frags, fr...)
+		unreadable = unreadable || !ok
 	}
-	if len(diags) > 0 {
+	if unreadable {
 		return nil, &ValidationError{Diagnostics: sortDiagnostics(diags)}
 	}
-	cfg, diags := merge(files, frags)
+	cfg, mds := merge(files, frags)
+	diags = append(diags, mds...)
 	diags = append(diags, cfg.semanticDiagnostics()...)
 	if len(diags) > 0 {
 		return nil, &ValidationError{Diagnostics: sortDiagnostics(diags)}
@@ -114,27 +124,100 @@ func ParseFiles(files []File) (*Config, error) {
 	return cfg, nil
 }
 
-// fragment is one schema-valid YAML document, decoded.
+// fragment is one YAML document, decoded: what of it the schema accepts.
 type fragment struct {
 	doc *yamlDoc
 	cfg Config
+	// kept holds, per top-level list, the document index of each element of cfg's list,
+	// when the schema made some leave out (nil: every element, in order).
+	kept map[string][]int
+	// flawed holds, per top-level list, the indexes in cfg's list of the elements the
+	// schema refused parts of; flawedTop the top-level members it refused ("" for the
+	// document itself). Checks that would only repeat those problems skip them.
+	flawed    map[string]map[int]bool
+	flawedTop map[string]bool
+}
+
+// flawTop records that the schema refused the top-level values at cuts.
+func (fr *fragment) flawTop(cuts []path) {
+	for _, p := range cuts {
+		if fr.flawedTop == nil {
+			fr.flawedTop = map[string]bool{}
+		}
+		key := ""
+		if len(p) > 0 {
+			key, _ = p[0].(string)
+		}
+		fr.flawedTop[key] = true
+	}
 }
 
 // pos is a 1-based line and column.
-type pos struct{ line, col int }
+type pos struct{ line, col int32 }
 
 // yamlDoc is one YAML document of a file with the position of every value: for an
 // object member the position of its key, for an array element that of the element.
+// Positions are keyed by a 64-bit hash of the value's JSON Pointer, not the pointer: a
+// 5,000-queue config has 600,000 of them.
 type yamlDoc struct {
 	file string
 	root pos
-	pos  map[string]pos // JSON pointer -> position
+	pos  map[uint64]pos // pointerHash(JSON pointer) -> position
+}
+
+func newYAMLDoc(file string, root pos) *yamlDoc {
+	return &yamlDoc{file: file, root: root, pos: map[uint64]pos{}}
+}
+
+// FNV-1a, the hash of the position index: a pointer's hash extends its parent's.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+// pointerHash extends h, the hash of a JSON Pointer, with one more reference token.
+func pointerHash(h uint64, token string) uint64 {
+	h ^= '/'
+	h *= fnvPrime
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		switch c { // escaped as in the pointer (RFC 6901)
+		case '~':
+			h = (h ^ '~') * fnvPrime
+			c = '0'
+		case '/':
+			h = (h ^ '~') * fnvPrime
+			c = '1'
+		}
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+// hashOf is the pointerHash of p's JSON Pointer.
+func (p path) hash() uint64 {
+	h := fnvOffset
+	for _, s := range p {
+		switch s := s.(type) {
+		case int:
+			h = pointerHash(h, strconv.Itoa(s))
+		case string:
+			h = pointerHash(h, s)
+		}
+	}
+	return h
+}
+
+// at returns the position of p itself, if it was declared.
+func (d *yamlDoc) at(p path) (pos, bool) {
+	at, ok := d.pos[p.hash()]
+	return at, ok
 }
 
 // locate returns the position of p, or of its nearest ancestor that has one.
 func (d *yamlDoc) locate(p path) pos {
 	for i := len(p); i >= 0; i-- {
-		if at, ok := d.pos[p[:i].pointer()]; ok {
+		if at, ok := d.at(p[:i]); ok {
 			return at
 		}
 	}
@@ -143,7 +226,7 @@ func (d *yamlDoc) locate(p path) pos {
 
 func (d *yamlDoc) diag(rule Rule, p path, msg string) Diagnostic {
 	at := d.locate(p)
-	return Diagnostic{File: d.file, Line: at.line, Column: at.col, Path: p.String(), Rule: rule, Message: msg}
+	return Diagnostic{File: d.file, Line: int(at.line), Column: int(at.col), Path: p.String(), Rule: rule, Message: msg}
 }
 
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -177,22 +260,45 @@ func syntaxDiagnostic(f File, err error) Diagnostic {
 		}
 	}
 	d.Message = "invalid YAML: " + msg
-	lines := strings.Split(string(f.Data), "\n")
-	if d.Line-1 < len(lines) {
-		l := lines[d.Line-1]
-		if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
+	if l := lineAt(f.Data, d.Line); l != nil {
+		if indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]; bytes.Contains(indent, []byte("\t")) {
 			d.Message += " (indent with spaces, not tabs)"
 		}
 	}
 	return d
 }
 
-// parseFile splits a file into YAML documents and turns each into a schema-valid fragment.
-func parseFile(f File) ([]fragment, []Diagnostic) {
-	var (
-		frags []fragment
-		diags []Diagnostic
-	)
+// lineAt returns the 1-based line n of data, or nil.
+func lineAt(data []byte, n int) []byte {
+	for i := 1; ; i++ {
+		end := bytes.IndexByte(data, '\n')
+		if i == n {
+			if end < 0 {
+				return data
+			}
+			return data[:end]
+		}
+		if end < 0 {
+			return nil
+		}
+		data = data[end+1:]
+	}
+}
+
+// parseFile reads a file into fragments, one per YAML document, in pieces when its shape
+// allows (splitFile) and whole otherwise. ok is false when a document could not be read.
+func parseFile(f File) (frags []fragment, diags []Diagnostic, ok bool) {
+	if entries, split := splitFile(f.Data); split {
+		if fr, ds, read := parsePieces(f, entries); read {
+			return fr, ds, true
+		}
+	}
+	return parseWhole(f)
+}
+
+// parseWhole reads every document of a file as one node tree each.
+func parseWhole(f File) (frags []fragment, diags []Diagnostic, ok bool) {
+	ok = true
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	for {
 		var n yaml.Node
@@ -201,38 +307,281 @@ func parseFile(f File) ([]fragment, []Diagnostic) {
 			break
 		}
 		if err != nil {
-			return frags, append(diags, syntaxDiagnostic(f, err))
+			return frags, append(diags, syntaxDiagnostic(f, err)), false
 		}
-		doc := &yamlDoc{file: f.Name, root: pos{n.Line, n.Column}, pos: map[string]pos{}}
 		if len(n.Content) == 0 || n.Content[0].ShortTag() == "!!null" {
 			continue // empty document: only comments, or "---" alone
 		}
-		c := converter{doc: doc, budget: maxNodes}
-		v := c.convert(n.Content[0], "", 0)
+		doc := newYAMLDoc(f.Name, pos{int32(n.Line), int32(n.Column)})
+		c := converter{doc: doc, budget: maxNodes} // per document: aliases expand within one
+		v := c.convert(n.Content[0], fnvOffset, 0)
 		if len(c.diags) > 0 {
-			diags = append(diags, c.diags...)
-			continue
-		}
-		if ds := schemaDiagnostics(v, doc.diag); len(ds) > 0 {
-			diags = append(diags, ds...)
+			diags, ok = append(diags, c.diags...), false
 			continue
 		}
 		fr := fragment{doc: doc}
-		raw, err := json.Marshal(v)
-		if err == nil {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			err = dec.Decode(&fr.cfg)
-		}
-		if err != nil {
-			// The schema bounds every number and rejects unknown fields, so this means the
-			// schema and the Go types disagree: a bug, reported where the user can see it.
-			diags = append(diags, doc.diag(RuleSchema, nil, "cannot decode document: "+err.Error()+" (this is a routekeeper bug; please report it)"))
-			continue
-		}
+		diags = append(diags, fr.decodeDoc(v)...)
 		frags = append(frags, fr)
 	}
-	return frags, diags
+	return frags, diags, ok
+}
+
+// parsePieces reads a file split by splitFile, one small document per piece. read is
+// false when a piece does not parse on its own (the file is then read whole).
+func parsePieces(f File, entries []topEntry) (frags []fragment, diags []Diagnostic, read bool) {
+	if len(entries) == 0 {
+		return nil, nil, true // only comments
+	}
+	doc := newYAMLDoc(f.Name, pos{int32(entries[0].whole.line), 1})
+	fr := fragment{doc: doc}
+	// Aliases expand within a piece; the budget bounds the whole file.
+	c := converter{doc: doc, budget: max(maxNodes, len(f.Data))}
+	rest := map[string]any{}
+	for _, e := range entries {
+		if e.isList {
+			doc.pos[pointerHash(fnvOffset, e.key)] = pos{int32(e.whole.line), int32(e.keyCol)}
+			continue
+		}
+		n, err := parsePiece(f.Data, e.whole)
+		if err != nil || n == nil || n.Kind != yaml.MappingNode {
+			return nil, nil, false
+		}
+		c.offset = int32(e.whole.line - 1)
+		if obj, ok := c.convert(n, fnvOffset, 0).(map[string]any); ok {
+			maps.Copy(rest, obj)
+		}
+	}
+	if len(c.diags) > 0 {
+		return nil, c.diags, false
+	}
+	diags = fr.decodeTop(rest)
+	for _, e := range entries {
+		if !e.isList {
+			continue
+		}
+		listHash := pointerHash(fnvOffset, e.key)
+		fr.list(e.key) // present, even if no element is valid
+		for i, it := range e.items {
+			n, err := parsePiece(f.Data, it)
+			if err != nil || n == nil || n.Kind != yaml.SequenceNode || len(n.Content) != 1 {
+				return nil, nil, false
+			}
+			c.offset = int32(it.line - 1)
+			v := c.element(n.Content[0], e.key, i, listHash)
+			if len(c.diags) > 0 {
+				return nil, c.diags, false
+			}
+			diags = append(diags, fr.decodeElement(e.key, i, v)...)
+		}
+	}
+	return []fragment{fr}, diags, true
+}
+
+// parsePiece parses the YAML document of data[s.start:s.end] and returns its root node
+// (nil for an empty one).
+func parsePiece(data []byte, s span) (*yaml.Node, error) {
+	var n yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data[s.start:s.end])).Decode(&n); err != nil {
+		return nil, err
+	}
+	if len(n.Content) == 0 {
+		return nil, nil
+	}
+	return n.Content[0], nil
+}
+
+// decodeDoc decodes a whole document's value into fr: the top-level members checked
+// against the schema as one object, and each element of the big lists on its own, as
+// parsePieces does.
+func (fr *fragment) decodeDoc(v any) []Diagnostic {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		ds, cuts := schemaCheck(rootSchema, v, fr.doc.diag)
+		fr.flawTop(cuts)
+		return ds
+	}
+	lists := map[string][]any{}
+	for key := range splitLists {
+		if arr, ok := obj[key].([]any); ok {
+			lists[key] = arr
+			delete(obj, key)
+		}
+	}
+	diags := fr.decodeTop(obj)
+	for _, key := range listKeys {
+		arr, ok := lists[key]
+		if !ok {
+			continue
+		}
+		fr.list(key)
+		for i, e := range arr {
+			diags = append(diags, fr.decodeElement(key, i, e)...)
+		}
+	}
+	return diags
+}
+
+// decodeTop checks the top-level members (the big lists left out) against the schema,
+// leaves out what it refuses, and decodes the rest into fr.cfg.
+func (fr *fragment) decodeTop(obj map[string]any) []Diagnostic {
+	diags, cuts := schemaCheck(rootSchema, obj, fr.doc.diag)
+	fr.flawTop(cuts)
+	v, whole := prune(obj, cuts)
+	if !whole {
+		return diags
+	}
+	if err := decodeStrict(v, &fr.cfg); err != nil {
+		diags = append(diags, fr.doc.diag(RuleSchema, nil, bugMessage(err)))
+	}
+	return diags
+}
+
+// decodeElement checks element i of the top-level list key against its schema, leaves
+// out what the schema refuses, and appends the rest to fr.cfg's list. An element whose
+// name is unusable is left out whole (its name recovered, where a misspelt key holds it,
+// so that references to it do not all fail too).
+func (fr *fragment) decodeElement(key string, i int, v any) []Diagnostic {
+	at := path{key, i}
+	diag := func(r Rule, p path, msg string) Diagnostic { return fr.doc.diag(r, at.with(p...), msg) }
+	diags, cuts := schemaCheck(elementSchemas[key], v, diag)
+	if len(cuts) > 0 {
+		var whole bool
+		if v, whole = prune(v, cuts); !whole {
+			return diags
+		}
+		if !recoverName(v) {
+			return diags
+		}
+	}
+	var err error
+	switch key {
+	case "skills":
+		var x Skill
+		if err = decodeStrict(v, &x); err == nil {
+			fr.cfg.Skills = append(fr.cfg.Skills, x)
+		}
+	case "queues":
+		var x Queue
+		if err = decodeStrict(v, &x); err == nil {
+			fr.cfg.Queues = append(fr.cfg.Queues, x)
+		}
+	case "worktypes":
+		var x Worktype
+		if err = decodeStrict(v, &x); err == nil {
+			fr.cfg.Worktypes = append(fr.cfg.Worktypes, x)
+		}
+	case "assignmentRules":
+		var x AssignmentRule
+		if err = decodeStrict(v, &x); err == nil {
+			fr.cfg.AssignmentRules = append(fr.cfg.AssignmentRules, x)
+		}
+	}
+	if err != nil {
+		return append(diags, diag(RuleSchema, nil, bugMessage(err)))
+	}
+	if fr.kept == nil {
+		fr.kept = map[string][]int{}
+	}
+	if len(cuts) > 0 {
+		if fr.flawed == nil {
+			fr.flawed = map[string]map[int]bool{}
+		}
+		if fr.flawed[key] == nil {
+			fr.flawed[key] = map[int]bool{}
+		}
+		fr.flawed[key][len(fr.kept[key])] = true
+	}
+	fr.kept[key] = append(fr.kept[key], i)
+	return diags
+}
+
+// list makes fr.cfg's list key present (non-nil), as the document declares it.
+func (fr *fragment) list(key string) {
+	switch key {
+	case "skills":
+		fr.cfg.Skills = concat(fr.cfg.Skills, []Skill{})
+	case "queues":
+		fr.cfg.Queues = concat(fr.cfg.Queues, []Queue{})
+	case "worktypes":
+		fr.cfg.Worktypes = concat(fr.cfg.Worktypes, []Worktype{})
+	case "assignmentRules":
+		fr.cfg.AssignmentRules = concat(fr.cfg.AssignmentRules, []AssignmentRule{})
+	}
+}
+
+// recoverName gives an element the schema refused a usable name where it can: its own,
+// or the value of an unknown key that stands for "name" (nmae:, Name:). false when it
+// has none: it is left out.
+func recoverName(v any) bool {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	if s, ok := obj["name"].(string); ok && s != "" {
+		return true
+	}
+	for k, x := range obj {
+		if s, ok := x.(string); ok && s != "" && (suggest(k, []string{"name"}) != "" || strings.EqualFold(k, "nmae")) {
+			obj["name"] = s
+			delete(obj, k)
+			return true
+		}
+	}
+	return false
+}
+
+// decodeStrict decodes JSON values into a Go value of the format, refusing unknown
+// members.
+func decodeStrict(v any, into any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(into)
+}
+
+// bugMessage is the diagnostic of a value the schema accepted and the Go types do not:
+// the two disagree, a bug reported where the user can see it.
+func bugMessage(err error) string {
+	return "cannot decode document: " + err.Error() + " (this is a routekeeper bug; please report it)"
+}
+
+// prune removes from v each value at cuts (paths the schema refused): the member of the
+// object that holds it, so no array index moves (an array holding a refused element goes
+// as a whole). whole is false when v itself is refused.
+func prune(v any, cuts []path) (_ any, whole bool) {
+	for _, p := range cuts {
+		for len(p) > 0 {
+			if _, isIdx := p[len(p)-1].(int); !isIdx {
+				break
+			}
+			p = p[:len(p)-1]
+		}
+		if len(p) == 0 {
+			return nil, false
+		}
+		parent := v
+		for _, seg := range p[:len(p)-1] {
+			switch seg := seg.(type) {
+			case string:
+				m, _ := parent.(map[string]any)
+				parent = m[seg]
+			case int:
+				a, _ := parent.([]any)
+				if seg < 0 || seg >= len(a) {
+					parent = nil
+				} else {
+					parent = a[seg]
+				}
+			}
+		}
+		if m, ok := parent.(map[string]any); ok {
+			delete(m, p[len(p)-1].(string))
+		}
+	}
+	return v, true
 }
 
 // converter turns a yaml.v3 node tree into JSON values (map[string]any, []any, string,
@@ -241,6 +590,7 @@ type converter struct {
 	doc    *yamlDoc
 	diags  []Diagnostic
 	budget int
+	offset int32 // lines before the piece being converted (parsePieces)
 	// at is the path of the node being converted, as a stack of segments that is only
 	// turned into a path for a diagnostic; seen holds one reusable duplicate-key index per
 	// depth.
@@ -268,9 +618,24 @@ func (c *converter) path() path {
 	return p
 }
 
+// posOf is n's position in the file.
+func (c *converter) posOf(n *yaml.Node) pos { return pos{int32(n.Line) + c.offset, int32(n.Column)} }
+
 func (c *converter) fail(n *yaml.Node, format string, args ...any) {
-	c.diags = append(c.diags, Diagnostic{File: c.doc.file, Line: n.Line, Column: n.Column,
+	at := c.posOf(n)
+	c.diags = append(c.diags, Diagnostic{File: c.doc.file, Line: int(at.line), Column: int(at.col),
 		Path: c.path().String(), Rule: RuleSyntax, Message: fmt.Sprintf(format, args...)})
+}
+
+// element converts n, element i of the top-level list key (whose pointer hashes to
+// listHash), recording its position.
+func (c *converter) element(n *yaml.Node, key string, i int, listHash uint64) any {
+	h := pointerHash(listHash, strconv.Itoa(i))
+	c.doc.pos[h] = c.posOf(n)
+	c.at = append(c.at[:0], segment{key: key}, segment{index: i, isIdx: true})
+	v := c.convert(n, h, 2)
+	c.at = c.at[:0]
+	return v
 }
 
 // seenAt returns the empty duplicate-key index for a mapping at depth.
@@ -286,8 +651,8 @@ func (c *converter) seenAt(depth, size int) map[string]int {
 	return c.seen[depth]
 }
 
-// convert converts n, whose path is c.at and whose JSON Pointer is ptr.
-func (c *converter) convert(n *yaml.Node, ptr string, depth int) any {
+// convert converts n, whose path is c.at and whose JSON Pointer hashes to h.
+func (c *converter) convert(n *yaml.Node, h uint64, depth int) any {
 	c.budget--
 	if c.budget < 0 {
 		if c.budget == -1 {
@@ -305,7 +670,7 @@ func (c *converter) convert(n *yaml.Node, ptr string, depth int) any {
 			c.fail(n, "unknown alias")
 			return nil
 		}
-		return c.convert(n.Alias, ptr, depth+1)
+		return c.convert(n.Alias, h, depth+1)
 	case yaml.MappingNode:
 		obj := make(map[string]any, len(n.Content)/2)
 		seen := c.seenAt(depth, len(n.Content)/2)
@@ -329,10 +694,10 @@ func (c *converter) convert(n *yaml.Node, ptr string, depth int) any {
 				c.at = c.at[:len(c.at)-1]
 				continue
 			}
-			seen[key] = n.Content[i].Line
-			kptr := ptr + "/" + pointerEscaper.Replace(key)
-			c.doc.pos[kptr] = pos{n.Content[i].Line, n.Content[i].Column}
-			obj[key] = c.convert(v, kptr, depth+1)
+			seen[key] = n.Content[i].Line + int(c.offset)
+			kh := pointerHash(h, key)
+			c.doc.pos[kh] = c.posOf(n.Content[i])
+			obj[key] = c.convert(v, kh, depth+1)
 			c.at = c.at[:len(c.at)-1]
 		}
 		return obj
@@ -340,9 +705,9 @@ func (c *converter) convert(n *yaml.Node, ptr string, depth int) any {
 		arr := make([]any, 0, len(n.Content))
 		for i, e := range n.Content {
 			c.at = append(c.at, segment{index: i, isIdx: true})
-			eptr := ptr + "/" + strconv.Itoa(i)
-			c.doc.pos[eptr] = pos{e.Line, e.Column}
-			arr = append(arr, c.convert(e, eptr, depth+1))
+			eh := pointerHash(h, strconv.Itoa(i))
+			c.doc.pos[eh] = c.posOf(e)
+			arr = append(arr, c.convert(e, eh, depth+1))
 			c.at = c.at[:len(c.at)-1]
 		}
 		return arr
@@ -402,6 +767,12 @@ type source struct {
 	apiVersion  *origin
 	environment *origin
 	items       map[string][]origin // top-level list key -> origin per element
+	// flawed marks the elements (list key -> index) and flawedTop the top-level members
+	// the schema refused parts of: their own problems are reported, and the checks that
+	// would only say them again in other words (overflowQueue needs maxCapacity, after an
+	// invalid maxCapacity) are skipped.
+	flawed    map[string]map[int]bool
+	flawedTop map[string]bool
 	// validated is the fingerprint of the config as the loader returned it, valid; a
 	// config that still has it need not be validated again (fingerprinted says it is set).
 	validated     fingerprint
@@ -437,14 +808,15 @@ func (c *Config) listLen(key string) int {
 
 // merge concatenates fragments into one config and checks that they agree.
 func merge(files []File, frags []fragment) (*Config, []Diagnostic) {
-	cfg := &Config{src: &source{items: map[string][]origin{}}}
+	cfg := &Config{src: &source{items: map[string][]origin{}, flawed: map[string]map[int]bool{}, flawedTop: map[string]bool{}}}
 	if len(frags) > 0 {
 		cfg.src.first = frags[0].doc
 	} else if len(files) > 0 {
-		cfg.src.first = &yamlDoc{file: files[0].Name, root: pos{1, 1}, pos: map[string]pos{}}
+		cfg.src.first = newYAMLDoc(files[0].Name, pos{1, 1})
 	}
 	var diags []Diagnostic
 	for _, fr := range frags {
+		maps.Copy(cfg.src.flawedTop, fr.flawedTop)
 		f := fr.cfg
 		if f.APIVersion != "" {
 			if cfg.APIVersion == "" {
@@ -469,8 +841,20 @@ func merge(files []File, frags []fragment) (*Config, []Diagnostic) {
 			}
 		}
 		add := func(key string, n int) {
+			kept := fr.kept[key] // the document index of each element, when some were left out
+			offset := len(cfg.src.items[key])
+			for i := range fr.flawed[key] {
+				if cfg.src.flawed[key] == nil {
+					cfg.src.flawed[key] = map[int]bool{}
+				}
+				cfg.src.flawed[key][offset+i] = true
+			}
 			for i := range n {
-				cfg.src.items[key] = append(cfg.src.items[key], origin{doc: fr.doc, at: path{key, i}})
+				j := i
+				if kept != nil {
+					j = kept[i]
+				}
+				cfg.src.items[key] = append(cfg.src.items[key], origin{doc: fr.doc, at: path{key, j}})
 			}
 		}
 		cfg.Divisions = concat(cfg.Divisions, f.Divisions)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -79,11 +80,12 @@ func MarshalJSON(cfg *Config) ([]byte, error) {
 // output, and Parse reads it back to an equal config. Callers that want an editor
 // modeline write "# yaml-language-server: $schema=..." before it.
 //
-// The output is emitted one top-level list element at a time rather than as one YAML
-// node tree: yaml.v3's emitter keeps every event of a document queued until the
-// document ends, so one tree for an org of 5,000 queues cost over a gigabyte of
-// allocations. A block sequence element is rendered independently of its siblings, so
-// the pieces concatenate to exactly what one tree gives (TestMarshalYAMLChunked).
+// The output is what yaml.v3 writes for the config as one node tree
+// (TestMarshalYAMLChunked), but the block structure is written here, streaming from the
+// config's JSON, and yaml.v3 is asked only how to write a string that may need quoting
+// (most names are plain and written as they are). yaml.v3's emitter keeps every event of
+// an encoder queued until it is dropped, so one tree of an org of 5,000 queues cost over
+// a gigabyte of allocations, and even one encoder per queue 1 GB.
 func MarshalYAML(cfg *Config) ([]byte, error) {
 	raw, err := json.Marshal(Canonical(cfg))
 	if err != nil {
@@ -91,25 +93,47 @@ func MarshalYAML(cfg *Config) ([]byte, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := writeYAMLChunks(&buf, dec); err != nil {
+	w := &yamlWriter{dec: dec}
+	w.buf.Grow(len(raw) + len(raw)/4)
+	if err := w.document(); err != nil {
 		return nil, fmt.Errorf("marshal config: %w", err)
 	}
-	return buf.Bytes(), nil
+	return w.buf.Bytes(), nil
 }
 
-// writeYAMLChunks writes the JSON object read from dec as a YAML mapping: each top-level
-// member separately and, for a non-empty array member, each element separately.
-func writeYAMLChunks(buf *bytes.Buffer, dec *json.Decoder) error {
-	if tok, err := dec.Token(); err != nil {
+// yamlWriter writes the JSON value read from dec as block YAML.
+type yamlWriter struct {
+	dec *json.Decoder
+	buf bytes.Buffer
+}
+
+func (w *yamlWriter) document() error {
+	tok, err := w.dec.Token()
+	if err != nil {
 		return err
-	} else if tok != json.Delim('{') {
+	}
+	if tok != json.Delim('{') {
 		return fmt.Errorf("top level is %v, want an object", tok)
 	}
-	var chunk bytes.Buffer
-	for dec.More() {
-		kt, err := dec.Token()
+	if !w.dec.More() {
+		w.buf.WriteString("{}\n")
+		_, err := w.dec.Token()
+		return err
+	}
+	return w.mapping(0, false)
+}
+
+func (w *yamlWriter) indent(n int) {
+	for range n {
+		w.buf.WriteByte(' ')
+	}
+}
+
+// mapping writes the members of an object whose '{' was read, keys at column indent; the
+// first on the current line when inline (after "- ").
+func (w *yamlWriter) mapping(indent int, inline bool) error {
+	for first := true; w.dec.More(); first = false {
+		kt, err := w.dec.Token()
 		if err != nil {
 			return err
 		}
@@ -117,48 +141,175 @@ func writeYAMLChunks(buf *bytes.Buffer, dec *json.Decoder) error {
 		if !ok {
 			return fmt.Errorf("object key %v is not a string", kt)
 		}
-		keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
-		tok, err := dec.Token()
+		if !first || !inline {
+			w.indent(indent)
+		}
+		k, err := yamlString(key, indent, false)
 		if err != nil {
 			return err
 		}
-		if tok != json.Delim('[') || !dec.More() {
-			v, err := tokenToNode(dec, tok)
-			if err != nil {
-				return err
-			}
-			if err := encodeYAML(buf, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{keyNode, v}}); err != nil {
-				return err
-			}
-			continue
-		}
-		// key:\n  - element ... one element per document, the "key:" line written once.
-		head := key + ":\n"
-		for first := true; dec.More(); first = false {
-			e, err := jsonToNode(dec)
-			if err != nil {
-				return err
-			}
-			chunk.Reset()
-			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{e}}
-			if err := encodeYAML(&chunk, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{keyNode, seq}}); err != nil {
-				return err
-			}
-			body, ok := bytes.CutPrefix(chunk.Bytes(), []byte(head))
-			if !ok {
-				return fmt.Errorf("key %q is not written as a plain %q line", key, head)
-			}
-			if first {
-				buf.WriteString(head)
-			}
-			buf.Write(body)
-		}
-		if _, err := dec.Token(); err != nil { // ']'
+		w.buf.WriteString(k)
+		w.buf.WriteByte(':')
+		if err := w.member(indent); err != nil {
 			return err
 		}
 	}
-	_, err := dec.Token() // '}'
+	_, err := w.dec.Token() // '}'
 	return err
+}
+
+// member writes the value of a mapping member whose "key:" is written, the key at indent.
+func (w *yamlWriter) member(indent int) error {
+	tok, err := w.dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		if !w.dec.More() {
+			w.buf.WriteString(" {}\n")
+			_, err := w.dec.Token()
+			return err
+		}
+		w.buf.WriteByte('\n')
+		return w.mapping(indent+2, false)
+	case json.Delim('['):
+		if !w.dec.More() {
+			w.buf.WriteString(" []\n")
+			_, err := w.dec.Token()
+			return err
+		}
+		w.buf.WriteByte('\n')
+		return w.sequence(indent+2, false)
+	}
+	s, err := yamlScalar(tok, indent, false)
+	if err != nil {
+		return err
+	}
+	w.buf.WriteByte(' ')
+	w.buf.WriteString(s)
+	w.buf.WriteByte('\n')
+	return nil
+}
+
+// sequence writes the elements of a non-empty array whose '[' was read, each "- " at
+// column indent; the first on the current line when inline.
+func (w *yamlWriter) sequence(indent int, inline bool) error {
+	for first := true; w.dec.More(); first = false {
+		if !first || !inline {
+			w.indent(indent)
+		}
+		w.buf.WriteByte('-')
+		tok, err := w.dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			if !w.dec.More() {
+				w.buf.WriteString(" {}\n")
+				_, err = w.dec.Token()
+			} else {
+				w.buf.WriteByte(' ')
+				err = w.mapping(indent+2, true)
+			}
+		case json.Delim('['):
+			if !w.dec.More() {
+				w.buf.WriteString(" []\n")
+				_, err = w.dec.Token()
+			} else {
+				w.buf.WriteByte(' ')
+				err = w.sequence(indent+2, true)
+			}
+		default:
+			var s string
+			if s, err = yamlScalar(tok, indent, true); err == nil {
+				w.buf.WriteByte(' ')
+				w.buf.WriteString(s)
+				w.buf.WriteByte('\n')
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := w.dec.Token() // ']'
+	return err
+}
+
+// yamlScalar renders a JSON scalar token as the YAML value of a mapping member whose key
+// is at column indent (or of a sequence entry whose "-" is there, inSeq).
+func yamlScalar(tok json.Token, indent int, inSeq bool) (string, error) {
+	switch t := tok.(type) {
+	case string:
+		return yamlString(t, indent, inSeq)
+	case json.Number:
+		return t.String(), nil
+	case bool:
+		if t {
+			return "true", nil
+		}
+		return "false", nil
+	case nil:
+		return "null", nil
+	}
+	return "", fmt.Errorf("unexpected JSON token %v", tok)
+}
+
+// yamlBreaks are the line breaks yaml.v3 writes as such (is_break).
+const yamlBreaks = "\n\u0085\u2028\u2029"
+
+// plainSafe matches strings yaml.v3 writes plain and reads back as the same string:
+// starting with a letter, no ':' or '#', no quotes, no trailing space.
+var plainSafe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9 ._()/&+,=-]*$`)
+
+// yamlString renders s as yaml.v3 writes it in that place: plain when that is certainly
+// what yaml.v3 does, else as yaml.v3 renders it (quoted, or a block scalar whose lines
+// are indented from indent).
+func yamlString(s string, indent int, inSeq bool) (string, error) {
+	if plainSafe.MatchString(s) && !strings.HasSuffix(s, " ") {
+		lower := strings.ToLower(s)
+		if yaml11Bool[lower] {
+			return `"` + s + `"`, nil // as jsonToNode asks: YAML 1.1 readers would see a boolean
+		}
+		if lower != "null" {
+			return s, nil
+		}
+	}
+	// One entry of a one-entry mapping (or sequence) at column 0, re-indented.
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if yaml11Bool[strings.ToLower(s)] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	var doc *yaml.Node
+	prefix := "k: "
+	if inSeq {
+		doc, prefix = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{n}}, "- "
+	} else {
+		doc = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: "k"}, n}}
+	}
+	var b bytes.Buffer
+	if err := encodeYAML(&b, doc); err != nil {
+		return "", err
+	}
+	out, ok := strings.CutPrefix(strings.TrimSuffix(b.String(), "\n"), prefix)
+	if !ok {
+		return "", fmt.Errorf("yaml.v3 wrote %q for %q", b.String(), s)
+	}
+	if indent > 0 && strings.ContainsAny(out, yamlBreaks) {
+		// yaml.v3 indents the line after each line break it writes (in a block scalar or
+		// a folded quoted one); here those lines are indent further right.
+		pad := strings.Repeat(" ", indent)
+		var b strings.Builder
+		for _, r := range out {
+			b.WriteRune(r)
+			if strings.ContainsRune(yamlBreaks, r) {
+				b.WriteString(pad)
+			}
+		}
+		out = b.String()
+	}
+	return out, nil
 }
 
 // encodeYAML writes n as one YAML document (no "---"), indented by two spaces.

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,7 +43,7 @@ func (c *Config) Position(kind, name, path string) (file string, line int, ok bo
 		at = at.with(parseFieldPath(path)...)
 	}
 	p := o.doc.locate(at)
-	return o.doc.file, p.line, p.line > 0
+	return o.doc.file, int(p.line), p.line > 0
 }
 
 // indexOf returns the index of the element of list key called name, or -1.
@@ -110,4 +111,122 @@ func parseFieldPath(s string) path {
 		}
 	}
 	return p
+}
+
+// ReferencePosition is where the config declares a reference of a compiled entity: the
+// field at path of the document Compile made for the entity of kind called name (as
+// shared/drift reports it, e.g. defaultSkills[1]), whose value is ref. It differs from
+// Position in two ways, both because Compile rewrote the entity: an element of a set of
+// names (defaultSkills, bullseye skillsToRemove, member groups), which Compile sorts, is
+// found by its value ref rather than its index; and a worktype's defaultQueue,
+// defaultSkills or defaultPriority the worktype does not declare is located where its
+// assignment rule declares queue, skills or priorityScore. col is 1-based.
+func (c *Config) ReferencePosition(kind, name, path, ref string) (file string, line, col int, ok bool) {
+	if c == nil || c.src == nil {
+		return "", 0, 0, false
+	}
+	p := c.declaredPath(kind, name, parseFieldPath(path), ref)
+	key, known := positionKinds[kind]
+	if !known {
+		return "", 0, 0, false
+	}
+	if kind == "worktype" && len(p) > 0 {
+		if _, declared := c.lookup(key, name, p); !declared {
+			if rp, ok := c.rulePath(name, p, ref); ok {
+				key, name, p = "assignmentRules", c.ruleFor(name), rp
+			}
+		}
+	}
+	origins := c.src.items[key]
+	i := c.indexOf(key, name)
+	if len(origins) != c.listLen(key) || i < 0 {
+		return "", 0, 0, false
+	}
+	o := origins[i]
+	at := o.doc.locate(o.at.with(p...))
+	return o.doc.file, int(at.line), int(at.col), at.line > 0
+}
+
+// declaredPath maps a path of a compiled entity's document onto the declared entity:
+// the index of an element of a sorted set of names becomes the declared index of ref.
+func (c *Config) declaredPath(kind, name string, p path, ref string) path {
+	if ref == "" || len(p) < 2 {
+		return p
+	}
+	last, isIdx := p[len(p)-1].(int)
+	if !isIdx {
+		return p
+	}
+	var names []string
+	switch kind {
+	case "worktype":
+		if i := c.indexOf("worktypes", name); i >= 0 && len(p) == 2 && p[0] == "defaultSkills" {
+			names = c.Worktypes[i].DefaultSkills
+		}
+	case "queue":
+		i := c.indexOf("queues", name)
+		if i < 0 || len(p) < 4 {
+			break
+		}
+		q := c.Queues[i]
+		switch {
+		case p[0] == "bullseye" && q.Bullseye != nil:
+			if r, ok := p[2].(int); ok && r < len(q.Bullseye.Rings) && q.Bullseye.Rings[r].Actions != nil {
+				names = q.Bullseye.Rings[r].Actions.SkillsToRemove
+			}
+		case p[0] == "conditionalGroupRouting" && q.ConditionalGroupRouting != nil:
+			if r, ok := p[2].(int); ok && r < len(q.ConditionalGroupRouting.Rules) {
+				for _, g := range q.ConditionalGroupRouting.Rules[r].Groups {
+					names = append(names, g.Name)
+				}
+			}
+		}
+	}
+	if j := slices.Index(names, ref); j >= 0 && j != last {
+		return append(p[:len(p)-1:len(p)-1], j)
+	}
+	return p
+}
+
+// lookup returns the position of p inside the element of list key called name, and
+// whether p itself (not only an ancestor) was declared.
+func (c *Config) lookup(key, name string, p path) (pos, bool) {
+	origins := c.src.items[key]
+	i := c.indexOf(key, name)
+	if len(origins) != c.listLen(key) || i < 0 {
+		return pos{}, false
+	}
+	o := origins[i]
+	return o.doc.at(o.at.with(p...))
+}
+
+// ruleFor is the name of the first assignment rule of worktype, or "".
+func (c *Config) ruleFor(worktype string) string {
+	for _, r := range c.AssignmentRules {
+		if r.Worktype == worktype {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// rulePath maps a worktype field an assignment rule sets onto the rule's field.
+func (c *Config) rulePath(worktype string, p path, ref string) (path, bool) {
+	rule := c.ruleFor(worktype)
+	if rule == "" {
+		return nil, false
+	}
+	switch p[0] {
+	case "defaultQueue":
+		return path{"queue"}, true
+	case "defaultPriority":
+		return path{"priorityScore"}, true
+	case "defaultSkills":
+		r := c.AssignmentRules[c.indexOf("assignmentRules", rule)]
+		if j := slices.Index(r.Skills, ref); j >= 0 {
+			return path{"skills", j}, true
+		}
+		return path{"skills"}, true
+	}
+	return nil, false
 }

@@ -57,8 +57,9 @@ func GenerateSchema(goSourceDir string) ([]byte, error) {
 }
 
 type compiledSchema struct {
-	schema *sjs.Schema
-	doc    any // the schema as JSON values, to list allowed fields in messages
+	schema *sjs.Schema            // the whole config
+	defs   map[string]*sjs.Schema // $defs/<name>, for the elements of splitLists
+	doc    any                    // the schema as JSON values, to list allowed fields in messages
 }
 
 var loadSchema = sync.OnceValues(func() (*compiledSchema, error) {
@@ -74,26 +75,50 @@ var loadSchema = sync.OnceValues(func() (*compiledSchema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded schema: %w", err)
 	}
-	return &compiledSchema{schema: s, doc: doc}, nil
+	cs := &compiledSchema{schema: s, defs: map[string]*sjs.Schema{}, doc: doc}
+	for _, def := range splitLists {
+		if cs.defs[def], err = c.Compile(SchemaID + "#/$defs/" + def); err != nil {
+			return nil, fmt.Errorf("embedded schema: %w", err)
+		}
+	}
+	return cs, nil
 })
+
+// rootSchema selects the whole config's schema in schemaCheck; elementSchemas the schema
+// of an element of each list of splitLists.
+const rootSchema = ""
+
+var elementSchemas = splitLists
 
 // schemaDiagnostics validates v (JSON values) against the schema and turns every leaf
 // error into a diagnostic located by diag.
 func schemaDiagnostics(v any, diag func(Rule, path, string) Diagnostic) []Diagnostic {
+	ds, _ := schemaCheck(rootSchema, v, diag)
+	return ds
+}
+
+// schemaCheck validates v against the schema def (rootSchema, or a $defs name) and turns
+// every leaf error into a diagnostic located by diag. cuts are the paths of the values the
+// schema refuses (an unknown member, a value of the wrong type or out of bounds, an object
+// missing a required member), relative to v.
+func schemaCheck(def string, v any, diag func(Rule, path, string) Diagnostic) (out []Diagnostic, cuts []path) {
 	cs, err := loadSchema()
 	if err != nil {
 		// The schema is embedded and tested; failing here is a build defect.
 		panic(err)
 	}
-	err = cs.schema.Validate(v)
+	schema := cs.schema
+	if def != rootSchema {
+		schema = cs.defs[def]
+	}
+	err = schema.Validate(v)
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	ve, ok := err.(*sjs.ValidationError)
 	if !ok {
-		return []Diagnostic{diag(RuleSchema, nil, err.Error())}
+		return []Diagnostic{diag(RuleSchema, nil, err.Error())}, []path{{}}
 	}
-	var out []Diagnostic
 	var walk func(e *sjs.ValidationError)
 	walk = func(e *sjs.ValidationError) {
 		if len(e.Causes) > 0 {
@@ -114,17 +139,20 @@ func schemaDiagnostics(v any, diag func(Rule, path, string) Diagnostic) []Diagno
 					msg += ": allowed fields are " + strings.Join(allowed, ", ")
 				}
 				out = append(out, diag(RuleSchema, p.with(prop), msg))
+				cuts = append(cuts, p.with(prop))
 			}
 		case *kind.Required:
 			for _, m := range k.Missing {
 				out = append(out, diag(RuleSchema, p, fmt.Sprintf("missing required field %q", m)))
 			}
+			cuts = append(cuts, p)
 		default:
 			out = append(out, diag(RuleSchema, p, schemaMessage(e.ErrorKind)))
+			cuts = append(cuts, p)
 		}
 	}
 	walk(ve)
-	return out
+	return out, cuts
 }
 
 var printer = message.NewPrinter(language.English)

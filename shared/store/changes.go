@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -92,6 +94,10 @@ type Change struct {
 	// Overwrites are the other edits seen inside the change's write window
 	// (POSSIBLE_OVERWRITE), in the order they were recorded.
 	Overwrites []Overwrite
+	// RevertOf is the change this one reverts, RevertedBy the changes requested to revert
+	// this one (LinkRevert); GetChange and GetChanges read both.
+	RevertOf   string
+	RevertedBy []string
 }
 
 type changeItem struct {
@@ -117,6 +123,7 @@ type changeItem struct {
 	InProgressExpiry int64       `dynamodbav:"inProgressExpiry,omitempty"` // epoch milliseconds; absent once released
 	UpdatedAt        string      `dynamodbav:"updatedAt"`
 	Overwrites       []string    `dynamodbav:"overwrites,omitempty"` // JSON of each Overwrite
+	RevertedBy       []string    `dynamodbav:"revertedBy,stringset,omitempty"`
 }
 
 func (it changeItem) change() *Change {
@@ -128,7 +135,7 @@ func (it changeItem) change() *Change {
 		},
 		PayloadHash: it.PayloadHash, Status: it.Status, Attempts: it.Attempts, Claims: it.Claims, LastError: it.LastError,
 		ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(), UpdatedAt: parseTime(it.UpdatedAt),
-		Overwrites: decodeOverwrites(it.Overwrites),
+		Overwrites: decodeOverwrites(it.Overwrites), RevertedBy: slices.Sorted(slices.Values(it.RevertedBy)),
 	}
 	if it.Result != "" {
 		c.Result = json.RawMessage(it.Result)
@@ -176,6 +183,9 @@ const maxErrorLen = 2048
 func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry, inProgressExpiry time.Duration, info ChangeInfo) (*Change, error) {
 	if err := validClaim(changeID, payloadHash, expiry, inProgressExpiry, info); err != nil {
 		return nil, err
+	}
+	if s.err != nil {
+		return nil, s.err // the outcome could not be recorded with its history
 	}
 	now := s.now()
 	requestedAt := info.RequestedAt
@@ -249,7 +259,14 @@ func (s *Store) Claim(ctx context.Context, changeID, payloadHash string, expiry,
 			}, now)
 		}
 		c := stored.change()
-		return c, claimRefused(changeID, payloadHash, c)
+		refused := claimRefused(changeID, payloadHash, c)
+		if errors.Is(refused, ErrAlreadyCompleted) {
+			// A replay: the redelivery of a request whose Complete may have stored the
+			// outcome but not its history step. Writing it again is idempotent; failing
+			// to must not fail the replay.
+			_ = s.changeHistory(ctx, stored)
+		}
+		return c, refused
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: claim change %s: %w", changeID, err)
@@ -351,7 +368,18 @@ func (s *Store) Complete(ctx context.Context, changeID string, status Status, re
 	if len(result) > 0 {
 		upd = upd.Set(expression.Name("result"), expression.Value(string(result)))
 	}
-	return s.updateChange(ctx, "complete", changeID, expression.AttributeExists(expression.Name(attrPK)), upd)
+	if s.err != nil {
+		return s.err
+	}
+	rec, err := s.updateChange(ctx, "complete", changeID, expression.AttributeExists(expression.Name(attrPK)), upd, types.ReturnValueAllNew)
+	if err != nil {
+		return err
+	}
+	var it changeItem
+	if err := attributevalue.UnmarshalMap(rec, &it); err != nil {
+		return fmt.Errorf("store: complete change %s: decode the record: %w: %w", changeID, ErrHistoryNotRecorded, err)
+	}
+	return s.changeHistory(ctx, it)
 }
 
 // validCompletion checks Complete's arguments; Store and Memory share it.
@@ -383,7 +411,8 @@ func (s *Store) RecordAttempt(ctx context.Context, changeID, errMsg string) erro
 		expression.Name("status").Equal(expression.Value(StatusInProgress)),
 		expression.Name("status").Equal(expression.Value(StatusFailed)),
 	))
-	return s.updateChange(ctx, "record attempt of", changeID, cond, upd)
+	_, err := s.updateChange(ctx, "record attempt of", changeID, cond, upd, types.ReturnValueNone)
+	return err
 }
 
 // truncateError cuts an error message to maxErrorLen bytes (and an ellipsis).
@@ -398,40 +427,73 @@ func truncateError(msg string) string {
 	return msg
 }
 
-func (s *Store) updateChange(ctx context.Context, what, changeID string, cond expression.ConditionBuilder, upd expression.UpdateBuilder) error {
+// updateChange updates the record of changeID on condition cond and returns the
+// attributes ret asks for.
+func (s *Store) updateChange(ctx context.Context, what, changeID string, cond expression.ConditionBuilder, upd expression.UpdateBuilder, ret types.ReturnValue) (map[string]types.AttributeValue, error) {
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(changePK(changeID), skChange),
 		ConditionExpression:                 expr.Condition(),
 		UpdateExpression:                    expr.Update(),
 		ExpressionAttributeNames:            expr.Names(),
 		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        ret,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
 		if len(old) == 0 {
-			return fmt.Errorf("store: %s change %s: %w", what, changeID, ErrNotFound)
+			return nil, fmt.Errorf("store: %s change %s: %w", what, changeID, ErrNotFound)
 		}
 		var it changeItem
 		_ = attributevalue.UnmarshalMap(old, &it)
-		return fmt.Errorf("store: %s change %s: already %s: %w", what, changeID, it.Status, ErrAlreadyCompleted)
+		return nil, fmt.Errorf("store: %s change %s: already %s: %w", what, changeID, it.Status, ErrAlreadyCompleted)
 	}
 	if err != nil {
-		return fmt.Errorf("store: %s change %s: %w", what, changeID, err)
+		return nil, fmt.Errorf("store: %s change %s: %w", what, changeID, err)
 	}
-	return nil
+	return out.Attributes, nil
 }
 
-// GetChange returns the record of a change request, or ErrNotFound.
+// GetChange returns the record of a change request with its revert links, or
+// ErrNotFound: one query of the change's partition (its record and, for a revert, the
+// link LinkRevert left beside it).
 func (s *Store) GetChange(ctx context.Context, changeID string) (*Change, error) {
-	var it changeItem
-	if err := s.getItem(ctx, changePK(changeID), skChange, &it); err != nil {
+	if changeID == "" {
+		return nil, fmt.Errorf("store: get change: empty change id: %w", ErrNotFound)
+	}
+	kc := expression.Key(attrPK).Equal(expression.Value(changePK(changeID)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: get change %s: %w", changeID, err)
 	}
-	return it.change(), nil
+	var rec *Change
+	var of string
+	for _, item := range out.Items {
+		c, link, err := decodeChangeItem(item)
+		if err != nil {
+			return nil, fmt.Errorf("store: get change %s: %w", changeID, err)
+		}
+		if c != nil {
+			rec = c
+		} else {
+			of = link.of
+		}
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("store: get change %s: %w", changeID, ErrNotFound)
+	}
+	rec.RevertOf = of
+	return rec, nil
 }
 
 // ListChanges returns up to limit change requests of env, newest (by requestedAt) first.

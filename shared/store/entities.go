@@ -116,8 +116,28 @@ func decodeCause(s string) *Cause {
 // for [SnapshotRetention]: the document a change request was planned against stays
 // findable after newer observations replace the last-known state.
 func (s *Store) PutObservation(ctx context.Context, o Observation) error {
-	if err := o.validate(); err != nil {
+	item, err := o.item()
+	if err != nil {
 		return err
+	}
+	if s.err != nil {
+		return s.err
+	}
+	// The snapshot first, unconditionally: even an observation older than the stored one
+	// (a plan recorded after a webhook) must leave its document findable by ETag, because
+	// it may be the base a change request was planned against. A deletion has none.
+	if !o.Deleted {
+		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: s.snapshotItem(o, item)}); err != nil {
+			return fmt.Errorf("store: put snapshot of %s at %s: %w", o.Key, o.ETag, err)
+		}
+	}
+	return s.putLastKnown(ctx, o, item)
+}
+
+// item validates o and returns its last-known item.
+func (o Observation) item() (map[string]types.AttributeValue, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
 	item, err := attributevalue.MarshalMap(observationItem{
 		PK: envPK(o.Key.Environment), SK: entitySK(o.Key),
@@ -127,27 +147,28 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 		Modified: formatOptionalTime(o.Modified),
 	})
 	if err != nil {
-		return fmt.Errorf("store: observation of %s: %w", o.Key, err)
+		return nil, fmt.Errorf("store: observation of %s: %w", o.Key, err)
 	}
-	// The snapshot first, unconditionally: even an observation older than the stored one
-	// (a plan recorded after a webhook) must leave its document findable by ETag, because
-	// it may be the base a change request was planned against. A deletion has none.
-	if !o.Deleted {
-		if err := s.putSnapshot(ctx, o, item); err != nil {
-			return err
-		}
-	}
+	return item, nil
+}
+
+// putLastKnown writes item (o's last-known item) unless a newer observation is stored,
+// and appends o to the entity's history when it changed what was known (history.go).
+func (s *Store) putLastKnown(ctx context.Context, o Observation, item map[string]types.AttributeValue) error {
 	cond := expression.AttributeNotExists(expression.Name(attrPK)).
 		Or(expression.Name("observedAt").LessThanEqual(expression.Value(formatTime(o.ObservedAt))))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		// The item replaced, for the history step (free: a put's capacity is that of
+		// the larger item either way).
+		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, ok := conditionFailed(err); ok {
@@ -158,7 +179,7 @@ func (s *Store) PutObservation(ctx context.Context, o Observation) error {
 	if err != nil {
 		return fmt.Errorf("store: put observation of %s: %w", o.Key, err)
 	}
-	return nil
+	return s.observedHistory(ctx, o, out.Attributes)
 }
 
 // validate checks an observation before PutObservation stores it; Store and Memory share it.
@@ -191,10 +212,12 @@ func staleObservation(o Observation, storedAt string, storedSource Source) error
 		o.Key, formatTime(o.ObservedAt), o.Source, storedAt, storedSource, ErrStale)
 }
 
-// SnapshotRetention is how long a snapshot is kept after the last observation with its
-// ETag: as long as a change id is remembered (30 days), which is longer than a change
+// SnapshotRetention is how long a snapshot (and a history step) is kept after the last
+// observation with its ETag, unless SnapshotRetentionEnv or WithSnapshotRetention says
+// longer: as long as a change id is remembered (30 days), which is longer than a change
 // request can wait in the queue (4 days) plus the dead-letter queue (14 days), so a
-// redriven request still finds the state it was planned against.
+// redriven request still finds the state it was planned against, and a change can be
+// reverted (`routekeeper revert`) as long as its record is kept.
 const SnapshotRetention = 30 * 24 * time.Hour
 
 type snapshotItem struct {
@@ -202,18 +225,16 @@ type snapshotItem struct {
 	TTL int64 `dynamodbav:"ttl"`
 }
 
-// putSnapshot stores o (item is its marshalled observation) under its ETag.
-func (s *Store) putSnapshot(ctx context.Context, o Observation, item map[string]types.AttributeValue) error {
+// snapshotItem is the snapshot of o (item is its last-known item): the same attributes
+// under its ETag, kept the store's retention from now.
+func (s *Store) snapshotItem(o Observation, item map[string]types.AttributeValue) map[string]types.AttributeValue {
 	snap := make(map[string]types.AttributeValue, len(item)+1)
 	for k, v := range item {
 		snap[k] = v
 	}
 	snap[attrSK] = &types.AttributeValueMemberS{Value: snapshotSK(o.Key, o.ETag)}
-	snap[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ttlAt(s.now().Add(SnapshotRetention)), 10)}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: snap}); err != nil {
-		return fmt.Errorf("store: put snapshot of %s at %s: %w", o.Key, o.ETag, err)
-	}
-	return nil
+	snap[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ttlAt(s.now().Add(s.retention)), 10)}
+	return snap
 }
 
 // GetSnapshot returns the observation of entity k whose ETag is etag (the latest such

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,67 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
-
-// DriftReport is one drift scan's report of an environment.
-type DriftReport struct {
-	Environment string
-	GeneratedAt time.Time
-	Report      json.RawMessage
-	ExpiresAt   time.Time // TTL: GeneratedAt + retention
-}
-
-type driftItem struct {
-	PK          string `dynamodbav:"pk"`
-	SK          string `dynamodbav:"sk"`
-	Environment string `dynamodbav:"environment"`
-	GeneratedAt string `dynamodbav:"generatedAt"`
-	Report      string `dynamodbav:"report"`
-	TTL         int64  `dynamodbav:"ttl"`
-}
-
-// PutDriftReport stores a drift report, kept for retention after it was generated.
-func (s *Store) PutDriftReport(ctx context.Context, r DriftReport, retention time.Duration) error {
-	if err := validEnv(r.Environment); err != nil {
-		return err
-	}
-	if r.GeneratedAt.IsZero() || retention <= 0 || !json.Valid(r.Report) {
-		return fmt.Errorf("store: drift report of %s: want generatedAt, a positive retention and a JSON report", r.Environment)
-	}
-	return s.put(ctx, "drift report of "+r.Environment, driftItem{
-		PK: envPK(r.Environment), SK: driftSK(r.GeneratedAt), Environment: r.Environment,
-		GeneratedAt: formatTime(r.GeneratedAt), Report: string(r.Report), TTL: ttlAt(r.GeneratedAt.Add(retention)),
-	})
-}
-
-// LatestDriftReport returns the newest unexpired drift report of env, or ErrNotFound.
-func (s *Store) LatestDriftReport(ctx context.Context, env string) (DriftReport, error) {
-	if err := validEnv(env); err != nil {
-		return DriftReport{}, err
-	}
-	// Newest first, skipping expired reports DynamoDB has not deleted yet; stop at the first.
-	kc := expression.Key(attrPK).Equal(expression.Value(envPK(env))).And(expression.Key(attrSK).BeginsWith(prefixDrift))
-	filter := expression.Name(attrTTL).GreaterThan(expression.Value(s.now().Unix()))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).Build()
-	if err != nil {
-		return DriftReport{}, err
-	}
-	items, err := query[driftItem](ctx, s, &dynamodb.QueryInput{
-		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(10),
-	}, 1)
-	if err != nil {
-		return DriftReport{}, fmt.Errorf("store: latest drift report of %s: %w", env, err)
-	}
-	if len(items) == 1 {
-		it := items[0]
-		return DriftReport{
-			Environment: it.Environment, GeneratedAt: parseTime(it.GeneratedAt),
-			Report: json.RawMessage(it.Report), ExpiresAt: time.Unix(it.TTL, 0).UTC(),
-		}, nil
-	}
-	return DriftReport{}, fmt.Errorf("store: latest drift report of %s: %w", env, ErrNotFound)
-}
 
 // OccupancySample is one poll of a queue's observations (oWaiting, oInteracting, ...)
 // and, for the queue of an assignment rule, its backlog.
@@ -296,18 +234,42 @@ func formatOptTime(t time.Time) string {
 }
 
 // PutOverflowState stores the overflow state of a worktype as it is, whatever is stored.
+// Starting or ending an overflow is a step of the worktype's history.
 func (s *Store) PutOverflowState(ctx context.Context, o OverflowState) error {
 	it, err := o.item()
 	if err != nil {
 		return err
 	}
-	return s.put(ctx, "overflow state of "+o.Worktype, it)
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("store: overflow state of %s: %w", o.Worktype, err)
+	}
+	return s.putOverflow(ctx, o, &dynamodb.PutItemInput{Item: item})
+}
+
+// putOverflow writes the overflow state o (in) and appends its history step, with the
+// state it replaced (ReturnValues ALL_OLD).
+func (s *Store) putOverflow(ctx context.Context, o OverflowState, in *dynamodb.PutItemInput) error {
+	if s.err != nil {
+		return s.err
+	}
+	in.TableName, in.ReturnValues = aws.String(s.table), types.ReturnValueAllOld
+	out, err := s.db.PutItem(ctx, in)
+	if _, failed := conditionFailed(err); failed {
+		return fmt.Errorf("store: overflow state of %s worktype %s at version %d: %w", o.Environment, o.Worktype, o.Version-1, ErrOverflowChanged)
+	}
+	if err != nil {
+		return fmt.Errorf("store: put overflow state of %s: %w", o.Worktype, err)
+	}
+	return s.overflowHistory(ctx, o, out.Attributes)
 }
 
 // SwapOverflowState stores o as the overflow state of its worktype if the stored state is
 // still the one o was made from: version o.Version (0: none stored yet). It stores o with
 // Version o.Version+1 and returns it so. When another write came first it writes nothing
-// and returns an error wrapping ErrOverflowChanged.
+// and returns an error wrapping ErrOverflowChanged. Starting or ending an overflow is a
+// step of the worktype's history; when only that step could not be written it returns
+// the stored state and an error wrapping ErrHistoryNotRecorded.
 func (s *Store) SwapOverflowState(ctx context.Context, o OverflowState) (OverflowState, error) {
 	next := o
 	next.Version = o.Version + 1
@@ -327,17 +289,14 @@ func (s *Store) SwapOverflowState(ctx context.Context, o OverflowState) (Overflo
 	if err != nil {
 		return OverflowState{}, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item, ConditionExpression: expr.Condition(),
+	err = s.putOverflow(ctx, next, &dynamodb.PutItemInput{
+		Item: item, ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	if _, failed := conditionFailed(err); failed {
-		return OverflowState{}, fmt.Errorf("store: overflow state of %s worktype %s at version %d: %w", o.Environment, o.Worktype, o.Version, ErrOverflowChanged)
+	if err != nil && !errors.Is(err, ErrHistoryNotRecorded) {
+		return OverflowState{}, err
 	}
-	if err != nil {
-		return OverflowState{}, fmt.Errorf("store: put overflow state of %s: %w", o.Worktype, err)
-	}
-	return next, nil
+	return next, err // stored; err, if any, says its history step is not
 }
 
 // GetOverflowState returns the overflow state of a worktype, or ErrNotFound.

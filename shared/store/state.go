@@ -93,7 +93,8 @@ func (s *Store) ListDriftStates(ctx context.Context, env string) ([]DriftState, 
 // Another writer in between (a webhook and a scan assessing the same entity) makes it fail
 // with ErrStale: read again and assess again. d is refused with ErrStale, unwritten, when
 // prev was assessed from a newer observation. ChangedAt is kept from prev when the state
-// is the same, and is the store's clock otherwise.
+// is the same, and is the store's clock otherwise; a change of state is also a step of the
+// entity's history.
 func (s *Store) PutDriftState(ctx context.Context, d DriftState, prev *DriftState) error {
 	if err := validKey(d.Key); err != nil {
 		return err
@@ -103,6 +104,9 @@ func (s *Store) PutDriftState(ctx context.Context, d DriftState, prev *DriftStat
 	}
 	if len(d.Differences) > 0 && !json.Valid(d.Differences) {
 		return fmt.Errorf("store: drift state of %s: differences are not valid JSON", d.Key)
+	}
+	if s.err != nil {
+		return s.err
 	}
 	if prev != nil && d.ObservedAt.Before(prev.ObservedAt) {
 		return fmt.Errorf("store: drift state of %s assessed at %s: the stored one is from %s: %w",
@@ -140,7 +144,7 @@ func (s *Store) PutDriftState(ctx context.Context, d DriftState, prev *DriftStat
 	if err != nil {
 		return fmt.Errorf("store: put drift state of %s: %w", d.Key, err)
 	}
-	return nil
+	return s.driftHistory(ctx, d, prev, changed)
 }
 
 // GetDesired returns the desired configuration of one entity, or ErrNotFound (the entity

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +42,11 @@ type Store struct {
 	now   func() time.Time
 	// wait is how long to wait before resubmitting unprocessed batch items (attempt >= 1).
 	wait func(attempt int) time.Duration
+	// retention is how long snapshots and history items are kept (SnapshotRetention, or
+	// SNAPSHOT_RETENTION_DAYS); err, when set, is why that variable could not be used, and
+	// every method that writes with the retention returns it instead of writing.
+	retention time.Duration
+	err       error
 }
 
 // Option configures a Store.
@@ -48,14 +55,58 @@ type Option func(*Store)
 // WithClock sets the clock used for expiry checks, TTLs and updatedAt (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// New returns a Store for table (TABLE_NAME in a function's environment).
+// WithSnapshotRetention sets how long snapshots and history items are kept, instead of
+// SNAPSHOT_RETENTION_DAYS; less than MinSnapshotRetention is refused by every write.
+func WithSnapshotRetention(d time.Duration) Option {
+	return func(s *Store) { s.retention, s.err = d, checkRetention(d, "snapshot retention "+d.String()) }
+}
+
+// New returns a Store for table (TABLE_NAME in a function's environment). Snapshots and
+// history are kept for SnapshotRetentionEnv days when the process has that variable (the
+// template's SnapshotRetentionDays), else for SnapshotRetention; a value that is not a
+// whole number of days of at least MinSnapshotRetention makes every write that keeps
+// them (and Claim, so no change is applied unrecorded) fail with the reason.
 func New(client *dynamodb.Client, table string, opts ...Option) *Store {
 	s := &Store{db: client, table: table, now: time.Now, wait: backoff}
+	s.retention, s.err = RetentionFromEnv(os.Getenv)
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
+
+// SnapshotRetentionEnv is the variable holding the snapshot and history retention in
+// whole days (template.yaml parameter SnapshotRetentionDays).
+const SnapshotRetentionEnv = "SNAPSHOT_RETENTION_DAYS"
+
+// MinSnapshotRetention is the shortest retention accepted: as long as a change id is
+// remembered, so every change that can be replayed or reverted by id finds its snapshots.
+const MinSnapshotRetention = SnapshotRetention
+
+// RetentionFromEnv returns the retention SnapshotRetentionEnv sets through getenv
+// (SnapshotRetention when unset), or an error saying what is wrong with it.
+func RetentionFromEnv(getenv func(string) string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(SnapshotRetentionEnv))
+	if v == "" {
+		return SnapshotRetention, nil
+	}
+	days, err := strconv.Atoi(v)
+	if err != nil || days > 100*365 {
+		return SnapshotRetention, fmt.Errorf("store: %s=%q: want a whole number of days, e.g. 90", SnapshotRetentionEnv, v)
+	}
+	d := time.Duration(days) * 24 * time.Hour
+	return d, checkRetention(d, fmt.Sprintf("%s=%s", SnapshotRetentionEnv, v))
+}
+
+func checkRetention(d time.Duration, what string) error {
+	if d < MinSnapshotRetention {
+		return fmt.Errorf("store: %s: want at least %d days (as long as change ids are remembered, so a change can be replayed and reverted)", what, int(MinSnapshotRetention/(24*time.Hour)))
+	}
+	return nil
+}
+
+// Retention is how long this Store keeps snapshots and history items.
+func (s *Store) Retention() time.Duration { return s.retention }
 
 // validKey checks an entity key before it becomes part of a table key.
 func validKey(k entity.Key) error {
@@ -87,14 +138,16 @@ const (
 	attrTTL    = "ttl"
 	indexGSI1  = "gsi1"
 
-	prefixEntity   = "ENTITY#"
-	prefixDesired  = "DESIRED#"
-	prefixSnapshot = "SNAP#"
-	prefixDrift    = "DRIFT#"
-	prefixOverflow = "OVERFLOW#"
-	prefixState    = "STATE#"
-	skChange       = "CHANGE"
-	skEvent        = "EVENT"
+	prefixEntity    = "ENTITY#"
+	prefixDesired   = "DESIRED#"
+	prefixSnapshot  = "SNAP#"
+	prefixDrift     = "DRIFT#"
+	prefixDriftPart = "DRIFTPART#"
+	prefixOverflow  = "OVERFLOW#"
+	prefixState     = "STATE#"
+	skChange        = "CHANGE"
+	skRevertOf      = "REVERTOF"
+	skEvent         = "EVENT"
 )
 
 func envPK(env string) string       { return "ENV#" + env }
@@ -103,7 +156,11 @@ func desiredSK(k entity.Key) string { return prefixDesired + string(k.Kind) + "#
 func snapshotSK(k entity.Key, etag string) string {
 	return prefixSnapshot + string(k.Kind) + "#" + k.Name + "#" + etag
 }
-func driftSK(at time.Time) string                  { return prefixDrift + formatTime(at) }
+func driftSK(at time.Time) string         { return prefixDrift + formatTime(at) }
+func driftPartPrefix(at time.Time) string { return prefixDriftPart + formatTime(at) + "#" }
+func driftPartSK(at time.Time, part int) string {
+	return driftPartPrefix(at) + fmt.Sprintf("%05d", part)
+}
 func stateSK(k entity.Key) string                  { return prefixState + string(k.Kind) + "#" + k.Name }
 func overflowSK(worktype string) string            { return prefixOverflow + worktype }
 func changePK(id string) string                    { return "CHANGE#" + id }
@@ -112,6 +169,19 @@ func changesGSI1SK(at time.Time, id string) string { return formatTime(at) + "#"
 func occupancyPK(env, queueID string) string       { return "OCC#" + env + "#" + queueID }
 func occupancySK(at time.Time) string              { return formatTime(at) }
 func eventPK(id string) string                     { return "EVENT#" + id }
+
+// historyPK is one entity's timeline: its own partition, like a write window's, so a
+// name continuing with '#' cannot fall inside another entity's range.
+func historyPK(k entity.Key) string {
+	return "HIST#" + k.Environment + "#" + string(k.Kind) + "#" + k.Name
+}
+func historySK(at time.Time, t HistoryType, id string) string {
+	return formatTime(at) + "#" + string(t) + "#" + id
+}
+func historyGSI1PK(env string) string { return "HIST#" + env }
+func historyGSI1SK(at time.Time, k entity.Key) string {
+	return formatTime(at) + "#" + string(k.Kind) + "#" + k.Name
+}
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{

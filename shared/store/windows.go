@@ -179,7 +179,7 @@ func (s *Store) MarkPossibleOverwrite(ctx context.Context, changeID string, o Ov
 			expression.IfNotExists(expression.Name("overwrites"), expression.Value([]string{})),
 			expression.Value([]string{string(b)}))).
 		Add(expression.Name("overwriteEvents"), eid)
-	err := s.updateChange(ctx, "mark possible overwrite on", changeID, cond, upd)
+	_, err := s.updateChange(ctx, "mark possible overwrite on", changeID, cond, upd, types.ReturnValueNone)
 	if errors.Is(err, ErrAlreadyCompleted) {
 		if c, gerr := s.GetChange(ctx, changeID); gerr == nil && c.Status == StatusPossibleOverwrite && slices.ContainsFunc(c.Overwrites, func(x Overwrite) bool { return x.EventID == o.EventID }) {
 			return nil
