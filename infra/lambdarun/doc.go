@@ -10,7 +10,8 @@
 //   - building a function for the host ([Build]: CGO_ENABLED=0, -tags
 //     lambda.norpc, -trimpath, -ldflags=-s -w, GOOS/GOARCH of this machine);
 //   - one function process tree per [Function] ([Start], [Function.Invoke],
-//     [Function.Stop]): aws-lambda-rie on free 127.0.0.1 ports (both its
+//     [Function.Stop], [Function.Kill] to crash it mid-invocation): aws-lambda-rie on
+//     free 127.0.0.1 ports (both its
 //     invoke endpoint and the Runtime API the bootstrap talks to, so several
 //     functions run side by side), the Lambda environment variables, the
 //     function's logs, and the REPORT / INIT REPORT figures parsed from them;

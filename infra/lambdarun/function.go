@@ -591,7 +591,17 @@ const stopBound = 10 * time.Second
 // then SIGKILL to whatever is left after stopGrace, the runtime included. It returns once
 // the processes are gone and their output is read; an error means something could not be
 // stopped. Safe to call more than once.
-func (f *Function) Stop() error {
+func (f *Function) Stop() error { return f.end(false) }
+
+// Kill ends the function at once, as a crash of its execution environment would: SIGKILL
+// to the emulator and to the runtime, with no SIGTERM and no grace, so the function cannot
+// finish or record anything. An invocation in flight fails (a transport error, or the
+// emulator's report of the runtime's exit if it came first), its outcome unknown as after a
+// Lambda sandbox crash; later ones return ErrStopped. It returns once the processes are
+// gone. Safe to call more than once, and with Stop.
+func (f *Function) Kill() error { return f.end(true) }
+
+func (f *Function) end(kill bool) error {
 	f.mu.Lock()
 	already := f.stopped
 	f.stopped = true
@@ -603,14 +613,25 @@ func (f *Function) Stop() error {
 	pid := f.cmd.Process.Pid
 	children := childProcesses(pid) // before they are reparented
 
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	grace := time.NewTimer(stopGrace)
-	defer grace.Stop()
-	select {
-	case <-f.exited:
-	case <-grace.C:
+	if kill {
+		// The runtime first: with the emulator gone first it would be reparented, and
+		// could run on for a moment.
+		for _, c := range children {
+			_ = syscall.Kill(-c.pid, syscall.SIGKILL)
+			_ = syscall.Kill(c.pid, syscall.SIGKILL)
+		}
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-f.exited
+	} else {
+		_ = syscall.Kill(-pid, syscall.SIGTERM)
+		grace := time.NewTimer(stopGrace)
+		defer grace.Stop()
+		select {
+		case <-f.exited:
+		case <-grace.C:
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			<-f.exited
+		}
 	}
 	// The emulator stops its runtime before it exits; one it could not stop in time (it was
 	// killed, or is slow) is killed here, with its process group.

@@ -2,10 +2,12 @@ package lambdarun
 
 import (
 	"context"
+	"errors"
 	"os"
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -107,3 +109,49 @@ func TestStopKillsWhatTheEmulatorLeaves(t *testing.T) {
 }
 
 var fakeChildRE = regexp.MustCompile(`fakerie child=(\d+)`)
+
+// Kill crashes the function mid-invocation: the runtime and the emulator are gone at once
+// (no SIGTERM, so the handler cannot finish), the invocation in flight fails, later ones
+// are refused, and Stop afterwards has nothing left to do.
+func TestKillMidInvocation(t *testing.T) {
+	f, logs := startEcho(t, Options{Timeout: time.Minute})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.Invoke(context.Background(), sqsEvent("hang"))
+		done <- err
+	}()
+	runtimePID := 0
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if inits := echoInits(logs.String()); len(inits) > 0 && strings.Contains(logs.String(), `"body":"hang"`) {
+			runtimePID = atoi(t, inits[0][1])
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the function never started the hanging record:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	emulatorPID := f.cmd.Process.Pid
+	if err := f.Kill(); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("the invocation in flight: got success, want it to fail with the killed function")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the invocation in flight did not return after Kill")
+	}
+	for _, pid := range []int{runtimePID, emulatorPID} {
+		if _, _, state, ok := readStat(pid); ok && state != "Z" && state != "X" {
+			t.Errorf("process %d is still running (state %s) after Kill", pid, state)
+		}
+	}
+	if _, err := f.Invoke(context.Background(), sqsEvent("ok")); !errors.Is(err, ErrStopped) {
+		t.Errorf("Invoke after Kill: got %v, want ErrStopped", err)
+	}
+	if err := f.Kill(); err != nil {
+		t.Errorf("a second Kill: got %v, want nil", err)
+	}
+}

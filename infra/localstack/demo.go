@@ -135,7 +135,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	d.section("4. Apply it through SQS and the apply Lambda")
 	d.say("apply plans again, stores the live state each change was planned against, and sends one")
 	d.say("change request per entity to the FIFO queue (MessageGroupId = entity, dedup id = changeId).")
-	if _, err := d.run(ctx, []int{0}, "apply", "-f", config, "--queue-url", "$CHANGE_QUEUE_URL", "--table", "$TABLE_NAME"); err != nil {
+	if _, err := d.run(ctx, []int{0}, "apply", "-f", config, "--auto-approve", "--queue-url", "$CHANGE_QUEUE_URL", "--table", "$TABLE_NAME"); err != nil {
 		return err
 	}
 	if err := d.drain(ctx, poller); err != nil {
@@ -156,7 +156,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	d.say("A pull request changes the description of queue \"" + stack.ChangedQueue + "\" (" + rel(edited) + ") and CI enqueues it:")
-	if _, err := d.run(ctx, []int{0}, "apply", "-f", rel(edited), "--queue-url", "$CHANGE_QUEUE_URL", "--table", "$TABLE_NAME"); err != nil {
+	if _, err := d.run(ctx, []int{0}, "apply", "-f", rel(edited), "--auto-approve", "--queue-url", "$CHANGE_QUEUE_URL", "--table", "$TABLE_NAME"); err != nil {
 		return err
 	}
 	id, ok := s.Sim.IDByName("queue", stack.ChangedQueue)
@@ -182,8 +182,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer stopWebhook()
+	if err := d.driftscan(ctx, s, poller, stderr); err != nil {
+		return err
+	}
 
-	d.section("7. Status")
+	d.section("8. Status")
 	if _, err := d.run(ctx, []int{0}, "status", "--environment", stack.ExampleEnvironment); err != nil {
 		return err
 	}
@@ -372,7 +375,7 @@ var occupancySteps = []int{22, 58, 64, 71, 33, 21, 14, 9, 6, 4}
 // defaultQueue is read back from the simulator.
 func (d *demo) occupancy(ctx context.Context, s *stack.Stack, poller *lambdarun.Poller, stderr io.Writer) error {
 	const rule, worktype, queue, overflow = "vip-claims", "Claim", "Claims Tasks", "Claims Overflow"
-	d.section("8. Queue load drives overflow: the occupancy Lambda")
+	d.section("9. Queue load drives overflow: the occupancy Lambda")
 	d.say("The example rule " + rule + " routes worktype " + worktype + " to " + queue + " and overflows to " + overflow + ":")
 	d.say("at 50 open claims or more for 2 samples new claims go to the overflow queue; at 35 or fewer for 3")
 	d.say("samples they come back; neither switch within 5 minutes of the last. publish stores the rule:")

@@ -242,7 +242,7 @@ func TestInvokeSettingsErrors(t *testing.T) {
 		{"unknown region", "", map[string]string{"GENESYS_REGION": "mars-1", "GENESYS_CLIENT_ID": "id", "GENESYS_CLIENT_SECRET": secret},
 			[]string{`GENESYS_REGION "mars-1" is not a Genesys Cloud region`}, ""},
 		{"invalid config", invalid, map[string]string{"GENESYS_API_URL": "http://127.0.0.1:9", "GENESYS_LOGIN_URL": "http://127.0.0.1:9", "GENESYS_CLIENT_ID": "id", "GENESYS_CLIENT_SECRET": secret},
-			[]string{"config " + invalid + " is invalid", invalid + ":5: queues[0].skillEvaluationMethod"}, ""},
+			[]string{"config " + invalid + " is invalid", invalid + ":5:5: queues[0].skillEvaluationMethod"}, ""},
 		{"config without environment", noEnv, map[string]string{"GENESYS_CLIENT_ID": "id", "GENESYS_CLIENT_SECRET": secret},
 			[]string{"declares no environment"}, "GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET set without GENESYS_API_URL or GENESYS_REGION: ignored"},
 	} {

@@ -24,19 +24,33 @@ func (s *Server) adminRoutes() {
 	})
 	s.mux.HandleFunc("PUT /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f struct {
-			ServerErrorRate   float64 `json:"serverErrorRate"`
-			LatencyMs         int64   `json:"latencyMs"`
-			Force429          int     `json:"force429"`
-			RetryAfterSeconds int     `json:"retryAfterSeconds"`
-			DropConnections   int     `json:"dropConnections"`
-			Seed              int64   `json:"seed"`
+			ServerErrorRate       float64  `json:"serverErrorRate"`
+			ServerErrorAfterWrite float64  `json:"serverErrorAfterWrite"`
+			LatencyMs             int64    `json:"latencyMs"`
+			Force429              int      `json:"force429"`
+			RetryAfterSeconds     int      `json:"retryAfterSeconds"`
+			RateLimitRate         float64  `json:"rateLimitRate"`
+			RateLimitBurst        int      `json:"rateLimitBurst"`
+			DropConnections       int      `json:"dropConnections"`
+			DropRate              float64  `json:"dropRate"`
+			DropAfterWrite        float64  `json:"dropAfterWrite"`
+			Via                   []string `json:"via"`
+			Seed                  int64    `json:"seed"`
 		}
 		if !decodeAdmin(w, r, &f) {
 			return
 		}
-		s.SetFaults(Faults{f.ServerErrorRate, time.Duration(f.LatencyMs) * time.Millisecond, f.Force429,
-			f.RetryAfterSeconds, f.DropConnections, f.Seed})
+		s.SetFaults(Faults{ServerErrorRate: f.ServerErrorRate, ServerErrorAfterWrite: f.ServerErrorAfterWrite,
+			Latency: time.Duration(f.LatencyMs) * time.Millisecond, Force429: f.Force429, RetryAfterSeconds: f.RetryAfterSeconds,
+			RateLimitRate: f.RateLimitRate, RateLimitBurst: f.RateLimitBurst, DropConnections: f.DropConnections,
+			DropRate: f.DropRate, DropAfterWrite: f.DropAfterWrite, Via: f.Via, Seed: f.Seed})
 		w.WriteHeader(http.StatusNoContent)
+	})
+	s.mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.InjectedFaults())
+	})
+	s.mux.HandleFunc("GET /_sim/writes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"writes": s.Writes()})
 	})
 	s.mux.HandleFunc("PUT /_sim/observations", func(w http.ResponseWriter, r *http.Request) {
 		var o struct {
@@ -84,7 +98,7 @@ func (s *Server) adminRoutes() {
 		if !decodeAdmin(w, r, &patch) {
 			return
 		}
-		err := s.editOutOfBand(kind, r.PathValue("id"), func(e map[string]any) {
+		_, err := s.editOutOfBand(kind, r.PathValue("id"), func(e map[string]any) {
 			for k, v := range patch {
 				if v == nil {
 					delete(e, k)

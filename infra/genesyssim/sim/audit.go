@@ -41,6 +41,15 @@ func (s *Server) SetAuditTarget(url string) {
 	s.audit.mu.Unlock()
 }
 
+// SetAuditTimeout bounds each audit delivery (10 s when not set): a target that answers
+// only once it has handled the event (a local partner bus delivering to a function) may
+// need longer.
+func (s *Server) SetAuditTimeout(d time.Duration) {
+	s.audit.mu.Lock()
+	s.audit.client = &http.Client{Timeout: d}
+	s.audit.mu.Unlock()
+}
+
 // FlushAudit waits until every queued audit event has been delivered (or failed) and
 // returns the delivery failures since the previous FlushAudit, joined.
 func (s *Server) FlushAudit(ctx context.Context) error {

@@ -5,8 +5,10 @@
 //
 // It owns the org state (divisions, skills, routing languages, queues, workbins,
 // worktypes, org utilization, queue observations and workitem counts), OAuth tokens,
-// per-token rate limiting, fault injection, per-route call counters and audit-event
-// delivery.
+// per-token rate limiting, fault injection, per-route call counters, audit-event
+// delivery, and what a test oracle needs to judge a client: the write log (every write
+// applied, by whom, through which handler, what it sent and changed, what the client was
+// answered), handlers per client (Via) and a hook before each request about one entity.
 //
 //	s := sim.New(sim.Options{Now: clock.Now})
 //	_ = s.Load(sim.Generate(sim.GenerateOptions{Queues: 50, Skills: 40, Worktypes: 12, Seed: 7}))
@@ -38,11 +40,14 @@
 //	PUT    /api/v2/routing/utilization                    omitted media types reset to system defaults
 //	POST   /api/v2/analytics/queues/observations/query    filter predicates dimension queueId, metrics enum
 //
-// Beyond the shared contract: Options.OrgID, EventSourceSuffix and IDSeed, EditSkill, FlushAudit,
-// AuditDelivered, Fixture.Utilization, the sentinels ErrNotFound, ErrNameTaken, ErrInvalid.
+// Beyond the shared contract: Options.OrgID, EventSourceSuffix and IDSeed, EditSkill, Edit,
+// FlushAudit, AuditDelivered, SetAuditTimeout, Fixture.Utilization, the sentinels
+// ErrNotFound, ErrNameTaken, ErrInvalid; and for chaos tests (infra/chaos) Via, SetHook,
+// Writes, InjectedFaults and the faults after a write.
 //
 // /_sim/... is the simulator's own unauthenticated control plane for a separate process
-// (calls, faults, observations, workitem counts, audit target, out-of-band PATCH edits).
+// (calls, faults and the faults injected, observations, workitem counts, audit target,
+// out-of-band PATCH edits, the write log).
 //
 // # Semantics
 //
@@ -99,8 +104,20 @@
 //     action Create|Update|Delete, entityType, entity{id,name}, propertyChanges}.
 //     Delivered in order by one background goroutine; FlushAudit waits for delivery.
 //   - Faults (SetFaults) apply to API routes in this order: dropped connection (hijack,
-//     write a partial status line so Go's transport cannot silently retry, close), latency (timer, abandoned when the request context ends), forced 429 with
-//     Retry-After, random 503. /oauth/token only gets the latency.
+//     write a partial status line so Go's transport cannot silently retry, close), latency
+//     (timer, abandoned when the request context ends), 429 with Retry-After (forced, or a
+//     random burst), random 503. A drop or a 503 drawn for a write may come after the
+//     write was applied (ServerErrorAfterWrite, DropAfterWrite): the client cannot tell
+//     whether it was. Faults.Via limits them to the requests of some handlers (Via).
+//     /oauth/token only gets the latency.
+//   - Writes logs every write applied to a queue, skill or worktype in order (Seq): API
+//     writes with their handler (Via), client, method, body (Sent) and answer (503 or
+//     AnswerDropped when a fault came after it), out-of-band edits as such; Changes lists
+//     the changed fields as the audit event does. Refused writes are not logged.
+//   - SetHook's Hook runs before every API request about one queue, skill or worktype
+//     (and before a create), after faults, authentication and rate limit, outside the
+//     simulator's locks: an out-of-band edit it makes lands between a client's read and
+//     its write.
 //   - Calls counts every request that reached an API route, by route template.
 //
 // # Fidelity gaps (UNVERIFIED or not modelled)

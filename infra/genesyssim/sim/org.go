@@ -226,18 +226,21 @@ func (s *Server) SetWorkitemCount(queueID string, n int) {
 // audit event is emitted when a target is set. The id cannot change; the name must stay
 // non-empty and unique. Concurrent API writes are last-writer-wins, as in Genesys.
 func (s *Server) EditQueue(id string, edit func(q map[string]any)) error {
-	return s.editOutOfBand("queue", id, edit)
+	_, err := s.editOutOfBand("queue", id, edit)
+	return err
 }
 
 // EditWorktype is EditQueue for worktypes. edit sees the response shape; references may be
 // set as {"id": ...} (names are filled in on read).
 func (s *Server) EditWorktype(id string, edit func(w map[string]any)) error {
-	return s.editOutOfBand("worktype", id, edit)
+	_, err := s.editOutOfBand("worktype", id, edit)
+	return err
 }
 
 // EditSkill is EditQueue for skills; the skill version increments.
 func (s *Server) EditSkill(id string, edit func(sk map[string]any)) error {
-	return s.editOutOfBand("skill", id, edit)
+	_, err := s.editOutOfBand("skill", id, edit)
+	return err
 }
 
 // Delete deletes a queue, skill or worktype (kind "queue", "skill", "worktype") out of
@@ -248,13 +251,13 @@ func (s *Server) Delete(kind, id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.deleteLocked(kind, id, adminUserID, "") {
+	if !s.deleteLocked(kind, id, adminOrigin) {
 		return fmt.Errorf("delete %s %s: %w", kind, id, ErrNotFound)
 	}
 	return nil
 }
 
-func (s *Server) editOutOfBand(kind, id string, edit func(map[string]any)) error {
+func (s *Server) editOutOfBand(kind, id string, edit func(map[string]any)) (Write, error) {
 	s.mu.RLock()
 	c := s.collection(kind)
 	old, ok := c.get(id)
@@ -264,12 +267,12 @@ func (s *Server) editOutOfBand(kind, id string, edit func(map[string]any)) error
 	}
 	s.mu.RUnlock()
 	if !ok {
-		return fmt.Errorf("edit %s %s: %w", kind, id, ErrNotFound)
+		return Write{}, fmt.Errorf("edit %s %s: %w", kind, id, ErrNotFound)
 	}
 	edit(cp)
 	cp["id"] = id
 	if strings.TrimSpace(str(cp, "name")) == "" {
-		return fmt.Errorf("edit %s %s: name must be a non-empty string: %w", kind, id, ErrInvalid)
+		return Write{}, fmt.Errorf("edit %s %s: name must be a non-empty string: %w", kind, id, ErrInvalid)
 	}
 	cp = normObj(cp)
 
@@ -277,10 +280,10 @@ func (s *Server) editOutOfBand(kind, id string, edit func(map[string]any)) error
 	defer s.mu.Unlock()
 	old, ok = c.get(id)
 	if !ok {
-		return fmt.Errorf("edit %s %s: %w", kind, id, ErrNotFound)
+		return Write{}, fmt.Errorf("edit %s %s: %w", kind, id, ErrNotFound)
 	}
 	if c.nameTaken(str(cp, "name"), id) {
-		return fmt.Errorf("edit %s %s: name %q: %w", kind, id, str(cp, "name"), ErrNameTaken)
+		return Write{}, fmt.Errorf("edit %s %s: name %q: %w", kind, id, str(cp, "name"), ErrNameTaken)
 	}
 	cp["dateModified"] = s.stamp(old)
 	switch kind {
@@ -292,6 +295,5 @@ func (s *Server) editOutOfBand(kind, id string, edit func(map[string]any)) error
 		cp["version"] = nextVersion(str(old, "version"))
 	}
 	c.put(cp)
-	s.emitLocked(kind, "Update", old, cp, adminUserID, "")
-	return nil
+	return s.recordLocked(kind, "Update", old, cp, adminOrigin), nil
 }

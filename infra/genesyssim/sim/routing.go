@@ -39,9 +39,10 @@ func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request, c caller) {
 		writeHTTPError(w, badRequest("forceDelete must be true or false, got %q", v))
 		return
 	}
+	s.before(r, "queue", id, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.deleteLocked("queue", id, c.userID, c.clientID) {
+	if !s.deleteLocked("queue", id, apiOrigin(r, c, nil)) {
 		writeHTTPError(w, notFound("Queue", id))
 		return
 	}
@@ -329,6 +330,7 @@ func divisionRef(d map[string]any) map[string]any {
 // while after DELETE (the Terraform provider's delete check accepts either 404 or that).
 func (s *Server) getSkill(w http.ResponseWriter, r *http.Request, _ caller) {
 	id := r.PathValue("skillId")
+	s.before(r, "skill", id, nil)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	e, ok := s.skills.byID[id]
@@ -356,19 +358,20 @@ func (s *Server) createSkill(_, body map[string]any, _ caller) (map[string]any, 
 
 func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, c caller) {
 	id := r.PathValue("skillId")
+	s.before(r, "skill", id, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.deleteLocked("skill", id, c.userID, c.clientID) {
+	if !s.deleteLocked("skill", id, apiOrigin(r, c, nil)) {
 		writeHTTPError(w, notFound("Skill", id))
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// deleteLocked deletes entity id of kind as a DELETE by userID/clientID does (a skill is
-// soft-deleted: state "deleted", kept for GET) and emits its audit event; false when there
+// deleteLocked deletes entity id of kind as a DELETE by o does (a skill is soft-deleted:
+// state "deleted", kept for GET) and records it (write log, audit event); false when there
 // is no such entity (or the skill is deleted already). Call with s.mu held.
-func (s *Server) deleteLocked(kind, id, userID, clientID string) bool {
+func (s *Server) deleteLocked(kind, id string, o origin) bool {
 	c := s.collection(kind)
 	old, ok := c.get(id)
 	if !ok || (kind == "skill" && str(old, "state") == "deleted") {
@@ -390,7 +393,7 @@ func (s *Server) deleteLocked(kind, id, userID, clientID string) bool {
 	default:
 		c.remove(id)
 	}
-	s.emitLocked(kind, "Delete", old, nil, userID, clientID)
+	s.recordLocked(kind, "Delete", old, nil, o)
 	return true
 }
 

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,9 +86,16 @@ type Server struct {
 	authMu sync.Mutex
 	tokens map[string]*token
 
-	faultMu sync.Mutex
-	faults  Faults
-	rng     *rand.Rand
+	faultMu  sync.Mutex
+	faults   Faults
+	rng      *rand.Rand
+	injected FaultCounts
+
+	hook atomic.Pointer[Hook]
+
+	logMu    sync.Mutex
+	writes   []Write
+	writeSeq int
 
 	callsMu sync.Mutex
 	calls   map[string]int
@@ -198,25 +205,6 @@ func (s *Server) routes() {
 }
 
 type apiHandler func(w http.ResponseWriter, r *http.Request, c caller)
-
-// api registers an API route: counted, subject to faults, authenticated and rate limited.
-// The pattern is the key of Calls().
-func (s *Server) api(pattern string, h apiHandler) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.count(pattern)
-		if !s.applyFaults(w, r) {
-			return
-		}
-		c, ok := s.authenticate(w, r)
-		if !ok {
-			return
-		}
-		if !s.rateLimit(w, c) {
-			return
-		}
-		h(w, r, c)
-	})
-}
 
 func (s *Server) count(pattern string) {
 	s.callsMu.Lock()
@@ -403,117 +391,6 @@ func writeTooManyRequests(w http.ResponseWriter, retryAfter, limit int) {
 		map[string]any{"limit": map[string]any{
 			"key": "client.credentials.token.rate.per.minute", "namespace": "platform.api", "value": limit,
 		}})
-}
-
-// ---- faults ----
-
-// Faults injects failures into API requests (/oauth/token only gets Latency).
-type Faults struct {
-	ServerErrorRate   float64       // probability of a 5xx (503 with the real error body)
-	Latency           time.Duration // added to every request (waits on a timer, honours request ctx)
-	Force429          int           // the next N API requests answer 429
-	RetryAfterSeconds int           // Retry-After for forced 429s (default 1)
-	DropConnections   int           // the next N API requests have their connection hijacked and closed mid-status-line
-	Seed              int64         // for the random 5xx choice
-}
-
-// SetFaults replaces the injected faults (and reseeds the 5xx choice).
-func (s *Server) SetFaults(f Faults) {
-	s.faultMu.Lock()
-	s.faults = f
-	s.rng = rand.New(rand.NewPCG(uint64(f.Seed), 0x9e3779b97f4a7c15))
-	s.faultMu.Unlock()
-}
-
-// wait blocks for d or until ctx is done; it reports whether the full delay elapsed.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (s *Server) withLatency(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.faultMu.Lock()
-		d := s.faults.Latency
-		s.faultMu.Unlock()
-		if !wait(r.Context(), d) {
-			return
-		}
-		h(w, r)
-	}
-}
-
-// applyFaults reports whether the request should proceed.
-func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request) bool {
-	s.faultMu.Lock()
-	f := &s.faults
-	drop := f.DropConnections > 0
-	if drop {
-		f.DropConnections--
-	}
-	latency := f.Latency
-	s.faultMu.Unlock()
-
-	if drop {
-		dropConnection(w)
-		return false
-	}
-	if !wait(r.Context(), latency) {
-		return false
-	}
-
-	s.faultMu.Lock()
-	force := f.Force429 > 0
-	if force {
-		f.Force429--
-	}
-	retry := f.RetryAfterSeconds
-	fail := !force && f.ServerErrorRate > 0 && s.rng.Float64() < f.ServerErrorRate
-	s.faultMu.Unlock()
-
-	if force {
-		if retry <= 0 {
-			retry = 1
-		}
-		limit := s.limit
-		if limit < 0 {
-			limit = 300
-		}
-		writeTooManyRequests(w, retry, limit)
-		return false
-	}
-	if fail {
-		writeError(w, http.StatusServiceUnavailable, "service.unavailable",
-			"The service is currently unavailable. Please try again.", nil)
-		return false
-	}
-	return true
-}
-
-// dropConnection hijacks the connection, writes the first bytes of a status line and
-// closes it. The partial write matters: Go's transport silently retries an idempotent
-// request once when a reused keep-alive connection closes before any response byte, which
-// would hide the fault from the client under test.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, buf, err := hj.Hijack(); err == nil {
-			_, _ = buf.WriteString("HTTP/1.1 ")
-			_ = buf.Flush()
-			conn.Close()
-			return
-		}
-	}
-	// HTTP/2 or a wrapped writer: abort the response, which resets the stream/connection.
-	panic(http.ErrAbortHandler)
 }
 
 // ---- responses ----

@@ -399,6 +399,9 @@ func (s *Server) listHandler(spec listSpec) apiHandler {
 func (s *Server) getHandler(kind, label, param string, render func(map[string]any) map[string]any) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ caller) {
 		id := r.PathValue(param)
+		if auditEntity[kind].entityType != "" {
+			s.before(r, kind, id, nil)
+		}
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 		c := s.collection(kind)
@@ -432,13 +435,18 @@ func (s *Server) writeHandler(kind, label, param string, build builder, render f
 			writeHTTPError(w, herr)
 			return
 		}
+		id := ""
+		if param != "" {
+			id = r.PathValue(param)
+		}
+		s.before(r, kind, id, body)
+		o := apiOrigin(r, c, body) // before build, which may take body as the entity
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		coll := s.collection(kind)
 		var old map[string]any
 		action := "Create"
 		if param != "" {
-			id := r.PathValue(param)
 			var ok bool
 			if old, ok = coll.get(id); !ok {
 				writeHTTPError(w, notFound(label, id))
@@ -452,7 +460,7 @@ func (s *Server) writeHandler(kind, label, param string, build builder, render f
 			return
 		}
 		coll.put(e)
-		s.emitLocked(kind, action, old, e, c.userID, c.clientID)
+		s.recordLocked(kind, action, old, e, o)
 		if render != nil {
 			e = render(e)
 		}

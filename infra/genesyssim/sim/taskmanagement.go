@@ -93,9 +93,10 @@ func (s *Server) patchWorktype(old, body map[string]any, c caller) (map[string]a
 
 func (s *Server) deleteWorktype(w http.ResponseWriter, r *http.Request, c caller) {
 	id := r.PathValue("worktypeId")
+	s.before(r, "worktype", id, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.deleteLocked("worktype", id, c.userID, c.clientID) {
+	if !s.deleteLocked("worktype", id, apiOrigin(r, c, nil)) {
 		writeHTTPError(w, notFound("Worktype", id))
 		return
 	}

@@ -34,7 +34,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		want        []string
 		wantInvalid bool
 	}{
-		{"invalid", invalid, []string{invalid + ":5: queues[0].skillEvaluationMethod", "routekeeper validate " + invalid}, true},
+		{"invalid", invalid, []string{invalid + ":5:5: queues[0].skillEvaluationMethod", "routekeeper validate " + invalid}, true},
 		{"no environment", noEnv, []string{"config " + noEnv + " declares no environment", `add "environment: <name>"`}, false},
 		{"missing", filepath.Join(dir, "none.yaml"), []string{"config " + filepath.Join(dir, "none.yaml"), "no such file"}, false},
 	} {

@@ -21,6 +21,7 @@ var Functions = []Registration{
 	{Dir: "apply", Events: []reflect.Type{reflect.TypeFor[events.SQSEvent]()}, Generate: GenerateApplyEvents},
 	{Dir: "webhook", Events: []reflect.Type{reflect.TypeFor[events.LambdaFunctionURLRequest](), reflect.TypeFor[events.EventBridgeEvent]()}, Generate: GenerateWebhookEvents},
 	{Dir: "occupancy", Events: []reflect.Type{reflect.TypeFor[events.EventBridgeEvent]()}, Generate: GenerateOccupancyEvents},
+	{Dir: "driftscan", Events: []reflect.Type{reflect.TypeFor[events.EventBridgeEvent]()}, Generate: GenerateDriftScanEvents},
 }
 
 // Registration is one function of Functions.

@@ -48,6 +48,7 @@ var invokeChecks = map[string]invokeCheck{
 	"apply/" + ApplyMalformed: checkOf(checkApplyMalformed),
 	// occupancy: invokeSetups prepares its stack.
 	"occupancy/" + OccupancyScheduled: checkOf(checkOccupancyScheduled),
+	"driftscan/" + DriftScanScheduled: checkOf(checkDriftScanScheduled),
 	"webhook/" + WebhookQueueEdit:     checkOf(checkWebhookQueueEdit),
 	"webhook/" + WebhookSkillDelete:   checkOf(checkWebhookSkillDelete),
 	"webhook/" + WebhookWorktypeURL:   checkOf(checkWebhookWorktypeURL),
@@ -62,6 +63,7 @@ var invokeChecks = map[string]invokeCheck{
 // whose run depends on more than the seeded org.
 var invokeSetups = map[string]func(t *testing.T, s *Stack){
 	"occupancy/" + OccupancyScheduled: setupOccupancyScheduled,
+	"driftscan/" + DriftScanScheduled: publishExample,
 	// webhook: drift is assessed against the published example config.
 	"webhook/" + WebhookQueueEdit:   publishExample,
 	"webhook/" + WebhookSkillDelete: publishExample,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -106,6 +107,23 @@ func (s *Stack) StartFunction(ctx context.Context, dir string, opts FunctionOpti
 // MaximumConcurrency (parallelism across message groups in AWS) is not emulated; order
 // within a message group, which is what routekeeper relies on, is the same.
 func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, logger *slog.Logger) ([]*lambdarun.Poller, error) {
+	return s.PollersWith(ctx, dir, fn, PollOptions{Logger: logger})
+}
+
+// PollOptions configure PollersWith beyond what the template gives.
+type PollOptions struct {
+	// Client is the SQS client the pollers receive and delete with; nil: one of the
+	// stack's AWS configuration.
+	Client lambdarun.SQSAPI
+	// WaitTime is each receive's long-poll wait; 0: Lambda's 20 s.
+	WaitTime time.Duration
+	Logger   *slog.Logger
+}
+
+// PollersWith is Pollers with opts: several pollers of one function emulate its
+// concurrency, and sharing a client that receives one call at a time keeps moto's FIFO
+// message-group locking right (see infra/chaos).
+func (s *Stack) PollersWith(ctx context.Context, dir string, fn lambdarun.Invoker, opts PollOptions) ([]*lambdarun.Poller, error) {
 	f, ok := s.Template.Function(dir)
 	if !ok {
 		return nil, fmt.Errorf("function %q: not declared in %s", dir, s.Template.Path)
@@ -121,9 +139,14 @@ func (s *Stack) Pollers(ctx context.Context, dir string, fn lambdarun.Invoker, l
 			// ignores them and retries the whole batch. routekeeper never wants that.
 			return nil, fmt.Errorf("%s.Events.%s: FunctionResponseTypes lacks ReportBatchItemFailures; the local poller (and routekeeper's functions) rely on partial batch responses", f.LogicalID, e.Name)
 		}
-		p, err := lambdarun.NewPoller(ctx, sqs.NewFromConfig(s.AWS), q.URL, fn, lambdarun.PollerOptions{
+		client := opts.Client
+		if client == nil {
+			client = sqs.NewFromConfig(s.AWS)
+		}
+		p, err := lambdarun.NewPoller(ctx, client, q.URL, fn, lambdarun.PollerOptions{
 			BatchSize: e.BatchSize,
-			Logger:    logger,
+			WaitTime:  opts.WaitTime,
+			Logger:    opts.Logger,
 		})
 		if err != nil {
 			return nil, err
