@@ -63,7 +63,7 @@ func TestApplyDirect(t *testing.T) {
 	q.Description = &desc
 	saveConfig(t, path, cfg)
 
-	code, stdout, stderr := execute(t, "apply", "-f", path, "--direct")
+	code, stdout, stderr := execute(t, "apply", "--auto-approve", "-f", path, "--direct")
 	if code != 0 {
 		t.Fatalf("apply --direct: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -75,9 +75,9 @@ func TestApplyDirect(t *testing.T) {
 		t.Errorf("live description %v, want %q", live["description"], desc)
 	}
 
-	code, stdout, stderr = execute(t, "apply", "-f", path, "--direct", "--format", "json")
-	if code != 0 || strings.TrimSpace(stdout) != "" || !strings.Contains(stderr, "nothing to change") {
-		t.Errorf("second apply: exit %d, stdout %q, stderr %q; want 0 and nothing to change", code, stdout, stderr)
+	code, stdout, stderr = execute(t, "apply", "--auto-approve", "-f", path, "--direct", "--format", "json")
+	if code != 0 || strings.TrimSpace(stdout) != "[]" || !strings.Contains(stderr, "nothing to change") {
+		t.Errorf("second apply: exit %d, stdout %q, stderr %q; want 0, the JSON document [] and nothing to change", code, stdout, stderr)
 	}
 }
 
@@ -127,9 +127,9 @@ func TestApplyBadInput(t *testing.T) {
 		wantStderr []string
 		wantStdout string
 	}{
-		{name: "unreadable config", args: []string{"apply", "-f", unreadable, "--direct"}, wantStderr: []string{"nope.yaml"}},
-		{name: "missing table", args: []string{"apply", "-f", path, "--table", "no-such-table"}, wantStderr: []string{"no-such-table", "nothing was enqueued"}},
-		{name: "missing queue", args: []string{"apply", "-f", path, "--queue-url", badQueue},
+		{name: "unreadable config", args: []string{"apply", "--auto-approve", "-f", unreadable, "--direct"}, wantStderr: []string{"nope.yaml"}},
+		{name: "missing table", args: []string{"apply", "--auto-approve", "-f", path, "--table", "no-such-table"}, wantStderr: []string{"no-such-table", "nothing was enqueued"}},
+		{name: "missing queue", args: []string{"apply", "--auto-approve", "-f", path, "--queue-url", badQueue},
 			wantStderr: []string{"1 of 1 change requests not enqueued"}, wantStdout: "NOT_ENQUEUED"},
 		{name: "publish to a missing table", args: []string{"publish", "-f", path, "--table", "no-such-table"}, wantStderr: []string{"no-such-table"}},
 		{name: "status from a missing table", args: []string{"status", "--table", "no-such-table", "--environment", "dev"}, wantStderr: []string{"no-such-table"}},
@@ -219,7 +219,7 @@ func TestPublishApplyStatus(t *testing.T) {
 	q := &cfg.Queues[2]
 	q.Description = &desc
 	saveConfig(t, path, cfg)
-	code, stdout, stderr = execute(t, "apply", "-f", path, "--format", "json")
+	code, stdout, stderr = execute(t, "apply", "--auto-approve", "-f", path, "--format", "json")
 	if code != 0 {
 		t.Fatalf("apply (queue): exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -275,8 +275,8 @@ func TestPublishApplyStatus(t *testing.T) {
 	}
 }
 
-// TestApplyText: a line per entity with the error or the result's Summary, and under a
-// CONFLICT each field in conflict.
+// TestApplyText: a line per entity in aligned columns with the error or the result's
+// Summary, under a CONFLICT each field in conflict, and a plan conflict (not sent).
 func TestApplyText(t *testing.T) {
 	lines := []applyLine{
 		{ChangeID: "c1", Kind: "queue", Name: "Claims", Operation: "update", Status: "APPLIED",
@@ -288,13 +288,15 @@ func TestApplyText(t *testing.T) {
 			Result: &apply.Result{Status: store.StatusApplied, Operation: changes.OpDelete}},
 		{ChangeID: "c4", Kind: "worktype", Name: "Claim", Operation: "create", Status: "NOT_APPLIED", Error: "not attempted after the failure of c3"},
 		{ChangeID: "c5", Kind: "queue", Name: "New", Operation: "create", Status: "ENQUEUED"},
+		{Kind: "skill", Name: "gold", Status: "CONFLICT", Error: `not sent: skill "Gold" is declared as "gold"`},
 	}
-	want := `APPLIED      update queue    "Claims"  c1  wrote description (merged with a concurrent edit)
-CONFLICT     update skill    "Gold"  c2  conflicts: name; live skill changed since the plan
+	want := `APPLIED      update  queue     "Claims"  c1  wrote description (merged with a concurrent edit)
+CONFLICT     update  skill     "Gold"    c2  conflicts: name; live skill changed since the plan
     conflict name (both-changed): base "Gold", ours "gold", theirs "GOLD"
-APPLIED      delete queue    "Old"  c3  deleted
-NOT_APPLIED  create worktype "Claim"  c4  not attempted after the failure of c3
-ENQUEUED     create queue    "New"  c5
+APPLIED      delete  queue     "Old"     c3  deleted
+NOT_APPLIED  create  worktype  "Claim"   c4  not attempted after the failure of c3
+ENQUEUED     create  queue     "New"     c5
+CONFLICT     -       skill     "gold"    -   not sent: skill "Gold" is declared as "gold"
 `
 	var b strings.Builder
 	if err := writeApplyText(&b, lines); err != nil {
@@ -303,4 +305,14 @@ ENQUEUED     create queue    "New"  c5
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("apply text (-want +got):\n%s", diff)
 	}
+}
+
+// mustMarshal is routing.MarshalYAML of cfg, failing t on error.
+func mustMarshal(t *testing.T, cfg *routing.Config) []byte {
+	t.Helper()
+	b, err := routing.MarshalYAML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -72,7 +72,7 @@ Exit status: 0 same, 2 differences, 1 error.`,
 	cmd.Flags().StringVar(&leftEnv, "left-env", "", "read the left side live from profile `NAME` (ROUTEKEEPER_<NAME>_GENESYS_*)")
 	cmd.Flags().StringVar(&rightEnv, "right-env", "", "read the right side live from profile `NAME` (ROUTEKEEPER_<NAME>_GENESYS_*)")
 	cmd.Flags().BoolVar(&onlyDeclared, "only-declared", false, "compare only the fields (and entities) the left side declares")
-	return usageExits(1, cmd)
+	return usageExits(2, cmd)
 }
 
 func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string, onlyDeclared bool) error {
@@ -131,7 +131,7 @@ func fileSnapshot(path string) (*drift.Side, error) {
 }
 
 func liveSnapshot(ctx context.Context, stderr io.Writer, profile string) (*drift.Side, error) {
-	org, _, err := readLive(ctx, stderr, profile)
+	org, _, err := readLive(ctx, stderr, "diff", profile)
 	if err != nil {
 		return nil, err
 	}

@@ -123,9 +123,9 @@ func TestDiffFilesAndExitCodes(t *testing.T) {
 		{"same file", []string{"diff", a, a}, 0, "No differences"},
 		{"different files", []string{"diff", a, b}, 2, `> skill "French" only in`},
 		{"only declared", []string{"diff", "--only-declared", a, b}, 2, "enableTranscription: true | false"},
-		{"one side", []string{"diff", a}, 1, ""},
-		{"three sides", []string{"diff", a, b, a}, 1, ""},
-		{"unknown format", []string{"diff", a, b, "--format", "html"}, 1, ""},
+		{"one side", []string{"diff", a}, 2, ""},
+		{"three sides", []string{"diff", a, b, a}, 2, ""},
+		{"unknown format", []string{"diff", a, b, "--format", "html"}, 2, ""},
 		{"missing file", []string{"diff", a, a + ".nope"}, 1, ""},
 	}
 	for _, tc := range tests {

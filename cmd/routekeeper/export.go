@@ -61,12 +61,12 @@ Exit status: 0 written, 1 error.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output: - (stdout, default), FILE.yaml, FILE.json or DIR")
 	profileFlag(cmd, &profile)
 	environmentFlag(cmd, &environment, "written into the config (lower-case letters, digits, '-')")
-	return usageExits(1, cmd)
+	return usageExits(2, cmd)
 }
 
 func runExport(cmd *cobra.Command, out, profile, environment string) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	org, client, err := readLive(cmd.Context(), stderr, profile)
+	org, client, err := readLive(cmd.Context(), stderr, "export", profile)
 	if err != nil {
 		return err
 	}

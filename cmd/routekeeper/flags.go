@@ -27,9 +27,9 @@ const (
 const usageExitKey = "routekeeper.usage-exit"
 
 // usageExits makes a usage mistake on cmd (an unknown flag, a bad --format, an extra
-// argument, a missing -f ...) exit with code, and returns cmd. Commands use 2, except
-// plan and diff, whose 2 means "differences found" so that a typo in CI cannot pass for
-// drift, and export, whose exit statuses are 0 and 1.
+// argument, a missing -f ...) exit with code, and returns cmd. Every command uses 2 (plan
+// and diff too, whose 2 also means "differences found": a usage mistake writes nothing to
+// stdout, and a plan or a report always writes something).
 func usageExits(code int, cmd *cobra.Command) *cobra.Command {
 	if cmd.Annotations == nil {
 		cmd.Annotations = map[string]string{}
@@ -55,7 +55,7 @@ func usageError(cmd *cobra.Command, err error) error {
 	if fe, ok := errors.AsType[*formatError](err); ok {
 		err = fe
 	}
-	return exitCode(usageExit(cmd), fmt.Errorf("%w (see routekeeper %s --help)", err, cmd.Name()))
+	return exitCode(usageExit(cmd), fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath()))
 }
 
 // maxArgs accepts at most n positional arguments; more is a usage mistake.

@@ -23,14 +23,15 @@ func subcommand(t *testing.T, name string) *cobra.Command {
 	return nil
 }
 
-// TestUsageExit: every command refuses a usage mistake with its documented status and
-// points at its help; plan and diff use 1 because their 2 means differences.
+// TestUsageExit: every command refuses a usage mistake with exit 2 and points at its
+// help, writing nothing on stdout (plan and diff also exit 2 for differences, which
+// always write a plan or a report).
 func TestUsageExit(t *testing.T) {
 	tests := []struct {
 		command string
 		want    int
 	}{
-		{"validate", 2}, {"schema", 2}, {"export", 1}, {"plan", 1}, {"diff", 1},
+		{"validate", 2}, {"schema", 2}, {"export", 2}, {"plan", 2}, {"diff", 2},
 		{"publish", 2}, {"apply", 2}, {"status", 2},
 	}
 	for _, tc := range tests {
@@ -56,8 +57,8 @@ func TestFormatFlag(t *testing.T) {
 		formats  string
 	}{
 		{"validate", 2, "text, json or sarif"},
-		{"plan", 1, "text, json or markdown"},
-		{"diff", 1, "text, markdown, json or sarif"},
+		{"plan", 2, "text, json or markdown"},
+		{"diff", 2, "text, markdown, json or sarif"},
 		{"apply", 2, "text or json"},
 		{"status", 2, "text or json"},
 	}
@@ -152,10 +153,10 @@ func TestRequireFileAndMaxArgs(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{"plan without -f", requireFile(subcommand(t, "plan"), ""), 1, "no config given: pass -f FILE or -f DIR (see routekeeper plan --help)"},
+		{"plan without -f", requireFile(subcommand(t, "plan"), ""), 2, "no config given: pass -f FILE or -f DIR (see routekeeper plan --help)"},
 		{"publish without -f", requireFile(subcommand(t, "publish"), ""), 2, "no config given: pass -f FILE or -f DIR (see routekeeper publish --help)"},
 		{"argument to a command with -f", maxArgs(0)(subcommand(t, "apply"), []string{"x.yaml"}), 2, `apply takes no arguments, got ["x.yaml"]: the config goes in -f (see routekeeper apply --help)`},
-		{"argument to a command without -f", maxArgs(0)(subcommand(t, "export"), []string{"x"}), 1, `export takes no arguments, got ["x"] (see routekeeper export --help)`},
+		{"argument to a command without -f", maxArgs(0)(subcommand(t, "export"), []string{"x"}), 2, `export takes no arguments, got ["x"] (see routekeeper export --help)`},
 		{"too many arguments", maxArgs(1)(subcommand(t, "status"), []string{"a", "b"}), 2, `status takes at most 1 argument(s), got ["a" "b"] (see routekeeper status --help)`},
 	}
 	for _, tc := range tests {
@@ -213,5 +214,44 @@ func TestWriteAs(t *testing.T) {
 				t.Errorf("writeAs(%s) (-want +got):\n%s", tc.format, diff)
 			}
 		})
+	}
+}
+
+// TestRootUsage: the root command refuses an unknown flag or command with exit 2 and the
+// pointer to its help, like every subcommand; the exit codes are documented in its help.
+func TestRootUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "routekeeper: unknown flag: --bogus (see routekeeper --help)\n"},
+		{[]string{"plna"}, "routekeeper: unknown command \"plna\": did you mean plan? (see routekeeper --help)\n"},
+	} {
+		code, stdout, stderr := execute(t, tc.args...)
+		if code != 2 || stdout != "" || stderr != tc.want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2, nothing, %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+	_, help, _ := execute(t, "--help")
+	for _, want := range []string{"Exit statuses", "3    plan: the plan holds a conflict", "130  interrupted"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("routekeeper --help lacks %q", want)
+		}
+	}
+}
+
+// TestSummaryOnce: plan's text ends with its summary, so stderr does not repeat it; with
+// --format json, whose reader may not see the text, stderr has it.
+func TestSummaryOnce(t *testing.T) {
+	clearGenesysEnv(t)
+	startOrg(t, "", applyOrg)
+	path, _ := exportEnv(t, "dev")
+	_, stdout, stderr := execute(t, "plan", "-f", path)
+	if n := strings.Count(stdout+stderr, "0 to create"); n != 1 || !strings.Contains(stdout, "Plan: 0 to create") {
+		t.Errorf("plan text: the summary appears %d times in stdout and stderr, want once, in stdout:\n%s%s", n, stdout, stderr)
+	}
+	_, stdout, stderr = execute(t, "plan", "-f", path, "--format", "json")
+	if !strings.Contains(stderr, "0 to create") || strings.Contains(stdout, "0 to create") {
+		t.Errorf("plan --format json: summary on stderr %q; want it there, once", stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,11 +14,22 @@ import (
 // so the tests are fast; the benchmark measures the real budget.
 func startOrg(t *testing.T, profile string, g sim.GenerateOptions) *sim.Server {
 	t.Helper()
+	return startOrgVia(t, profile, g, nil)
+}
+
+// startOrgVia is startOrg with the simulator behind via (nil: none), a handler that may
+// answer some requests itself as Genesys would (a 400, a 429).
+func startOrgVia(t *testing.T, profile string, g sim.GenerateOptions, via func(http.Handler) http.Handler) *sim.Server {
+	t.Helper()
 	s := sim.New(sim.Options{RequestsPerMinute: -1})
 	if err := s.Load(sim.Generate(g)); err != nil {
 		t.Fatalf("Load(Generate(%+v)): %v", g, err)
 	}
-	ts := httptest.NewServer(s)
+	var h http.Handler = s
+	if via != nil {
+		h = via(s)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	prefix, err := profilePrefix(profile)
 	if err != nil {

@@ -178,11 +178,11 @@ func TestPlanExitCodes(t *testing.T) {
 		want     int
 		inStderr string
 	}{
-		{"no changes", []string{"plan", "-f", path}, 0, "0 to create, 0 to update"},
-		{"no -f", []string{"plan"}, 1, "no config given"},
-		{"unknown format", []string{"plan", "-f", path, "--format", "yaml"}, 1, "unknown --format"},
-		{"unknown flag", []string{"plan", "-f", path, "--bogus"}, 1, "unknown flag"},
-		{"positional argument", []string{"plan", path}, 1, "takes no arguments"},
+		{"no changes", []string{"plan", "-f", path, "--format", "json"}, 0, "0 to create, 0 to update"},
+		{"no -f", []string{"plan"}, 2, "no config given"},
+		{"unknown format", []string{"plan", "-f", path, "--format", "yaml"}, 2, "unknown --format"},
+		{"unknown flag", []string{"plan", "-f", path, "--bogus"}, 2, "unknown flag"},
+		{"positional argument", []string{"plan", path}, 2, "takes no arguments"},
 		{"invalid config", []string{"plan", "-f", invalid}, 1, "is invalid"},
 		{"missing config", []string{"plan", "-f", filepath.Join(t.TempDir(), "nope.yaml")}, 1, "load config"},
 		{"unconfigured profile", []string{"plan", "-f", path, "--env", "nowhere"}, 1, "ROUTEKEEPER_NOWHERE_"},
@@ -242,8 +242,8 @@ func TestPlanAndApplyReportCaseConflicts(t *testing.T) {
 	path := writeConfig(t, "case.yaml", "apiVersion: routekeeper/v1\nenvironment: dev\nskills:\n  - name: "+declared+"\n")
 
 	code, stdout, stderr := execute(t, "plan", "-f", path)
-	if code != 2 {
-		t.Fatalf("plan: exit %d, want 2 (a conflict is a difference); stderr %s", code, stderr)
+	if code != planExitConflict {
+		t.Fatalf("plan: exit %d, want %d (a conflict needs a person); stderr %s", code, planExitConflict, stderr)
 	}
 	for _, w := range []string{`! conflict skill "` + declared + `": live "` + skill + `"`, "1 in conflict (manual action needed)"} {
 		if !strings.Contains(stdout, w) {
@@ -254,14 +254,24 @@ func TestPlanAndApplyReportCaseConflicts(t *testing.T) {
 		t.Errorf("plan text says there are no changes despite the conflict:\n%s", stdout)
 	}
 
+	code, js, _ := execute(t, "plan", "-f", path, "--format", "json")
+	var p drift.Plan
+	if err := json.Unmarshal([]byte(js), &p); err != nil || code != planExitConflict || len(p.Conflicts) != 1 || p.Conflicts[0].LiveName != skill {
+		t.Errorf("plan --format json: exit %d, %v, conflicts %+v; want %d and the conflict in the document", code, err, p.Conflicts, planExitConflict)
+	}
+
 	_, md, _ := execute(t, "plan", "-f", path, "--format", "markdown")
 	if !strings.Contains(md, "Conflicts (manual action needed):") || !strings.Contains(md, mdText(skill)) || strings.Contains(md, "No changes") {
 		t.Errorf("plan markdown does not show the conflict:\n%s", md)
 	}
 
-	code, stdout, stderr = execute(t, "apply", "-f", path, "--direct")
+	code, stdout, stderr = execute(t, "apply", "--auto-approve", "-f", path, "--direct", "--format", "json")
 	if code != applyExitConflict {
 		t.Fatalf("apply --direct: exit %d, want %d; stdout %s stderr %s", code, applyExitConflict, stdout, stderr)
+	}
+	var lines []applyLine
+	if err := json.Unmarshal([]byte(stdout), &lines); err != nil || len(lines) != 1 || lines[0].Status != "CONFLICT" || lines[0].Name != declared {
+		t.Errorf("apply --format json: %v, %s; want the conflict as a CONFLICT line", err, stdout)
 	}
 	if !strings.Contains(stderr, `CONFLICT (not sent) skill "`+declared+`"`) {
 		t.Errorf("apply stderr does not report the unsent conflict:\n%s", stderr)
@@ -293,7 +303,7 @@ func TestApplyRenamesQueueInCase(t *testing.T) {
 	if code != 2 || !strings.Contains(stdout, `name: "`+queue+`" -> "`+declared+`"`) {
 		t.Fatalf("plan: exit %d, want 2 with a rename of %q; stdout %s stderr %s", code, queue, stdout, stderr)
 	}
-	code, stdout, stderr = execute(t, "apply", "-f", path, "--direct")
+	code, stdout, stderr = execute(t, "apply", "--auto-approve", "-f", path, "--direct")
 	if code != 0 || !strings.Contains(stdout, "APPLIED") {
 		t.Fatalf("apply --direct: exit %d, want 0 with APPLIED; stdout %s stderr %s", code, stdout, stderr)
 	}
@@ -321,7 +331,7 @@ func TestPlanAndApplyWithOverflow(t *testing.T) {
 	cfg.AssignmentRules = []routing.AssignmentRule{{Name: "vip", Worktype: wt.Name, Queue: queue,
 		MaxCapacity: ptrTo(5), OverflowQueue: ptrTo(overflow), MinDwellSeconds: ptrTo(60)}}
 	saveConfig(t, path, cfg)
-	if code, stdout, stderr := execute(t, "apply", "-f", path, "--direct"); code != 0 {
+	if code, stdout, stderr := execute(t, "apply", "--auto-approve", "-f", path, "--direct"); code != 0 {
 		t.Fatalf("apply --direct: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -378,7 +388,7 @@ func TestPlanAndApplyWithOverflow(t *testing.T) {
 			wantCode: 2, want: []string{`? worktype "` + wt.Name + `": overflow unknown: its assignment rule overflows to "` + overflow + `"`, revert}},
 		{name: "plan after the overflow ended: drift", active: false, table: res.TableName, args: []string{"plan", "-f", path},
 			wantCode: 2, want: []string{revert}, wantNot: []string{"overflow active"}},
-		{name: "apply with the table sends nothing", active: true, table: res.TableName, args: []string{"apply", "-f", path, "--direct"},
+		{name: "apply with the table sends nothing", active: true, table: res.TableName, args: []string{"apply", "--auto-approve", "-f", path, "--direct"},
 			wantCode: 0},
 	}
 	for _, tc := range tests {

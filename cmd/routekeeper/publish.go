@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
@@ -67,19 +66,19 @@ func runPublish(cmd *cobra.Command, file, table, version string) error {
 	if err != nil {
 		return exitCode(1, err)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsConfig(ctx)
 	if err != nil {
-		return exitCode(1, fmt.Errorf("aws configuration: %w", err))
+		return exitCode(1, err)
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	entities, removed, err := drift.Publish(ctx, st, desired.Environment, version, docs)
 	if err != nil {
-		return exitCode(1, fmt.Errorf("publish to table %s: %w", table, err))
+		return exitCode(1, fmt.Errorf("publish to table %s: %w", table, awsError(err)))
 	}
 	rules := overflowRules(desired)
 	removedRules, err := st.PublishOverflowRules(ctx, desired.Environment, version, rules)
 	if err != nil {
-		return exitCode(1, fmt.Errorf("publish the overflow rules to table %s: %w (the entities are published; publish again)", table, err))
+		return exitCode(1, fmt.Errorf("publish the overflow rules to table %s: %w (the entities are published; publish again)", table, awsError(err)))
 	}
 	writePublished(stdout, desired.Environment, version, table, entities, removed, len(rules), removedRules)
 	return nil

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
@@ -108,9 +107,9 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 	if limit <= 0 {
 		return usageError(cmd, fmt.Errorf("--limit %d: want a positive number", limit))
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsConfig(ctx)
 	if err != nil {
-		return exitCode(1, fmt.Errorf("aws configuration: %w", err))
+		return exitCode(1, err)
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), table)
 	if id != "" {
@@ -119,14 +118,14 @@ func runStatus(cmd *cobra.Command, id, table, env, format string, limit int) err
 			return exitCode(1, fmt.Errorf("no change request %s in table %s (records expire after 30 days; check the id)", id, table))
 		}
 		if err != nil {
-			return exitCode(1, fmt.Errorf("table %s: %w", table, err))
+			return exitCode(1, fmt.Errorf("table %s: %w", table, awsError(err)))
 		}
 		v := viewOf(c)
 		return writeAs(stdout, format, v, writers{"text": func(w io.Writer) error { return writeChangeDetail(w, v) }})
 	}
 	list, err := st.ListChanges(ctx, env, limit)
 	if err != nil {
-		return exitCode(1, fmt.Errorf("table %s: %w", table, err))
+		return exitCode(1, fmt.Errorf("table %s: %w", table, awsError(err)))
 	}
 	views := make([]changeView, len(list))
 	for i, c := range list {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,29 +20,18 @@ const (
 	exampleStaging = "../../examples/routing/staging"
 )
 
-// execute runs the CLI in-process with args and returns the exit code run would return,
-// stdout and stderr (including the error line run prints).
+// execute runs the CLI in-process with args, as main does (run), with an empty stdin
+// that is not a terminal, and returns the exit code, stdout and stderr.
 func execute(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return executeIn(t, context.Background(), strings.NewReader(""), args...)
+}
+
+// executeIn is execute with a context and a stdin.
+func executeIn(t *testing.T, ctx context.Context, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	root := newRootCmd()
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	code = 0
-	if err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-			if ee.err != nil {
-				errOut.WriteString("routekeeper: " + ee.err.Error() + "\n")
-			}
-		} else {
-			errOut.WriteString("routekeeper: " + err.Error() + "\n")
-		}
-	}
+	code = run(ctx, args, stdin, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -103,9 +92,9 @@ func TestValidateText(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit code = %d, want 1", code)
 	}
-	want := bad + `:4: queues[0].skillEvaluationMethod: "best" is not allowed: use one of NONE, BEST, ALL (exact, case-sensitive)
-` + bad + `:6: queues[0].mediaSettings.message.alertingTimeoutSeconds: -1 is below the minimum 0
-` + bad + `:8: queues[1].colour: unknown field "colour": allowed fields are acwSettings, bullseye, conditionalGroupRouting, description, division, enableManualAssignment, enableTranscription, lastAgentRoutingMode, mediaSettings, name, routingRules, scoringMethod, skillEvaluationMethod
+	want := bad + `:4:5: queues[0].skillEvaluationMethod: "best" is not allowed: use one of NONE, BEST, ALL (exact, case-sensitive)
+` + bad + `:6:17: queues[0].mediaSettings.message.alertingTimeoutSeconds: -1 is below the minimum 0
+` + bad + `:8:5: queues[1].colour: unknown field "colour": allowed fields are acwSettings, bullseye, conditionalGroupRouting, description, division, enableManualAssignment, enableTranscription, lastAgentRoutingMode, mediaSettings, name, routingRules, scoringMethod, skillEvaluationMethod
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("text output (-want +got):\n%s", diff)
@@ -244,14 +233,6 @@ func TestValidateDefaultPath(t *testing.T) {
 
 func TestRunExitCodes(t *testing.T) {
 	// run is what main calls: check it maps the commands' errors to the same codes.
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devnull.Close()
-	stdout, stderr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = devnull, devnull // run writes to the process streams
-	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
 	bad := writeConfig(t, "bad.yaml", invalidConfig)
 	for _, tc := range []struct {
 		args []string
@@ -261,7 +242,7 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"validate", bad}, 1},
 		{[]string{"validate", filepath.Join(t.TempDir(), "none")}, 2},
 	} {
-		if got := run(context.Background(), tc.args); got != tc.want {
+		if got := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, io.Discard); got != tc.want {
 			t.Errorf("run(%v) = %d, want %d", tc.args, got, tc.want)
 		}
 	}
