@@ -32,7 +32,9 @@ func TestUsageExit(t *testing.T) {
 		want    int
 	}{
 		{"validate", 2}, {"schema", 2}, {"export", 2}, {"plan", 2}, {"diff", 2},
-		{"publish", 2}, {"apply", 2}, {"status", 2},
+		{"publish", 2}, {"apply", 2}, {"status", 2}, {"history", 2}, {"revert", 2},
+		// drift exits 2 for drift found, so its usage mistakes exit 1 (see drift --help).
+		{"drift", driftExitError},
 	}
 	for _, tc := range tests {
 		t.Run(tc.command, func(t *testing.T) {

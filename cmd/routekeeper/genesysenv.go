@@ -151,6 +151,9 @@ func checkReachable(ctx context.Context, cfg genesys.Config, profile string) err
 
 // unwrapNet shortens a dial error to its cause ("connection refused", "no such host").
 func unwrapNet(err error) error {
+	if se, ok := errors.AsType[*os.SyscallError](err); ok && se.Err != nil {
+		return se.Err // "connection refused", not "connect: connection refused"
+	}
 	if op, ok := errors.AsType[*net.OpError](err); ok && op.Err != nil {
 		return op.Err
 	}
@@ -173,7 +176,8 @@ type readProgress struct {
 	listing  bool
 	done     int
 	total    int
-	lastLine time.Time
+	lastLine time.Time // the last line written, for the heartbeat
+	lastWait time.Time // the last wait line written (zero: none yet)
 }
 
 func newReadProgress(stderr io.Writer, cmdName, profile string) *readProgress {
@@ -236,9 +240,10 @@ func (p *readProgress) wait(w genesys.Wait) {
 		p.bar.Describe(p.stage() + ": " + why)
 		return
 	}
-	// One line per wait, at most one per second of the client's clock.
-	if t := now(); t.Sub(p.lastLine) >= time.Second {
-		p.lastLine = t
+	// One line per wait, at most one per second of the client's clock; the first wait
+	// always says why, even at the very start of the read.
+	if t := now(); p.lastWait.IsZero() || t.Sub(p.lastWait) >= time.Second {
+		p.lastLine, p.lastWait = t, t
 		fmt.Fprintf(p.w, "%s: %s\n", p.what, why)
 	}
 }

@@ -104,6 +104,52 @@ func TestValidateText(t *testing.T) {
 	}
 }
 
+// mixedConfig has schema problems (an enum, an unknown field, a too short name) and
+// semantic ones (a duplicate name, references that do not resolve) in one document.
+const mixedConfig = `apiVersion: routekeeper/v1
+skills:
+  - name: Alpha
+  - name: alpha
+queues:
+  - name: Claims
+    skillEvaluationMethod: best
+    colour: red
+    bullseye:
+      rings:
+        - actions: {skillsToRemove: [Nope]}
+worktypes:
+  - name: W
+  - name: Work
+    defaultQueue: Missing
+`
+
+// TestValidateReportsEverythingInOneRun: schema and semantic problems of one document
+// are reported together, in file order, each at its line:column, so one run is enough.
+func TestValidateReportsEverythingInOneRun(t *testing.T) {
+	p := writeConfig(t, "mixed.yaml", mixedConfig)
+	code, stdout, stderr := execute(t, "validate", p)
+	if code != 1 || !strings.Contains(stderr, "1 invalid with 6 problems") {
+		t.Errorf("validate mixed.yaml: exit %d, stderr %q; want 1 and 6 problems", code, stderr)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		at, rest, _ := strings.Cut(strings.TrimPrefix(line, p+":"), ": ")
+		path, _, _ := strings.Cut(rest, ":")
+		got = append(got, at+" "+path)
+	}
+	want := []string{
+		"4:5 skills[1].name",                                          // duplicate (semantic)
+		"7:5 queues[0].skillEvaluationMethod",                         // enum (schema)
+		"8:5 queues[0].colour",                                        // unknown field (schema)
+		"11:38 queues[0].bullseye.rings[0].actions.skillsToRemove[0]", // reference (semantic)
+		"13:5 worktypes[0].name",                                      // too short (schema)
+		"15:5 worktypes[1].defaultQueue",                              // reference (semantic)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("validate mixed.yaml problems (-want +got):\n%s\n%s", diff, stdout)
+	}
+}
+
 func TestValidateJSON(t *testing.T) {
 	bad := writeConfig(t, "bad.yaml", invalidConfig)
 	code, stdout, _ := execute(t, "validate", "--format", "json", exampleProd, bad)
