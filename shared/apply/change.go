@@ -192,10 +192,25 @@ func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err e
 		}
 	}()
 	// The read pays for the write's budget too: they go out back to back.
+	win := &wireWindow{now: o.e.opts.Now}
 	rctx := genesys.Prepay(ctx, 2)
-	l, err := o.find(rctx, true)
+	l, err := o.find(win.reading(rctx), true)
 	if err != nil {
 		return err
+	}
+	var base map[string]any
+	if l != nil && l.ETag != o.req.BaseEtag {
+		// A merge needs the names fresh and the state the plan saw: a names list and a
+		// table read that would sit inside the window. Fetch both, then read again, so
+		// only the merge lies between the read and the write.
+		if _, err := o.s.Refresh(ctx); err != nil {
+			return err
+		}
+		base = o.base(ctx)
+		rctx = genesys.Prepay(ctx, 2)
+		if l, err = o.find(win.reading(rctx), true); err != nil {
+			return err
+		}
 	}
 	if l == nil {
 		res.Status = store.StatusConflict
@@ -203,17 +218,11 @@ func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err e
 		res.Conflicts = []document.Conflict{{Path: "", Ours: o.req.Desired, Reason: document.ConflictTheirsDeleted}}
 		return nil
 	}
-	if l.ETag != o.req.BaseEtag {
-		if err := o.s.Recanonicalise(ctx, l); err != nil {
-			return err
-		}
-	}
 	readAt := o.e.opts.Now()
 	res.EntityID, res.LiveETag = l.ID, l.ETag
 	desired := o.desired()
 	toWrite := desired
 	if l.ETag != o.req.BaseEtag {
-		base := o.base(ctx)
 		ours := document.Overlay(base, desired)
 		merged, conflicts := document.Merge(base, ours, l.Canonical)
 		if len(conflicts) > 0 {
@@ -240,11 +249,12 @@ func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err e
 		o.observe(ctx, l)
 		return nil
 	}
-	wctx, call := genesys.WithCallInfo(genesys.SendOnce(rctx))
-	res.WindowMs = float64(o.e.opts.Now().Sub(readAt).Microseconds()) / 1000
+	wctx, call := genesys.WithCallInfo(genesys.SendOnce(win.writing(rctx)))
 	res.WriteAttempts++
 	intended = document.Paths(diffs)
+	writeCalled := o.e.opts.Now()
 	after, err := o.s.Write(wctx, l, toWrite)
+	res.WindowMs = float64(win.length(readAt, writeCalled).Microseconds()) / 1000
 	if err != nil {
 		err = written(err)
 		if c := retry.Classify(err); c.Retry {

@@ -12,7 +12,9 @@
 //   - never written over a concurrent edit it has not merged: the entity is re-read just
 //     before the write and its ETag compared with the request's baseEtag; on a difference
 //     the change is three-way merged with the snapshot of baseEtag as the base
-//     (change.go) and written only if the edits are disjoint;
+//     (change.go) and written only if the edits are disjoint; what a merge needs (the
+//     names refreshed, the base) is fetched before a second read, so between the read a
+//     write is built on and the write there is only the merge (window.go measures it);
 //   - never lost: a failure that may pass (shared/retry) returns a *RetryError and is
 //     counted on the record, so SQS delivers the message again (and moves it to the
 //     dead-letter queue after maxReceiveCount, with the reason on the record);

@@ -149,8 +149,9 @@ type Result struct {
 	// CorrelationID is Genesys' ININ-Correlation-Id of the write that APPLIED the change
 	// (create, update or delete), or of the failed call that REJECTED it.
 	CorrelationID string `json:"correlationId,omitempty"`
-	// WindowMs is the read-to-write window of the update's last write: from the read's
-	// answer to the write's request, in milliseconds.
+	// WindowMs is the read-to-write window of the update's last write: from the first
+	// byte of the read's answer to the write's request sent whole (wireWindow), in
+	// milliseconds to the microsecond.
 	WindowMs float64 `json:"windowMs,omitempty"`
 	// WriteAttempts counts the writes this delivery sent (more than one after a failed or
 	// unanswered write, each after a fresh read).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -178,4 +179,104 @@ func (c cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
+}
+
+// everyRequest is a transport that calls before and after around each request.
+type everyRequest struct {
+	next          http.RoundTripper
+	before, after func(r *http.Request)
+}
+
+func (e *everyRequest) RoundTrip(r *http.Request) (*http.Response, error) {
+	e.before(r)
+	resp, err := e.next.RoundTrip(r)
+	if err == nil {
+		e.after(r)
+	}
+	return resp, err
+}
+
+// The read-to-write window runs from the read's answer to the write's request: time spent
+// after the GET's answer arrived and before the PUT went out is in it; time before the
+// GET was sent and after the PUT's answer is not.
+func TestWindowIsReadAnswerToWriteRequest(t *testing.T) {
+	var env *applytest.Env
+	var qid string
+	tr := &everyRequest{}
+	env, qName, _, _ := newEnv(t, applytest.Options{FakeClock: true, Transport: func(next http.RoundTripper) http.RoundTripper {
+		tr.next = next
+		return tr
+	}})
+	qid = env.ID(t, entity.Queue, qName)
+	entityPath := "/api/v2/routing/queues/" + qid
+	tr.before = func(r *http.Request) {
+		switch {
+		case r.URL.Path == entityPath && r.Method == http.MethodGet:
+			env.Clock.Advance(8 * time.Second) // before the read: outside
+		case r.URL.Path == entityPath && r.Method == http.MethodPut:
+			env.Clock.Advance(2 * time.Second) // before the write's request: inside
+		}
+	}
+	tr.after = func(r *http.Request) {
+		switch {
+		case r.URL.Path == entityPath && r.Method == http.MethodGet:
+			env.Clock.Advance(time.Second) // after the read's answer: inside
+		case r.URL.Path == entityPath && r.Method == http.MethodPut:
+			env.Clock.Advance(4 * time.Second) // after the write's answer: outside
+		}
+	}
+	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"timed"}`))
+	res := applyOK(t, env, req)
+	if res.Status != store.StatusApplied || res.WriteAttempts != 1 {
+		t.Fatalf("got %s (%q), %d writes; want APPLIED with one write", res.Status, res.Reason, res.WriteAttempts)
+	}
+	if res.WindowMs != 3000 {
+		t.Errorf("WindowMs %v, want 3000 (1 s after the read's answer + 2 s before the write's request)", res.WindowMs)
+	}
+}
+
+// When the live ETag differs from the plan's, what a merge needs (the names refreshed, the
+// plan's base read from the table) is fetched before the entity is read again, so nothing
+// but the merge lies between the read the write is built on and the write: no Genesys
+// request between that GET and the PUT.
+func TestMergeReadsAgainAfterItsLookups(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	tr := &everyRequest{after: func(*http.Request) {}}
+	tr.before = func(r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+	}
+	env, qName, _, _ := newEnv(t, applytest.Options{FakeClock: true, Transport: func(next http.RoundTripper) http.RoundTripper {
+		tr.next = next
+		return tr
+	}})
+	qid := env.ID(t, entity.Queue, qName)
+	req := env.Plan(t, changes.OpUpdate, entity.Queue, qName, applytest.Obj(t, `{"name":"`+qName+`","description":"ours"}`))
+	if err := env.Sim.EditQueue(qid, func(q map[string]any) { q["skillEvaluationMethod"] = "BEST" }); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	calls = nil
+	mu.Unlock()
+	res := applyOK(t, env, req)
+	if res.Status != store.StatusApplied || !res.Merged {
+		t.Fatalf("got %s merged=%v (%q), want APPLIED merged", res.Status, res.Merged, res.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	get, put := "GET /api/v2/routing/queues/"+qid, "PUT /api/v2/routing/queues/"+qid
+	last := -1
+	for i, c := range calls {
+		if c == get {
+			last = i
+		}
+	}
+	if last < 0 || last+1 >= len(calls) || calls[last+1] != put {
+		t.Errorf("Genesys requests %q: want the PUT right after the last GET of the queue", calls)
+	}
+	if lists := slices.IndexFunc(calls, func(c string) bool { return !strings.HasSuffix(c, "/"+qid) && !strings.Contains(c, "/oauth/") }); lists < 0 {
+		t.Errorf("Genesys requests %q: want the names refreshed (a merge after an ETag change), else this test proves nothing", calls)
+	}
 }
