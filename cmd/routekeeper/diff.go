@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ import (
 
 func newDiffCmd() *cobra.Command {
 	var format, leftEnv, rightEnv string
-	var onlyDeclared bool
+	var onlyDeclared, allFields bool
 	cmd := &cobra.Command{
 		Use:   "diff [LEFT] [RIGHT]",
 		Short: "Report drift between two environments (configs or live orgs), by name",
@@ -36,9 +37,14 @@ positional arguments are the file sides, left first.
 Entities are matched by kind and name; org-specific ids play no part. Configs are
 compiled first (assignment rules applied to their worktypes) and live orgs are put in
 the same canonical form export writes, so an export of prod compares cleanly with prod.
-Every field either side has is compared; --only-declared compares only the fields the
-left side declares (useful when the left is a hand-written config that manages a few
-fields). Division and workbin name lists are compared when both sides have them.
+What is compared:
+  a config and a live org   what the config declares, as plan compares it: its
+                            entities and their declared fields (a field left to
+                            Genesys's default, or an entity only in the org, is not
+                            drift); --all-fields compares every field and entity
+  two configs, two orgs     every field and entity either side has; --only-declared
+                            compares only what the left side declares
+Division and workbin name lists are compared when both sides have them.
 
 Formats: text, markdown (fit for a pull-request comment), json ("schema":
 "routekeeper.diff/v1") and sarif (SARIF 2.1.0; a result per difference). When a side
@@ -47,7 +53,11 @@ text and markdown, leftAt/rightAt in json, and the file and line region in sarif
 (the left side's position, else the right side's; a field the config does not declare
 is located at its nearest declared ancestor, often the entity).
 
-Exit status: 0 same, 2 differences, 1 error.`,
+Text is one line per entity and per field, coloured on a terminal (not with NO_COLOR set
+or --no-color): "<" only on the left, ">" only on the right, "~" different.
+
+Exit status: 0 same, 2 differences, 1 error; a usage mistake also exits 2, with nothing
+on stdout.`,
 		Example: `  routekeeper diff routing/dev.yaml routing/prod.yaml --format markdown > drift.md
   routekeeper diff --left-env dev --right-env prod --format sarif > drift.sarif`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -62,20 +72,41 @@ Exit status: 0 same, 2 differences, 1 error.`,
 				return usageError(cmd, fmt.Errorf("diff needs two sides: got %d file argument(s) %q with %d env flag(s); give LEFT and RIGHT as paths or with --left-env/--right-env",
 					len(args), args, 2-want))
 			}
+			if onlyDeclared && allFields {
+				return usageError(cmd, errors.New("--only-declared and --all-fields contradict each other: choose one"))
+			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(cmd, args, leftEnv, rightEnv, format, onlyDeclared)
+			scope := diffScope{onlyDeclared: onlyDeclared, allFields: allFields}
+			return runDiff(cmd, args, leftEnv, rightEnv, format, scope)
 		},
 	}
 	formatFlag(cmd, &format, "text", "markdown", "json", "sarif")
 	cmd.Flags().StringVar(&leftEnv, "left-env", "", "read the left side live from profile `NAME` (ROUTEKEEPER_<NAME>_GENESYS_*)")
 	cmd.Flags().StringVar(&rightEnv, "right-env", "", "read the right side live from profile `NAME` (ROUTEKEEPER_<NAME>_GENESYS_*)")
 	cmd.Flags().BoolVar(&onlyDeclared, "only-declared", false, "compare only the fields (and entities) the left side declares")
+	cmd.Flags().BoolVar(&allFields, "all-fields", false, "a config against an org: compare every field and entity, Genesys defaults included")
 	return usageExits(2, cmd)
 }
 
-func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string, onlyDeclared bool) error {
+// diffScope is what diff compares, from its flags.
+type diffScope struct{ onlyDeclared, allFields bool }
+
+// declaring says which side's declarations limit the comparison: the config side of a
+// config against an org (unless --all-fields), the left side with --only-declared, else
+// none (every field and entity either side has).
+func (sc diffScope) declaring(leftLive, rightLive bool) (left, right bool) {
+	switch {
+	case sc.onlyDeclared:
+		return true, false
+	case sc.allFields || leftLive == rightLive:
+		return false, false
+	}
+	return rightLive, leftLive
+}
+
+func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string, scope diffScope) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	files := args
 	side := func(env string) (*drift.Side, error) {
@@ -94,16 +125,28 @@ func runDiff(cmd *cobra.Command, args []string, leftEnv, rightEnv, format string
 	if err != nil {
 		return exitCode(1, err)
 	}
-	report := drift.Compare(left, right, drift.CompareOptions{OnlyDeclared: onlyDeclared})
+	var report *drift.Report
+	switch byLeft, byRight := scope.declaring(leftEnv != "", rightEnv != ""); {
+	case byRight:
+		// Compare declares by its left side: compare from the config's side, then
+		// turn the report back to the order the user gave.
+		report = mirrorReport(drift.Compare(right, left, drift.CompareOptions{OnlyDeclared: true}))
+	default:
+		report = drift.Compare(left, right, drift.CompareOptions{OnlyDeclared: byLeft})
+	}
+	pal := paletteFor(cmd, stdout)
 	err = writeAs(stdout, format, report, writers{
-		"text":     func(w io.Writer) error { return writeDriftText(w, report) },
+		"text":     func(w io.Writer) error { return writeDriftText(w, report, pal) },
 		"markdown": func(w io.Writer) error { return writeDriftMarkdown(w, report) },
 		"sarif":    func(w io.Writer) error { return writeDriftSARIF(w, report, left.File) },
 	})
 	if err != nil {
 		return exitCode(1, fmt.Errorf("write report: %w", err))
 	}
-	fmt.Fprintf(stderr, "diff: %s\n", driftSummary(report))
+	// The text ends with the summary: stderr does not say it again.
+	if format != "text" {
+		fmt.Fprintf(stderr, "diff: %s\n", driftSummary(report))
+	}
 	if report.HasDrift() {
 		return exitCode(2, nil)
 	}
@@ -160,22 +203,53 @@ func otherSide(side string) string {
 	return "left"
 }
 
-func writeDriftText(w io.Writer, r *drift.Report) error {
+// mirrorReport swaps the sides of a report: what was left is right.
+func mirrorReport(r *drift.Report) *drift.Report {
+	swapStatus := map[drift.Status]drift.Status{drift.OnlyLeft: drift.OnlyRight, drift.OnlyRight: drift.OnlyLeft, drift.Different: drift.Different}
+	swapChange := map[string]string{"only-left": "only-right", "only-right": "only-left", "changed": "changed"}
+	out := *r
+	out.Left, out.Right = r.Right, r.Left
+	out.Summary.OnlyLeft, out.Summary.OnlyRight = r.Summary.OnlyRight, r.Summary.OnlyLeft
+	out.Entities = make([]drift.EntityDiff, len(r.Entities))
+	for i, e := range r.Entities {
+		e.Status = swapStatus[e.Status]
+		e.LeftAt, e.RightAt = e.RightAt, e.LeftAt
+		diffs := make([]drift.FieldDiff, len(e.Differences))
+		for j, d := range e.Differences {
+			d.Left, d.Right = d.Right, d.Left
+			d.LeftAt, d.RightAt = d.RightAt, d.LeftAt
+			d.Change = swapChange[d.Change]
+			diffs[j] = d
+		}
+		e.Differences = diffs
+		out.Entities[i] = e
+	}
+	return &out
+}
+
+// writeDriftText writes the report compactly: one line per entity that differs, then
+// one per field, with where the configs declare them.
+func writeDriftText(w io.Writer, r *drift.Report, pal palette) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Drift between %s (left) and %s (right)\n", r.Left, r.Right)
+	fmt.Fprintf(&b, "Drift between %s (left) and %s (right)\n\n", r.Left, r.Right)
 	if !r.HasDrift() {
-		b.WriteString("\nNo differences.\n")
+		b.WriteString("No differences.\n")
 	}
 	for _, e := range r.Entities {
 		switch e.Status {
 		case drift.OnlyLeft:
-			fmt.Fprintf(&b, "\n< %s %q only in %s%s\n", e.Kind, e.Name, r.Left, atSuffix(e.LeftAt, e.RightAt))
+			fmt.Fprintf(&b, "%s%s\n", pal.action(drift.ActionDelete, fmt.Sprintf("< %s %q only in %s", e.Kind, e.Name, r.Left)), atSuffix(e.LeftAt, e.RightAt))
 		case drift.OnlyRight:
-			fmt.Fprintf(&b, "\n> %s %q only in %s%s\n", e.Kind, e.Name, r.Right, atSuffix(e.LeftAt, e.RightAt))
+			fmt.Fprintf(&b, "%s%s\n", pal.action(drift.ActionCreate, fmt.Sprintf("> %s %q only in %s", e.Kind, e.Name, r.Right)), atSuffix(e.LeftAt, e.RightAt))
 		default:
-			fmt.Fprintf(&b, "\n~ %s %q%s\n", e.Kind, e.Name, atSuffix(e.LeftAt, e.RightAt))
+			fmt.Fprintf(&b, "%s%s\n", pal.action(drift.ActionUpdate, fmt.Sprintf("~ %s %q", e.Kind, e.Name)), atSuffix(e.LeftAt, e.RightAt))
+			entityAt := atText(e.LeftAt, e.RightAt)
 			for _, d := range e.Differences {
-				fmt.Fprintf(&b, "    %s: %s | %s%s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"), atSuffix(d.LeftAt, d.RightAt))
+				at := atSuffix(d.LeftAt, d.RightAt)
+				if atText(d.LeftAt, d.RightAt) == entityAt {
+					at = "" // a field the config leaves out is located at its entity: said above
+				}
+				fmt.Fprintf(&b, "    %s: %s | %s%s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"), at)
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/shared/drift"
 )
@@ -182,5 +184,70 @@ func TestDiffFileLocations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDiffAgainstOrgAsPlan: a config against a live org compares what the config
+// declares, as plan does, whichever side the config is on: after applying a queue
+// declared with only a description and a division, plan and diff agree there is nothing
+// to do; --all-fields shows Genesys's defaults. The text is one line per entity and
+// field, with the summary once.
+func TestDiffAgainstOrgAsPlan(t *testing.T) {
+	clearGenesysEnv(t, "ROUTEKEEPER_DEV_")
+	t.Setenv("TABLE_NAME", "")
+	s := startOrg(t, "", applyOrg)
+	for _, k := range []string{"GENESYS_API_URL", "GENESYS_LOGIN_URL", "GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"} {
+		t.Setenv("ROUTEKEEPER_DEV_"+k, getenv(k))
+	}
+	path := writeConfig(t, "dev.yaml", "apiVersion: routekeeper/v1\nenvironment: dev\nqueues:\n"+
+		"  - name: Declared Queue\n"+ // line 4
+		"    description: only this\n"+ // line 5
+		"    division: Home\n")
+	if code, stdout, stderr := execute(t, "apply", "--auto-approve", "-f", path, "--direct"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := execute(t, "plan", "-f", path); code != planExitNone {
+		t.Fatalf("plan after apply: exit %d, want %d\n%s%s", code, planExitNone, stdout, stderr)
+	}
+	for _, args := range [][]string{{"diff", path, "--right-env", "dev"}, {"diff", "--left-env", "dev", path}} {
+		code, stdout, stderr := execute(t, args...)
+		if code != 0 || !strings.Contains(stdout, "No differences") {
+			t.Errorf("%v after apply: exit %d, want 0 as plan\n%s%s", args, code, stdout, stderr)
+		}
+	}
+	code, stdout, _ := execute(t, "diff", path, "--right-env", "dev", "--all-fields")
+	if code != 2 || !strings.Contains(stdout, "    mediaSettings: (absent) | {") || !strings.Contains(stdout, `> skill "`) {
+		t.Errorf("diff --all-fields: exit %d, want 2 with Genesys's defaults and the org's other entities:\n%s", code, stdout)
+	}
+
+	// An edit by hand of a declared field is drift on either side, at the config's line.
+	id, _ := s.IDByName("queue", "Declared Queue")
+	if err := s.EditQueue(id, func(m map[string]any) { m["description"] = "by hand" }); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diff", path, "--right-env", "dev"}, "Drift between " + path + " (left) and env:dev (right)\n\n" +
+			`~ queue "Declared Queue"  (` + path + ":4)\n" +
+			`    description: "only this" | "by hand"  (` + path + ":5)\n" +
+			"\nDrift: 1 different, 0 only in " + path + ", 0 only in env:dev, 0 same.\n"},
+		{[]string{"diff", "--left-env", "dev", path}, "Drift between env:dev (left) and " + path + " (right)\n\n" +
+			`~ queue "Declared Queue"  (` + path + ":4)\n" +
+			`    description: "by hand" | "only this"  (` + path + ":5)\n" +
+			"\nDrift: 1 different, 0 only in env:dev, 0 only in " + path + ", 0 same.\n"},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := execute(t, tc.args...)
+		if code != 2 || stdout != tc.want {
+			t.Errorf("%v: exit %d, want 2; stdout (-want +got):\n%s", tc.args, code, cmp.Diff(tc.want, stdout))
+		}
+		if strings.Contains(stderr, "1 different") {
+			t.Errorf("%v: the summary is on stderr too: %q", tc.args, stderr)
+		}
+	}
+	if code, _, stderr := execute(t, "diff", path, "--right-env", "dev", "--all-fields", "--only-declared"); code != 2 || !strings.Contains(stderr, "choose one") {
+		t.Errorf("diff --all-fields --only-declared: exit %d, %q; want 2 and a usage error", code, stderr)
 	}
 }
