@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,12 +106,105 @@ func TestExportOutLayouts(t *testing.T) {
 	}
 }
 
-func TestExportOutExistingFileWithoutExtension(t *testing.T) {
+// TestExportChecksArgumentsFirst: what is wrong with --out or --environment is a usage
+// mistake said before the org is read (no Genesys request) and nothing is written.
+func TestExportChecksArgumentsFirst(t *testing.T) {
+	clearGenesysEnv(t)
+	s := startOrg(t, "", applyOrg)
+	dir := t.TempDir()
+	file := writeConfig(t, "routing", "x")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown extension", []string{"--out", filepath.Join(dir, "out.txt")}, `will not create a directory named "out.txt"`},
+		{"device", []string{"--out", os.DevNull}, "/dev/null is an existing file without a .yaml"},
+		{"device with an extension", []string{"--out", filepath.Join(dir, "dev.yaml")}, "is not a regular file"},
+		{"directory named as a file", []string{"--out", filepath.Join(dir, "d.yaml")}, "is a directory"},
+		{"existing file as a directory", []string{"--out", file}, "is an existing file without a .yaml"},
+		{"parent is a file", []string{"--out", filepath.Join(file, "prod.yaml")}, "is not a directory"},
+		{"environment the schema refuses", []string{"--environment", "PROD"}, `--environment "PROD": "PROD" does not match the pattern`},
+	}
+	if err := os.Symlink(os.DevNull, filepath.Join(dir, "dev.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s.ResetCalls()
+			code, stdout, stderr := execute(t, append([]string{"export"}, tc.args...)...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "(see routekeeper export --help)") {
+				t.Errorf("export %v: exit %d, stdout %d bytes, stderr %q; want 2, nothing, %q", tc.args, code, len(stdout), stderr, tc.want)
+			}
+			if n := len(s.Calls()); n != 0 {
+				t.Errorf("export %v sent %d Genesys requests before refusing; want none", tc.args, n)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("export --out out.txt created it (%v)", err)
+	}
+}
+
+// TestExportSplitsLargeKinds: --out DIR cuts a kind bigger than the file limit into
+// pieces that each fit (so that any export can be planned), and an export of a smaller
+// org to the same directory removes the pieces it no longer writes.
+func TestExportSplitsLargeKinds(t *testing.T) {
 	clearGenesysEnv(t)
 	startOrg(t, "", smallOrg)
-	p := writeConfig(t, "routing", "x")
-	code, _, stderr := execute(t, "export", "--out", p)
-	if code != 1 || !strings.Contains(stderr, "existing file") {
-		t.Errorf("export --out <file without extension>: exit %d, stderr %q; want 1 and a message", code, stderr)
+	old := exportFileBytes
+	exportFileBytes = 24 << 10
+	t.Cleanup(func() { exportFileBytes = old })
+	dir := filepath.Join(t.TempDir(), "prod")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, _, stderr := execute(t, "export", "--environment", "prod", "--out", dir)
+	if code != 0 {
+		t.Fatalf("export --out DIR: exit %d\n%s", code, stderr)
+	}
+	pieces, _ := filepath.Glob(filepath.Join(dir, "queues-*.yaml"))
+	if len(pieces) < 3 {
+		t.Fatalf("export of 60 queues with a 24 KiB limit wrote %d queue pieces, want several", len(pieces))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "queues.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("queues.yaml exists beside its pieces (%v)", err)
+	}
+	for _, p := range pieces {
+		if fi, err := os.Stat(p); err != nil || fi.Size() > int64(exportFileBytes) {
+			t.Errorf("piece %s: %v, %d bytes; want at most %d", p, err, fi.Size(), exportFileBytes)
+		}
+	}
+	if !strings.Contains(stderr, " files) (") {
+		t.Errorf("export summary does not count the files: %q", stderr)
+	}
+	cfg, err := routing.Load(dir)
+	if err != nil || len(cfg.Queues) != smallOrg.Queues {
+		t.Fatalf("Load(%s): %v; want %d queues", dir, err, smallOrg.Queues)
+	}
+	if code, stdout, stderr := execute(t, "plan", "-f", dir, "--prune"); code != 0 || !strings.Contains(stdout, "No changes") {
+		t.Errorf("plan -f DIR of a split export: exit %d, want 0 and no changes\n%s%s", code, stdout, stderr)
+	}
+
+	exportFileBytes = old
+	if code, _, stderr := execute(t, "export", "--environment", "prod", "--out", dir); code != 0 {
+		t.Fatalf("export again: exit %d\n%s", code, stderr)
+	}
+	if pieces, _ := filepath.Glob(filepath.Join(dir, "queues-*.yaml")); len(pieces) != 0 {
+		t.Errorf("export left the stale pieces %v", pieces)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("export removed a file it does not write: %v", err)
+	}
+	if code, stdout, stderr := execute(t, "plan", "-f", dir, "--prune"); code != 0 {
+		t.Errorf("plan -f DIR after the second export: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

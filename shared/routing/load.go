@@ -27,10 +27,14 @@ type File struct {
 // Limits that keep a hostile document from exhausting memory or stack: configs are a few
 // hundred nodes deep at most, so these never bind on real input.
 const (
-	maxDepth     = 64        // nesting of mappings and sequences
-	maxNodes     = 1_000_000 // nodes visited per document, aliases expanded
-	maxFileBytes = 16 << 20  // bytes per file
+	maxDepth     = 64           // nesting of mappings and sequences
+	maxNodes     = 1_000_000    // nodes visited per document, aliases expanded
+	maxFileBytes = MaxFileBytes // bytes per file
 )
+
+// MaxFileBytes is the largest file Load reads: a bigger config is split into several
+// files of a directory (export --out DIR does that itself).
+const MaxFileBytes = 16 << 20
 
 // Load reads the config at path: a file, or a directory whose *.yaml, *.yml and *.json
 // files (not subdirectories) are merged in name order. An invalid config yields a
