@@ -68,7 +68,10 @@ credentials (GENESYS_*, or --env NAME).
 
 Output: the change request's line (status, operation, kind, name, change id, detail) and
 notes; --dry-run: the change as a plan shows it; --format json writes a
-routekeeper.revert/v1 document (with the change requests sent).
+routekeeper.revert/v1 document (with the change requests sent). Through the queue the
+line says ENQUEUED: the apply function decides the outcome, which routekeeper status
+REVERT_ID shows once it ran (with "revert of CHANGE_ID"; status CHANGE_ID says "reverted
+by REVERT_ID").
 
 Exit status: 0 applied, enqueued, shown (--dry-run) or nothing to revert; 1 error (no such
 change, one that cannot be reverted, a snapshot no longer kept, AWS or Genesys failed, or

@@ -1,12 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
+	"github.com/routekeeper/routekeeper/shared/apply"
+	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/history"
+	"github.com/routekeeper/routekeeper/shared/routing"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -81,7 +91,11 @@ func TestIncidentHistoryAndRevert(t *testing.T) {
 	if live, _ := s.Queue(qid); live["description"] != bad {
 		t.Fatalf("after --dry-run: description %v, want it untouched", live["description"])
 	}
+	s.ResetWrites()
 	code, stdout, stderr = execute(t, "revert", changeID, "--direct", "--auto-approve", "--format", "json")
+	if w := s.Writes(); len(w) != 1 || w[0].OutOfBand || w[0].Method != "PUT" || w[0].ID != qid {
+		t.Errorf("write log of the revert: %+v; want the one PUT of queue %s", w, qid)
+	}
 	var rev revertResult
 	if err := json.Unmarshal([]byte(stdout), &rev); code != 0 || err != nil || len(rev.Changes) != 1 || len(rev.Requests) != 1 {
 		t.Fatalf("revert: exit %d, %v\n%s%s", code, err, stdout, stderr)
@@ -128,12 +142,16 @@ func TestIncidentHistoryAndRevert(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.ResetCalls()
+	s.ResetWrites()
 	code, stdout, stderr = execute(t, "revert", lines[0].ChangeID, "--direct", "--auto-approve")
 	if code != revertExitConflict || !strings.Contains(stdout, "CONFLICT") || !strings.Contains(stdout, "conflict description (both-changed)") {
 		t.Errorf("revert after a same-field edit: exit %d, want %d and the conflict\n%s%s", code, revertExitConflict, stdout, stderr)
 	}
-	if live, _ := s.Queue(qid); live["description"] != "fixed by hand" || s.Calls()["PUT /api/v2/routing/queues/{queueId}"] != 0 {
-		t.Errorf("after the conflicting revert: description %v, %d PUTs; want the admin's edit and nothing written", live["description"], s.Calls()["PUT /api/v2/routing/queues/{queueId}"])
+	// The simulator's write log: nothing reached Genesys (the merged revert above shows a
+	// write is logged).
+	if live, _ := s.Queue(qid); live["description"] != "fixed by hand" || s.Calls()["PUT /api/v2/routing/queues/{queueId}"] != 0 || len(s.Writes()) != 0 {
+		t.Errorf("after the conflicting revert: description %v, %d PUTs, write log %+v; want the admin's edit and nothing written",
+			live["description"], s.Calls()["PUT /api/v2/routing/queues/{queueId}"], s.Writes())
 	}
 
 	if _, stdout, _ := execute(t, "history", "queue", q.Name, "--environment", "dev"); !strings.Contains(stdout, "; reverted by chg-") || !strings.Contains(stdout, " (CONFLICT)") {
@@ -195,5 +213,84 @@ func TestHistoryRevertUsage(t *testing.T) {
 		if code, _, stderr := execute(t, args...); code != 2 || !strings.Contains(stderr, "--help") {
 			t.Errorf("%q: exit %d, stderr %q; want 2 with a message", args, code, stderr)
 		}
+	}
+}
+
+// TestRevertThroughQueue: revert --queue-url enqueues the inverse for the apply function
+// and writes nothing itself; the two records link both ways and status of each shows the
+// other. A revert of a create deletes what it created; a revert of that delete re-creates
+// the skill from its snapshot with a new id, and the output says so.
+func TestRevertThroughQueue(t *testing.T) {
+	clearGenesysEnv(t)
+	s := startOrg(t, "", applyOrg)
+	awsCfg, res := startStack(t)
+	path, cfg := exportEnv(t, "dev")
+	const skill = "Incident Pop-up"
+	cfg.Skills = append(cfg.Skills, routing.Skill{Name: skill})
+	saveConfig(t, path, cfg)
+	code, stdout, stderr := execute(t, "apply", "--auto-approve", "-f", path, "--direct", "--format", "json")
+	var lines []applyLine
+	if err := json.Unmarshal([]byte(stdout), &lines); code != 0 || err != nil || len(lines) != 1 || lines[0].Operation != "create" || lines[0].Status != "APPLIED" {
+		t.Fatalf("apply (create the skill): exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	createID := lines[0].ChangeID
+	oldID, ok := s.IDByName("skill", skill)
+	if !ok {
+		t.Fatal("the skill was not created")
+	}
+
+	s.ResetWrites()
+	code, stdout, stderr = execute(t, "revert", createID, "--queue-url", res.ChangeQueueURL, "--auto-approve", "--format", "json")
+	var rev revertResult
+	if err := json.Unmarshal([]byte(stdout), &rev); code != 0 || err != nil || len(rev.Changes) != 1 {
+		t.Fatalf("revert --queue-url: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	del := rev.Changes[0]
+	if del.Status != "ENQUEUED" || del.Operation != "delete" || rev.Requests[0].Reason != "revert of "+createID {
+		t.Errorf("revert --queue-url: %+v, reason %q; want a delete ENQUEUED, reason revert of %s", del, rev.Requests[0].Reason, createID)
+	}
+	if w := s.Writes(); len(w) != 0 {
+		t.Errorf("revert --queue-url wrote to Genesys itself: %+v", w)
+	}
+
+	// The apply function's part: receive, decode, apply with the engine.
+	st := store.New(dynamodb.NewFromConfig(awsCfg), res.TableName)
+	client, err := genesys.New(genesys.Config{APIURL: getenv("GENESYS_API_URL"), LoginURL: getenv("GENESYS_LOGIN_URL"),
+		ClientID: sim.DefaultClientID, ClientSecret: sim.DefaultClientSecret, RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sqs.NewFromConfig(awsCfg).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(res.ChangeQueueURL), MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 1 {
+		t.Fatalf("receive: %d messages (err %v), want 1", len(out.Messages), err)
+	}
+	req, err := changes.Decode([]byte(aws.ToString(out.Messages[0].Body)))
+	if err != nil || req.ChangeID != del.ChangeID {
+		t.Fatalf("decode: %v (id %s), want change %s", err, req.ChangeID, del.ChangeID)
+	}
+	if r, err := apply.New(client, st, apply.Options{Environment: "dev"}).Apply(context.Background(), req); err != nil || r.Status != store.StatusApplied {
+		t.Fatalf("engine: %+v, %v; want APPLIED", r, err)
+	}
+	if _, ok := s.IDByName("skill", skill); ok {
+		t.Fatal("the revert of the create left the skill")
+	}
+
+	for _, tc := range []struct{ id, want string }{
+		{createID, "reverted by: " + del.ChangeID},
+		{del.ChangeID, "revert of:  " + createID},
+	} {
+		if code, stdout, stderr := execute(t, "status", tc.id); code != 0 || !strings.Contains(stdout, "status:     APPLIED") || !strings.Contains(stdout, tc.want) {
+			t.Errorf("status %s: exit %d, want APPLIED and %q\n%s%s", tc.id, code, tc.want, stdout, stderr)
+		}
+	}
+
+	// The revert of that delete re-creates the skill, under a new id, and says so.
+	code, stdout, stderr = execute(t, "revert", del.ChangeID, "--direct", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, "APPLIED") || !strings.Contains(stdout, "create") ||
+		!strings.Contains(stdout, "re-created with a new id (it was "+oldID+")") || !strings.Contains(stdout, "re-assign it to agents") {
+		t.Errorf("revert of the delete: exit %d; want APPLIED, a create and a note of the new id\n%s%s", code, stdout, stderr)
+	}
+	if newID, ok := s.IDByName("skill", skill); !ok || newID == oldID {
+		t.Errorf("after the revert of the delete: skill id %q (exists %v); want a new id, not %s", newID, ok, oldID)
 	}
 }

@@ -70,12 +70,16 @@ type changeView struct {
 	// Overwrites are the other edits seen inside the change's write window
 	// (POSSIBLE_OVERWRITE).
 	Overwrites []store.Overwrite `json:"overwrites,omitempty"`
+	// RevertOf is the change this one reverts, RevertedBy the reverts requested of it
+	// (routekeeper revert links both records).
+	RevertOf   string   `json:"revertOf,omitempty"`
+	RevertedBy []string `json:"revertedBy,omitempty"`
 }
 
 func viewOf(c *store.Change) changeView {
 	v := changeView{ChangeID: c.ID, Status: c.Status, Environment: c.Info.Entity.Environment, Operation: c.Info.Operation,
 		RequestedBy: c.Info.RequestedBy, RequestedAt: c.Info.RequestedAt, UpdatedAt: c.UpdatedAt,
-		Attempts: c.Attempts, LastError: c.LastError, Overwrites: c.Overwrites}
+		Attempts: c.Attempts, LastError: c.LastError, Overwrites: c.Overwrites, RevertOf: c.RevertOf, RevertedBy: c.RevertedBy}
 	if c.Info.HasEntity() {
 		v.Entity = c.Info.Entity.String()
 	}
@@ -185,6 +189,12 @@ func writeChangeDetail(w io.Writer, v changeView) error {
 	fmt.Fprintf(&b, "  attempts:   %d failed\n", v.Attempts)
 	if v.LastError != "" {
 		fmt.Fprintf(&b, "  last error: %s\n", v.LastError)
+	}
+	if v.RevertOf != "" {
+		fmt.Fprintf(&b, "  revert of:  %s\n", v.RevertOf)
+	}
+	if len(v.RevertedBy) > 0 {
+		fmt.Fprintf(&b, "  reverted by: %s\n", strings.Join(v.RevertedBy, ", "))
 	}
 	if r := v.Result; r != nil {
 		if r.EntityID != "" {
