@@ -148,13 +148,26 @@ func TestRevertUpdate(t *testing.T) {
 				t.Errorf("inverse (-want +got):\n%s", d)
 			}
 			env.Sim.ResetCalls()
+			env.Sim.ResetWrites()
 			rev, rres := submit(t, env, r)
 			if rres.Status != tc.want || rres.Merged != tc.wantMerged {
 				t.Fatalf("revert: %s merged=%v (%s), want %s merged=%v", rres.Status, rres.Merged, rres.Summary(), tc.want, tc.wantMerged)
 			}
+			// The simulator's write log is the oracle of what reached Genesys: nothing for a
+			// CONFLICT, else the one PUT that put the description back.
+			writes := env.Sim.Writes()
 			if tc.want == store.StatusConflict {
-				if n := env.Sim.Calls()[putQueue]; n != 0 || len(rres.Conflicts) != 1 || rres.Conflicts[0].Path != "description" {
-					t.Errorf("conflict: %d PUTs, conflicts %+v; want nothing written and the description in conflict", n, rres.Conflicts)
+				if n := env.Sim.Calls()[putQueue]; n != 0 || len(writes) != 0 || len(rres.Conflicts) != 1 || rres.Conflicts[0].Path != "description" {
+					t.Errorf("conflict: %d PUTs, write log %+v, conflicts %+v; want nothing written and the description in conflict", n, writes, rres.Conflicts)
+				}
+			} else {
+				var c sim.PathChange
+				changed := false
+				if len(writes) == 1 {
+					c, changed = writes[0].Changed("description")
+				}
+				if len(writes) != 1 || writes[0].Method != "PUT" || writes[0].ID != qid || !changed || c.New != before {
+					t.Errorf("write log %+v; want one PUT of queue %s setting description back to %v", writes, qid, before)
 				}
 			}
 			if tc.wantMerged {
@@ -235,27 +248,100 @@ func TestRevertCreateAndDelete(t *testing.T) {
 	}
 }
 
-// TestRevertRefusals: only an applied change is reverted; the reasons say why not.
+// TestRevertRefusals: only an applied change is reverted, and only from a stored
+// snapshot; each refusal says why and what to do instead.
 func TestRevertRefusals(t *testing.T) {
 	env, f := newEnv(t)
 	q := f.Queues[0]["name"].(string)
+	qid := env.ID(t, entity.Queue, q)
 	desc := liveField(t, env, entity.Queue, q, "description").(string)
+
 	noop := plan(t, env, changes.OpUpdate, entity.Queue, q, `{"description":"`+desc+`"}`)
 	applied(t, env, noop, store.StatusNoop)
 	if r, err := history.Inverse(ctx, env.Table, noop.ChangeID); err != nil || r.Change != nil || !strings.Contains(r.Nothing, "NOOP") {
 		t.Errorf("Inverse of a NOOP: %+v, %v; want nothing to revert", r, err)
 	}
+
 	conflict := plan(t, env, changes.OpUpdate, entity.Queue, q, `{"description":"ours"}`)
-	if err := env.Sim.EditQueue(env.ID(t, entity.Queue, q), func(m map[string]any) { m["description"] = "theirs" }); err != nil {
+	if err := env.Sim.EditQueue(qid, func(m map[string]any) { m["description"] = "theirs" }); err != nil {
 		t.Fatal(err)
 	}
 	applied(t, env, conflict, store.StatusConflict)
-	if _, err := history.Inverse(ctx, env.Table, conflict.ChangeID); !errors.Is(err, history.ErrNotRevertible) || !strings.Contains(err.Error(), "wrote nothing") {
-		t.Errorf("Inverse of a CONFLICT: %v; want ErrNotRevertible, it wrote nothing", err)
+
+	// A change the apply function has claimed and not finished, and one it rejected.
+	k := entity.Key{Environment: env.Env, Kind: entity.Queue, Name: q}
+	pending, rejected := newChangeID(t), newChangeID(t)
+	for _, id := range []string{pending, rejected} {
+		if _, err := env.Table.Claim(ctx, id, "sha256:"+strings.Repeat("0", 64), time.Hour, time.Minute,
+			store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := history.Inverse(ctx, env.Table, "chg-unknown"); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "--to TIME") {
-		t.Errorf("Inverse of an unknown change: %v; want ErrNotFound pointing at --to", err)
+	if err := env.Table.Complete(ctx, rejected, store.StatusRejected, json.RawMessage(`{"status":"REJECTED"}`)); err != nil {
+		t.Fatal(err)
 	}
+
+	// Changes applied from requests whose planned-against state routekeeper never recorded
+	// (sent by another tool, or planned against another table): no snapshot to put back.
+	blind := unrecorded(t, env, changes.OpUpdate, entity.Queue, f.Queues[1]["name"].(string), `{"description":"sent by another tool"}`)
+	applied(t, env, blind, store.StatusApplied)
+	gone := f.Queues[2]["name"].(string)
+	blindDelete := unrecorded(t, env, changes.OpDelete, entity.Queue, gone, "")
+	applied(t, env, blindDelete, store.StatusApplied)
+
+	for _, tc := range []struct {
+		name, id string
+		is       error
+		want     []string
+	}{
+		{"unknown change", "chg-unknown", store.ErrNotFound, []string{"no change request chg-unknown", "kept 30 days", "--to TIME"}},
+		{"conflict", conflict.ChangeID, history.ErrNotRevertible, []string{"ended CONFLICT", "wrote nothing"}},
+		{"rejected", rejected, history.ErrNotRevertible, []string{"ended REJECTED", "wrote nothing"}},
+		{"not finished", pending, history.ErrNotRevertible, []string{"is INPROGRESS, not finished", "routekeeper status " + pending}},
+		{"update, state before not stored", blind.ChangeID, history.ErrNotRevertible, []string{"no longer stored", "no snapshot stored of " + blind.BaseEtag, "revert --to TIME queue"}},
+		{"delete, state before not stored", blindDelete.ChangeID, history.ErrNotRevertible, []string{"deleted queue", "no longer stored", "re-create it from git with routekeeper apply"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := history.Inverse(ctx, env.Table, tc.id)
+			if !errors.Is(err, tc.is) {
+				t.Fatalf("Inverse(%s) = %+v, %v; want an error matching %v", tc.id, r, err, tc.is)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Inverse(%s): %q lacks %q", tc.id, err, w)
+				}
+			}
+		})
+	}
+}
+
+func newChangeID(t *testing.T) string {
+	t.Helper()
+	id, err := changes.NewChangeID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// unrecorded is a request planned against the live state without recording it in the
+// table (as env.Plan does), so the table has no snapshot of its baseEtag.
+func unrecorded(t *testing.T, env *applytest.Env, op changes.Operation, kind entity.Kind, name, desired string) *changes.Request {
+	t.Helper()
+	l := env.Live(t, kind, env.ID(t, kind, name))
+	req := &changes.Request{Schema: changes.SchemaV1, Environment: env.Env, ChangeID: newChangeID(t),
+		Entity: changes.Entity{Type: kind, Name: name, ID: l.ID}, Operation: op, BaseEtag: l.ETag,
+		Reason: "another tool", RequestedBy: "elsewhere", CreatedAt: time.Now().UTC()}
+	if desired != "" {
+		req.Desired = applytest.Obj(t, desired)
+	}
+	if err := req.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Table.GetSnapshot(ctx, req.Key(), l.ETag); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("snapshot of %s at %s: %v; want none stored before the change", req.Key(), l.ETag, err)
+	}
+	return req
 }
 
 // TestRestore: --to TIME puts back the managed fields observed then, re-creates an
@@ -393,5 +479,41 @@ func TestTimeline(t *testing.T) {
 	}
 	if _, err := history.Timeline(ctx, env.Table, entity.Key{Environment: env.Env, Kind: entity.Queue, Name: strings.ToUpper(q)}, time.Time{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("timeline of a name never seen: %v, want ErrNotFound", err)
+	}
+}
+
+// TestTimelineOverflow: an overflow period of a worktype is two steps, its start and its
+// end (with how long it lasted), each changing the worktype's default queue.
+func TestTimelineOverflow(t *testing.T) {
+	env, f := newEnv(t)
+	w := f.Worktypes[0]["name"].(string)
+	k := entity.Key{Environment: env.Env, Kind: entity.Worktype, Name: w}
+	start := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	on, err := env.Table.SwapOverflowState(ctx, store.OverflowState{Environment: env.Env, Worktype: w, Rule: "claims-vip",
+		Active: true, Queue: "Claims", OverflowQueue: "Claims Overflow", Backlog: 120, ChangedAt: start, EnterChangeID: "chg-enter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := on
+	off.Active, off.Backlog, off.ChangedAt, off.LeaveChangeID = false, 8, start.Add(25*time.Minute), "chg-leave"
+	if _, err := env.Table.SwapOverflowState(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+
+	tl, err := history.Timeline(ctx, env.Table, k, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startedAt := start
+	want := []history.Step{
+		{At: start, Kind: entity.Worktype, Name: w, Type: store.HistoryOverflow, Fields: []string{"defaultQueue"},
+			Summary:  `overflow started: new tasks go to "Claims Overflow" instead of "Claims" (backlog 120)`,
+			Overflow: &history.OverflowStep{Active: true, Rule: "claims-vip", Queue: "Claims", OverflowQueue: "Claims Overflow", Backlog: 120, ChangeID: "chg-enter"}},
+		{At: start.Add(25 * time.Minute), Kind: entity.Worktype, Name: w, Type: store.HistoryOverflow, Fields: []string{"defaultQueue"},
+			Summary:  `overflow ended after 25m0s: new tasks go to "Claims" again (backlog 8)`,
+			Overflow: &history.OverflowStep{Rule: "claims-vip", Queue: "Claims", OverflowQueue: "Claims Overflow", Backlog: 8, ChangeID: "chg-leave", StartedAt: &startedAt}},
+	}
+	if d := cmp.Diff(want, tl.Steps); d != "" {
+		t.Errorf("timeline of %s (-want +got):\n%s", k, d)
 	}
 }
