@@ -21,7 +21,7 @@ import (
 var exportFiles = []string{"routekeeper.yaml", "skills.yaml", "queues.yaml", "worktypes.yaml"}
 
 // schemaLine starts every exported YAML file, for editors (yaml-language-server).
-const schemaLine = "# yaml-language-server: $schema=" + routing.SchemaID + "\n"
+const schemaLine = "# yaml-language-server: $schema=" + routing.SchemaURL + "\n"
 
 func newExportCmd() *cobra.Command {
 	var out, profile, environment string

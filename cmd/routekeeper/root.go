@@ -74,8 +74,10 @@ Each command's --help gives its own.`,
 // version is routekeeper's version from the build information Go stamps into the binary:
 // the module version (a tag for `go install ...@v1.2.3`, "(devel)" for a build of a
 // working tree) and the VCS revision, its time and whether the tree was modified.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
+func version() string { return versionOf(debug.ReadBuildInfo()) }
+
+// versionOf is version of the build information bi (ok false: none).
+func versionOf(bi *debug.BuildInfo, ok bool) string {
 	if !ok {
 		return "(unknown: built without module information)"
 	}

@@ -56,17 +56,21 @@ Exit status: 0 shown, 1 error (not found, AWS unreachable), 2 usage.`,
 
 // changeView is a change record as status shows it.
 type changeView struct {
-	ChangeID    string        `json:"changeId"`
-	Status      store.Status  `json:"status"`
-	Environment string        `json:"environment"`
-	Entity      string        `json:"entity"` // "" for an invalid message that names no entity
-	Operation   string        `json:"operation"`
-	RequestedBy string        `json:"requestedBy,omitempty"`
-	RequestedAt time.Time     `json:"requestedAt"`
-	UpdatedAt   time.Time     `json:"updatedAt"`
-	Attempts    int           `json:"attempts"`
-	LastError   string        `json:"lastError,omitempty"`
-	Result      *apply.Result `json:"result,omitempty"`
+	ChangeID    string       `json:"changeId"`
+	Status      store.Status `json:"status"`
+	Environment string       `json:"environment"`
+	Entity      string       `json:"entity"` // "" for an invalid message that names no entity
+	Operation   string       `json:"operation"`
+	RequestedBy string       `json:"requestedBy,omitempty"`
+	RequestedAt time.Time    `json:"requestedAt"`
+	UpdatedAt   time.Time    `json:"updatedAt"`
+	// Attempts is how many times the apply function took the change up (its claims: an
+	// APPLIED change applied at the first try has 1); FailedAttempts how many of those
+	// ended with an error recorded.
+	Attempts       int           `json:"attempts"`
+	FailedAttempts int           `json:"failedAttempts"`
+	LastError      string        `json:"lastError,omitempty"`
+	Result         *apply.Result `json:"result,omitempty"`
 	// Overwrites are the other edits seen inside the change's write window
 	// (POSSIBLE_OVERWRITE).
 	Overwrites []store.Overwrite `json:"overwrites,omitempty"`
@@ -79,7 +83,7 @@ type changeView struct {
 func viewOf(c *store.Change) changeView {
 	v := changeView{ChangeID: c.ID, Status: c.Status, Environment: c.Info.Entity.Environment, Operation: c.Info.Operation,
 		RequestedBy: c.Info.RequestedBy, RequestedAt: c.Info.RequestedAt, UpdatedAt: c.UpdatedAt,
-		Attempts: c.Attempts, LastError: c.LastError, Overwrites: c.Overwrites, RevertOf: c.RevertOf, RevertedBy: c.RevertedBy}
+		Attempts: max(c.Claims, c.Attempts), FailedAttempts: c.Attempts, LastError: c.LastError, Overwrites: c.Overwrites, RevertOf: c.RevertOf, RevertedBy: c.RevertedBy}
 	if c.Info.HasEntity() {
 		v.Entity = c.Info.Entity.String()
 	}
@@ -186,7 +190,7 @@ func writeChangeDetail(w io.Writer, v changeView) error {
 		fmt.Fprintf(&b, "  requested:  %s by %s\n", v.RequestedAt.UTC().Format(time.RFC3339), v.RequestedBy)
 	}
 	fmt.Fprintf(&b, "  updated:    %s\n", v.UpdatedAt.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "  attempts:   %d failed\n", v.Attempts)
+	fmt.Fprintf(&b, "  attempts:   %d (%d failed)\n", v.Attempts, v.FailedAttempts)
 	if v.LastError != "" {
 		fmt.Fprintf(&b, "  last error: %s\n", v.LastError)
 	}

@@ -136,3 +136,54 @@ func TestStatusShowsPossibleOverwrites(t *testing.T) {
 		t.Errorf("JSON view %s, want the overwrites", got)
 	}
 }
+
+// TestStatusListAttempts: ATTEMPTS counts every time the apply function took a change
+// up, the successful one included (an APPLIED change applied at once has 1, not 0), and
+// the columns line up whatever the widths of the values.
+func TestStatusListAttempts(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	key := entity.Key{Environment: "prod", Kind: entity.Queue, Name: "Claims"}
+	tests := []struct {
+		name             string
+		status           store.Status
+		claims, failed   int
+		result           string
+		wantAttempts     string
+		wantDetailLine   string
+		wantFailedInJSON int
+	}{
+		{"applied at once", store.StatusApplied, 1, 0, `{"changeId":"a","status":"APPLIED","written":["description"]}`, "1", "  attempts:   1 (0 failed)\n", 0},
+		{"applied after two failures", store.StatusApplied, 3, 2, `{"changeId":"b","status":"APPLIED","written":["description"]}`, "3", "  attempts:   3 (2 failed)\n", 2},
+		{"failed three times", store.StatusFailed, 3, 3, "", "3", "  attempts:   3 (3 failed)\n", 3},
+	}
+	var views []changeView
+	for _, tc := range tests {
+		c := &store.Change{ID: "change-" + strings.ReplaceAll(tc.name, " ", "-"), Info: store.ChangeInfo{Entity: key, Operation: "update", RequestedAt: at},
+			Status: tc.status, Claims: tc.claims, Attempts: tc.failed, Result: json.RawMessage(tc.result), UpdatedAt: at}
+		v := viewOf(c)
+		views = append(views, v)
+		var b bytes.Buffer
+		if err := writeChangeDetail(&b, v); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.wantDetailLine) || v.FailedAttempts != tc.wantFailedInJSON {
+			t.Errorf("%s: detail view lacks %q (failed %d, want %d):\n%s", tc.name, tc.wantDetailLine, v.FailedAttempts, tc.wantFailedInJSON, b.String())
+		}
+	}
+	var b bytes.Buffer
+	if err := writeChangeList(&b, "prod", views); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	col := strings.Index(lines[0], "ATTEMPTS")
+	id := strings.Index(lines[0], "CHANGE ID")
+	for i, tc := range tests {
+		line := lines[i+1]
+		if got := strings.TrimSpace(line[col:id]); got != tc.wantAttempts {
+			t.Errorf("%s: ATTEMPTS %q, want %s:\n%s", tc.name, got, tc.wantAttempts, b.String())
+		}
+		if !strings.HasPrefix(line[id:], "change-") {
+			t.Errorf("%s: CHANGE ID column not aligned with its header:\n%s", tc.name, b.String())
+		}
+	}
+}

@@ -23,6 +23,16 @@ import (
 // SchemaID is the $id of the routekeeper/v1 JSON Schema.
 const SchemaID = "https://github.com/routekeeper/routekeeper/shared/routing/routekeeper.schema.json"
 
+// SchemaPath is where the schema is committed in the repository, and SchemaURL where an
+// editor fetches it from (the raw file on the main branch): export's modeline points at
+// it, since the schema's $id is a name, not an address that serves the file. A config
+// kept beside the schema can use a relative path instead (examples/routing does), or
+// `routekeeper schema > routekeeper.schema.json` and $schema=./routekeeper.schema.json.
+const (
+	SchemaPath = "shared/routing/routekeeper.schema.json"
+	SchemaURL  = "https://raw.githubusercontent.com/routekeeper/routekeeper/main/" + SchemaPath
+)
+
 //go:embed routekeeper.schema.json
 var schemaJSON []byte
 

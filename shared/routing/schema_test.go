@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,5 +43,18 @@ func TestSchemaUpToDate(t *testing.T) {
 func TestSchemaCompiles(t *testing.T) {
 	if _, err := loadSchema(); err != nil {
 		t.Fatalf("embedded schema does not compile: %v", err)
+	}
+}
+
+// TestSchemaURLResolves: the modeline export writes names the raw file of the committed
+// schema: SchemaURL ends with the path the schema is committed at, and that file is this
+// package's schema.
+func TestSchemaURLResolves(t *testing.T) {
+	if !strings.HasPrefix(SchemaURL, "https://raw.githubusercontent.com/") || !strings.HasSuffix(SchemaURL, "/"+SchemaPath) {
+		t.Fatalf("SchemaURL %q is not the raw URL of %s", SchemaURL, SchemaPath)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(SchemaPath)))
+	if err != nil || !bytes.Equal(b, Schema()) {
+		t.Errorf("%s in the repository: %v, equal to Schema() %v; want the committed schema there", SchemaPath, err, err == nil && bytes.Equal(b, Schema()))
 	}
 }
