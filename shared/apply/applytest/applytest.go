@@ -54,6 +54,9 @@ type Options struct {
 	// Transport, when set, wraps the client's HTTP transport: a test sees or alters each
 	// request and answer (a write applied but answered 503, an edit landing mid-window).
 	Transport func(next http.RoundTripper) http.RoundTripper
+	// DynamoDB options of the table's client (not with Memory): a test sees each call
+	// the engine makes, e.g. to check the function's role grants what it uses.
+	DynamoDB []func(*dynamodb.Options)
 }
 
 // Env is one test's world.
@@ -128,7 +131,7 @@ func New(t testing.TB, o Options) *Env {
 		e.Store = store.NewMemory(o.Now)
 	} else {
 		e.AWS, e.Resources = awslocal.ForTest(t)
-		e.Table = store.New(dynamodb.NewFromConfig(e.AWS), e.Resources.TableName)
+		e.Table = store.New(dynamodb.NewFromConfig(e.AWS, o.DynamoDB...), e.Resources.TableName)
 		e.Store = e.Table
 	}
 	eo := o.Engine
