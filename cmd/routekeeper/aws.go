@@ -39,11 +39,18 @@ func awsConfig(ctx context.Context) (aws.Config, error) {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
+		if getenv("AWS_PROFILE") == "" && getenv("AWS_ACCESS_KEY_ID") == "" {
+			// Nothing was configured: the SDK's words are its last provider's
+			// (instance metadata), which say nothing to someone off EC2.
+			return aws.Config{}, noCredentials(nil)
+		}
 		return aws.Config{}, noCredentials(err)
 	}
 	return cfg, nil
 }
 
+// noCredentials says that there are no usable AWS credentials and how to give some; cause
+// is what the SDK said of the ones configured (nil: none were).
 func noCredentials(cause error) error {
 	msg := "no AWS credentials: set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them (EC2, ECS, Lambda, CI with OIDC)"
 	if cause == nil {
