@@ -295,7 +295,7 @@ func TestRevertRefusals(t *testing.T) {
 		want     []string
 	}{
 		{"unknown change", "chg-unknown", store.ErrNotFound, []string{"no change request chg-unknown", "kept 30 days", "--to TIME"}},
-		{"conflict", conflict.ChangeID, history.ErrNotRevertible, []string{"ended CONFLICT", "wrote nothing"}},
+		{"conflict", conflict.ChangeID, history.ErrNotRevertible, []string{"ended CONFLICT", "wrote nothing", "routekeeper status " + conflict.ChangeID, "routekeeper history queue"}},
 		{"rejected", rejected, history.ErrNotRevertible, []string{"ended REJECTED", "wrote nothing"}},
 		{"not finished", pending, history.ErrNotRevertible, []string{"is INPROGRESS, not finished", "routekeeper status " + pending}},
 		{"update, state before not stored", blind.ChangeID, history.ErrNotRevertible, []string{"no longer stored", "no snapshot stored of " + blind.BaseEtag, "revert --to TIME queue"}},

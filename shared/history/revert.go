@@ -86,7 +86,8 @@ func Inverse(ctx context.Context, t Table, changeID string) (*Revert, error) {
 		r.Nothing = fmt.Sprintf("change %s ended NOOP: it changed nothing", changeID)
 		return r, nil
 	case store.StatusConflict, store.StatusRejected:
-		return nil, notRevertible("change %s ended %s: it wrote nothing", changeID, c.Status)
+		return nil, notRevertible("change %s ended %s: it wrote nothing, so there is nothing to undo (routekeeper status %s says why; routekeeper history %s %q shows what changed %s since)",
+			changeID, c.Status, changeID, k.Kind, k.Name, k.Kind)
 	default:
 		return nil, notRevertible("change %s is %s, not finished: wait for it (routekeeper status %s), then revert", changeID, c.Status, changeID)
 	}
