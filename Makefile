@@ -37,7 +37,8 @@ SAM_BUILD_TARGETS := build-ApplyFunction build-WebhookFunction build-OccupancyFu
 # `routekeeper publish` does, version "local") and runs the function for its environment.
 # With GENESYS_API_URL (or GENESYS_REGION), GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET in
 # the environment (GENESYS_LOGIN_URL optional), the function talks to that org (your
-# sandbox) instead of the bundled simulator.
+# sandbox) instead of the bundled simulator. The event must be of the function's event
+# type (an invalid one is reported before anything starts); RAW=1 sends it as it is.
 FN     ?=
 EVENT  ?=
 CONFIG ?=
@@ -69,8 +70,8 @@ demo: tools build
 	$(GO) run ./infra/localstack demo --cli $(BUILD)/routekeeper
 
 invoke: tools
-	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder, e.g. apply> EVENT=events/<function>/<scenario>.json [CONFIG=path]"; exit 2; }
-	$(GO) run ./infra/localstack invoke --fn $(FN) --event $(EVENT)$(if $(CONFIG), --config '$(CONFIG)')
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder, e.g. apply> EVENT=events/<function>/<scenario>.json [CONFIG=path] [RAW=1]"; exit 2; }
+	$(GO) run ./infra/localstack invoke --fn $(FN) --event $(EVENT)$(if $(CONFIG), --config '$(CONFIG)')$(if $(RAW), --raw)
 
 tools:
 	@command -v aws-lambda-rie >/dev/null || { echo "installing aws-lambda-rie $(RIE_VERSION)"; $(GO) install $(RIE_MODULE)@$(RIE_VERSION); }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,18 +29,27 @@ func invokeCmd(ctx context.Context, args []string, getenv func(string) string, b
 	eventPath := fs.String("event", "", "event JSON file, e.g. events/apply/batch.json")
 	configPath := fs.String("config", "", "routing config (file or directory) to publish to the local table before the invoke; the function runs for its environment")
 	buildRoot := fs.String("build-dir", filepath.Join(".build", "host"), "where host bootstraps are built")
+	raw := fs.Bool("raw", false, "send the event as it is, even when it is not of the function's event type (make invoke RAW=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *fn == "" || *eventPath == "" {
 		return errors.New("invoke: --fn and --event are required, e.g. --fn apply --event events/apply/batch.json")
 	}
+	reg, ok := stack.Registered(*fn)
+	if !ok {
+		var dirs []string
+		for _, r := range stack.Functions {
+			dirs = append(dirs, r.Dir)
+		}
+		return fmt.Errorf("invoke: --fn %s: no such function: use one of %s (folders under functions/)", *fn, strings.Join(dirs, ", "))
+	}
 	event, err := os.ReadFile(*eventPath)
 	if err != nil {
 		return fmt.Errorf("invoke: %w", err)
 	}
-	if !json.Valid(event) {
-		return fmt.Errorf("invoke: %s is not valid JSON", *eventPath)
+	if err := checkEvent(reg, *eventPath, event, *raw); err != nil {
+		return fmt.Errorf("invoke: %w", err)
 	}
 	org, err := orgFromEnv(getenv, stderr)
 	if err != nil {
@@ -113,6 +123,42 @@ func invokeCmd(ctx context.Context, args []string, getenv func(string) string, b
 		}
 	}
 	return invErr
+}
+
+// checkEvent says what is wrong with an event file before anything starts: JSON that does
+// not parse (at its line and column), or, unless raw, an event that is not one of the
+// function's event types (the handler would get zero values for every field it reads).
+func checkEvent(reg stack.Registration, path string, event []byte, raw bool) error {
+	var v any
+	if err := json.Unmarshal(event, &v); err != nil {
+		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+			line, col := lineColumn(event, se.Offset)
+			return fmt.Errorf("%s:%d:%d: not valid JSON: %v", path, line, col, se)
+		}
+		return fmt.Errorf("%s: not valid JSON: %w", path, err)
+	}
+	if raw {
+		return nil
+	}
+	if _, err := reg.Decode(event); err != nil {
+		var types []string
+		for _, t := range reg.Events {
+			types = append(types, t.String())
+		}
+		return fmt.Errorf("%s is not an event of functions/%s, which takes %s: %w (pass --raw, make invoke RAW=1, to send it as it is)",
+			path, reg.Dir, strings.Join(types, " or "), err)
+	}
+	return nil
+}
+
+// lineColumn is the 1-based line and column (in bytes) of the byte before offset: where
+// encoding/json's SyntaxError stopped.
+func lineColumn(data []byte, offset int64) (line, col int) {
+	n := max(0, min(int(offset)-1, len(data)))
+	before := data[:n]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	col = n - bytes.LastIndexByte(before, '\n')
+	return line, col
 }
 
 // orgFromEnv returns the Genesys org GENESYS_* name (genesys.ConfigFromEnv), or nil when

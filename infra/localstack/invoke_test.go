@@ -288,6 +288,7 @@ func TestMakeInvoke(t *testing.T) {
 		{"without config", []string{"FN=apply", "EVENT=events/apply/batch.json"}, "go run ./infra/localstack invoke --fn apply --event events/apply/batch.json\n"},
 		{"with config", []string{"FN=apply", "EVENT=events/apply/batch.json", "CONFIG=examples/routing/prod.yaml"},
 			"go run ./infra/localstack invoke --fn apply --event events/apply/batch.json --config 'examples/routing/prod.yaml'\n"},
+		{"raw", []string{"FN=apply", "EVENT=events/webhook/url-get.json", "RAW=1"}, "go run ./infra/localstack invoke --fn apply --event events/webhook/url-get.json --raw\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// --no-print-directory: under `make test` this make is a sub-make, which prints
@@ -305,5 +306,59 @@ func TestMakeInvoke(t *testing.T) {
 				t.Errorf("make -n invoke: the usage line does not name CONFIG:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestInvokeChecksEvent: an event file is checked before anything starts: JSON that does
+// not parse is reported at its line and column, an event of another type is refused
+// unless --raw, and an unknown function is named with the ones there are.
+func TestInvokeChecksEvent(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{\n  \"Records\": [\n    {\"body\": 1,,}\n  ]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	webhookEvent := repoPath(t, "events", "webhook", "url-get.json")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"invalid JSON", []string{"--fn", "apply", "--event", bad}, []string{bad + ":3:16: not valid JSON: invalid character ','"}},
+		{"another function's event", []string{"--fn", "apply", "--event", webhookEvent},
+			[]string{webhookEvent + " is not an event of functions/apply, which takes events.SQSEvent", "pass --raw, make invoke RAW=1"}},
+		{"unknown function", []string{"--fn", "aply", "--event", webhookEvent}, []string{"--fn aply: no such function: use one of apply, webhook, occupancy, driftscan"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := invokeCmd(t.Context(), tc.args, env(nil), stack.Options{}, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("invoke succeeded, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(stderr.String(), "starting moto") {
+				t.Errorf("invoke started the stack before reporting the error:\n%s", stderr.String())
+			}
+		})
+	}
+	// --raw lets the foreign event through; the function's own events pass without it.
+	reg, _ := stack.Registered("apply")
+	b, err := os.ReadFile(webhookEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkEvent(reg, webhookEvent, b, true); err != nil {
+		t.Errorf("checkEvent(--raw) of a webhook event for apply: %v, want nil", err)
+	}
+	own := repoPath(t, "events", "apply", "batch.json")
+	if b, err = os.ReadFile(own); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkEvent(reg, own, b, false); err != nil {
+		t.Errorf("checkEvent of %s: %v, want nil", own, err)
 	}
 }
