@@ -342,10 +342,13 @@ func (a *async) work(fn *lambdarun.Function) {
 }
 
 // idle reports whether no event is waiting, running or due for a retry.
-func (a *async) idle() bool {
+func (a *async) idle() bool { return a.pending() == 0 }
+
+// pending is the events waiting, running or due for a retry.
+func (a *async) pending() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.outstanding == 0
+	return a.outstanding
 }
 
 func (a *async) counts() asyncStats {

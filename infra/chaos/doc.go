@@ -25,6 +25,11 @@
 //   - The webhook gets every audit event through the Genesys partner bus and its rule
 //     (stack.StartSources), invoked asynchronously with Lambda's two retries.
 //
+// The read-to-write window is reported twice: as the engine measured it on each update's
+// last write (the change record's windowMs: the read's answer to the write's request, to
+// the microsecond) and as the simulator saw it (hooks.go: a container's GET handled to its
+// next write of the entity arriving, one round trip more).
+//
 // The change queue's visibility timeout is short (-visibility, 10 s) so a returned message
 // comes back in seconds, not 360 s. Two relations of production are kept: each container
 // extends its batch's visibility while the invocation runs (in AWS the 360 s outlast the
@@ -46,7 +51,16 @@
 // POSSIBLE_OVERWRITE. P: changes flagged POSSIBLE_OVERWRITE. M: other-field admin edits
 // whose value is not in the final org though no later write set that field on purpose.
 // T: requests with a terminal record. Q: dead-letter messages with a reason. It exits 1
-// when L, D, O or M is not 0, 2 when the run itself failed.
+// when L, D, O or M is not 0, 2 when the run itself failed, or when it made no same-field
+// admin edit inside a read-to-write window (it could not judge the promise it is for).
+//
+// # Bounds
+//
+// Every wait of a run ends. Starting the stack has 5 minutes; the drive (sending, the queue
+// drained twice, the webhook settled) has -timeout (default 5 minutes plus 2 s a request),
+// after which the run says what it was waiting for and judges what is done, the rest
+// counting as lost; gathering the evidence has 5 minutes, stopping 2. The whole run is
+// bounded by their sum, and an error says which bound was hit.
 //
 // SEED fixes the org, the workload's choices and the fault draws; which request meets which
 // fault depends on timing, so two runs of one seed differ in detail. The functions' logs

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 )
@@ -16,6 +17,9 @@ import (
 //   - makes each planned admin edit at its moment: just before the engine's read of the
 //     entity (its GET), or inside the read-to-write window, just before the write that
 //     carries the edit's change (its PUT or PATCH) is applied;
+//   - times each read-to-write window as the simulator sees it: from an apply container's
+//     GET of an entity (as it is handled) to that container's next write of it (as it
+//     arrives), the span in which an admin's save is applied between the two;
 //   - kills the container that sent the k-th apply request, for each k of the kill plan:
 //     the request then goes on (a write is applied) while its sender is gone, so a kill can
 //     land between a write and the record of its outcome.
@@ -32,6 +36,9 @@ type hooks struct {
 	killAt     []int    // request ordinals, ascending
 	kills      []string // what each kill interrupted
 	containers map[string]*container
+	now        func() time.Time
+	readAt     map[string]time.Time // via kind/id -> when its last GET was handled
+	windows    []time.Duration      // GET handled to the next write's arrival
 }
 
 // plannedEdit is an admin edit waiting for its moment.
@@ -75,6 +82,12 @@ func (h *hooks) hook(_ context.Context, r sim.EntityRequest) {
 		h.kills = append(h.kills, fmt.Sprintf("%s %s %s (apply request %d, %s)", r.Method, r.Kind, r.ID, h.requests, r.Via))
 	}
 	key := r.Kind + "/" + r.ID
+	if r.Method == "PUT" || r.Method == "PATCH" {
+		if at, ok := h.readAt[r.Via+" "+key]; ok {
+			h.windows = append(h.windows, h.now().Sub(at))
+			delete(h.readAt, r.Via+" "+key)
+		}
+	}
 	p := h.planned[key]
 	if p != nil && p.due(r) {
 		delete(h.planned, key)
@@ -86,6 +99,11 @@ func (h *hooks) hook(_ context.Context, r sim.EntityRequest) {
 
 	if p != nil {
 		h.edit(p)
+	}
+	if r.Method == "GET" && r.ID != "" {
+		h.mu.Lock()
+		h.readAt[r.Via+" "+key] = h.now()
+		h.mu.Unlock()
 	}
 	if kill && c != nil {
 		c.kill()
@@ -134,6 +152,13 @@ func (h *hooks) results() (made []Edit, failed, kills []string, unmet int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]Edit(nil), h.made...), append([]string(nil), h.failed...), append([]string(nil), h.kills...), h.plans - len(h.made) - len(h.failed)
+}
+
+// readWriteWindows returns the read-to-write windows the simulator saw.
+func (h *hooks) readWriteWindows() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Duration(nil), h.windows...)
 }
 
 // getPath and setPath read and write a dotted path of a JSON object (setPath creates

@@ -38,11 +38,13 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	counts, err := run(ctx, cfg, stderr)
+	if counts.Requests > 0 { // judged, even if the run cannot vouch for its verdict
+		fmt.Fprintln(stdout, counts.Line())
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "chaos: the run failed:", err)
 		return exitFailed
 	}
-	fmt.Fprintln(stdout, counts.Line())
 	if counts.Broken() {
 		return exitBroken
 	}
@@ -68,9 +70,9 @@ type config struct {
 	Webhooks   int           // webhook execution environments
 	Visibility time.Duration // the chaos run's change-queue VisibilityTimeout
 
-	Queues, Worktypes, Skills int // the generated org
-	Timeout                   time.Duration
-	Work                      string // where the functions' logs go; "" => .build/chaos/<run>
+	Queues, Worktypes, Skills int           // the generated org
+	Timeout                   time.Duration // of the drive; starting, gathering and stopping have bounds of their own
+	Work                      string        // where the functions' logs go; "" => .build/chaos/<run>
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -99,7 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Queues, "queues", 240, "queues in the generated org")
 	fs.IntVar(&c.Worktypes, "worktypes", 60, "worktypes in the generated org")
 	fs.IntVar(&c.Skills, "skills", 60, "skills in the generated org")
-	fs.DurationVar(&c.Timeout, "timeout", 45*time.Minute, "bound of the whole run; what is not done by then counts as lost")
+	fs.DurationVar(&c.Timeout, "timeout", 0, "bound of the drive (sending, draining the queue, settling the webhook); what is not done by then counts as lost (0: 5m plus 2s a request)")
 	fs.StringVar(&c.Work, "work", "", "directory for the functions' logs (default .build/chaos/<seed>-<time>)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -128,6 +130,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.Seed == 0 {
 		c.Seed = time.Now().UnixNano() % 1_000_000_007
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 5*time.Minute + time.Duration(c.N)*2*time.Second
 	}
 	if c.Kills < 0 {
 		c.Kills = max(1, c.N/400)

@@ -37,8 +37,25 @@ const webhookVia = "webhook"
 
 // run is one chaos run: it starts the local stack, drives the workload through it under
 // faults, waits for everything to settle, gathers the evidence and judges it.
-func run(ctx context.Context, cfg config, stderr io.Writer) (Counts, error) {
+// Bounds of the parts of a run other than the drive (config.Timeout): with them every
+// wait of a run ends, with a message saying which bound it was.
+const (
+	startBound  = 5 * time.Minute // the stack and the functions up
+	gatherBound = 5 * time.Minute // the evidence read back
+	stopBound   = 2 * time.Minute // everything stopped
+)
+
+func run(ctx context.Context, cfg config, stderr io.Writer) (_ Counts, err error) {
 	began := time.Now()
+	bound := startBound + cfg.Timeout + gatherBound + stopBound
+	ctx, cancel := context.WithTimeoutCause(ctx, bound, fmt.Errorf("the whole run's bound of %v is up (start %v, -timeout %v, gather %v, stop %v)",
+		bound, startBound, cfg.Timeout, gatherBound, stopBound))
+	defer cancel()
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
+		}
+	}()
 	say := func(format string, args ...any) { fmt.Fprintf(stderr, "chaos: "+format+"\n", args...) }
 	if err := stack.CheckTools(); err != nil {
 		return Counts{}, err
@@ -69,7 +86,9 @@ func run(ctx context.Context, cfg config, stderr io.Writer) (Counts, error) {
 	defer harnessLog.Close()
 	log := slog.New(slog.NewTextHandler(harnessLog, nil))
 
-	st, err := stack.Start(ctx, stack.Options{Org: func(_ context.Context, s *sim.Server, _ *genesys.Client) error {
+	sctx, cancelStart := context.WithTimeoutCause(ctx, startBound, fmt.Errorf("starting the stack took more than %v", startBound))
+	defer cancelStart()
+	st, err := stack.Start(sctx, stack.Options{Org: func(_ context.Context, s *sim.Server, _ *genesys.Client) error {
 		return s.Load(sim.Generate(sim.GenerateOptions{Queues: cfg.Queues, Worktypes: cfg.Worktypes, Skills: cfg.Skills, Seed: cfg.Seed}))
 	}})
 	if err != nil {
@@ -157,6 +176,7 @@ func run(ctx context.Context, cfg config, stderr io.Writer) (Counts, error) {
 
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xdead))
 	h := &hooks{sim: st.Sim, log: log.With("part", "hooks"), planned: map[string]*plannedEdit{}, containers: map[string]*container{},
+		now: time.Now, readAt: map[string]time.Time{},
 		killAt: killPlan(cfg, rng)}
 	st.Sim.SetHook(h.hook)
 	closers = append(closers, func() error { st.Sim.SetHook(nil); return nil })
@@ -193,8 +213,8 @@ func run(ctx context.Context, cfg config, stderr io.Writer) (Counts, error) {
 		DropRate: cfg.DropRate, DropAfterWrite: cfg.DropAfterWrite, Via: via, Seed: cfg.Seed})
 	for _, p := range pollers {
 		polling.Go(func() {
-			if err := p.Run(pctx); err != nil {
-				log.Error("poller ended", "error", err)
+			if err := p.Run(pctx); err != nil && pctx.Err() == nil {
+				say("a poller of the change queue ended: %v (the run goes on with the others)", err)
 			}
 		})
 	}
@@ -211,18 +231,21 @@ func run(ctx context.Context, cfg config, stderr io.Writer) (Counts, error) {
 			case <-progressDone:
 				return
 			case <-t.C:
-				say("%s", status(ctx, began, w, st, client, pollers, containers, webhook, h))
+				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				say("%s", status(sctx, began, w, st, client, pollers, containers, webhook, h))
+				cancel()
 			}
 		}
 	})
 	defer func() { close(progressDone); progress.Wait() }()
 
-	dctx, cancelDrive := context.WithDeadline(ctx, began.Add(cfg.Timeout))
+	driving := time.Now()
+	dctx, cancelDrive := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("-timeout %v is up", cfg.Timeout))
 	defer cancelDrive()
 	if err := drive(dctx, cfg, w, st, client, webhook); err != nil && dctx.Err() == nil {
 		return Counts{}, err
 	} else if dctx.Err() != nil && ctx.Err() == nil {
-		say("the run's %v are up: judging what is done; what is not counts as lost", cfg.Timeout)
+		say("%v after the drive began, %v: %v; judging what is done, what is not counts as lost", time.Since(driving).Round(time.Second), context.Cause(dctx), err)
 	}
 	stopPollers()
 	polling.Wait()
@@ -230,12 +253,19 @@ func run(ctx context.Context, cfg config, stderr io.Writer) (Counts, error) {
 		return Counts{}, ctx.Err()
 	}
 
-	ev, windows, dlq, err := gather(ctx, st, client, db, w, h)
+	say("the queue is empty and the webhook idle after %v; gathering the evidence", time.Since(driving).Round(time.Second))
+	gctx, cancelGather := context.WithTimeoutCause(ctx, gatherBound, fmt.Errorf("reading the evidence back took more than %v", gatherBound))
+	defer cancelGather()
+	ev, windows, dlq, err := gather(gctx, st, client, db, w, h)
 	if err != nil {
-		return Counts{}, err
+		return Counts{}, fmt.Errorf("gather the evidence: %w", errors.Join(err, context.Cause(gctx)))
 	}
 	v := Judge(ev)
 	report(say, time.Since(began), cfg, w, st, v, windows, dlq, h, containers, webhook, bus)
+	if cfg.AdminRate > 0 && !slices.ContainsFunc(v.Edits, func(j Judged) bool { return j.SameField && j.InWindow }) {
+		// The promise the run exists for would pass unjudged.
+		return v.Counts, errors.New("no same-field admin edit was made inside a read-to-write window, so the run cannot judge whether such edits are overwritten unseen: run more requests (N) or another seed")
+	}
 	return v.Counts, nil
 }
 
@@ -246,7 +276,7 @@ func drive(ctx context.Context, cfg config, w *workload, st *stack.Stack, client
 	for len(w.requests) < cfg.N {
 		// Keep about two rounds (and their second deliveries) in the queue.
 		if err := waitQueue(ctx, client, st.Resources.ChangeQueueURL, func(n int) bool { return n < 3*size }); err != nil {
-			return err
+			return fmt.Errorf("waiting for room in the change queue after %d of %d requests: %w", len(w.requests), cfg.N, err)
 		}
 		if err := w.round(ctx, min(size, cfg.N-len(w.requests))); err != nil {
 			return err
@@ -258,7 +288,7 @@ func drive(ctx context.Context, cfg config, w *workload, st *stack.Stack, client
 	// Empty twice in a row: a message returned by a batch in flight is counted again.
 	for empties := 0; empties < 2; empties++ {
 		if err := waitQueue(ctx, client, st.Resources.ChangeQueueURL, func(n int) bool { return n == 0 }); err != nil {
-			return err
+			return fmt.Errorf("waiting for the change queue to drain: %w", err)
 		}
 		if err := sleep(ctx, time.Second); err != nil {
 			return err
@@ -272,7 +302,7 @@ func drive(ctx context.Context, cfg config, w *workload, st *stack.Stack, client
 		}
 		for !webhook.idle() {
 			if err := sleep(ctx, 200*time.Millisecond); err != nil {
-				return err
+				return fmt.Errorf("waiting for the webhook to handle its events (%d outstanding): %w", webhook.pending(), err)
 			}
 		}
 		n := len(st.Sim.Writes()) + st.Sim.AuditDelivered()
@@ -319,7 +349,7 @@ func waitQueue(ctx context.Context, client *sqs.Client, url string, ok func(tota
 			return nil
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil {
-			return err
+			return fmt.Errorf("%d messages visible, %d in flight or delayed: %w", v, f, err)
 		}
 	}
 }
@@ -375,13 +405,28 @@ func gather(ctx context.Context, st *stack.Stack, client *sqs.Client, db *store.
 	edits, _, _, _ := h.results()
 	ev := Evidence{Requests: w.requests, Edits: edits, Records: map[string]Record{}, Final: map[string]map[string]string{}}
 	var win windowFigures
+	// One listing of the environment's records (a few queries) instead of a query per
+	// request, which on a loaded moto took minutes at 1,000 requests; the index is
+	// eventually consistent, so a request it misses is read on its own before it may
+	// count as lost.
+	listed, err := db.ListChanges(ctx, st.Environment, 4*len(w.requests)+100)
+	if err != nil {
+		return ev, win, nil, err
+	}
+	byID := make(map[string]*store.Change, len(listed))
+	for _, c := range listed {
+		byID[c.ID] = c
+	}
 	for _, r := range w.requests {
-		c, err := db.GetChange(ctx, r.ChangeID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return ev, win, nil, err
+		c, ok := byID[r.ChangeID]
+		if !ok {
+			c, err = db.GetChange(ctx, r.ChangeID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return ev, win, nil, err
+			}
 		}
 		ev.Records[r.ChangeID] = Record{Status: c.Status, LastError: c.LastError}
 		var res struct {
@@ -484,8 +529,16 @@ func report(say func(string, ...any), took time.Duration, cfg config, w *workloa
 		say("  failed: %s", s)
 	}
 	if len(win.ms) > 0 {
-		say("read-to-write windows of the last write of %d updates (the read's answer to the write's request): p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d writes, %d after a fresh read",
+		say("read-to-write windows, as the engine measured them (the read's answer to the write's request, the last write of %d updates): p50 %.3f ms, p99 %.3f ms, max %.3f ms; %d writes, %d after a fresh read",
 			len(win.ms), percentile(win.ms, 0.50), percentile(win.ms, 0.99), slices.Max(win.ms), win.attempts, win.rereads)
+	}
+	if sw := h.readWriteWindows(); len(sw) > 0 {
+		ms := make([]float64, len(sw))
+		for i, d := range sw {
+			ms[i] = float64(d.Microseconds()) / 1000
+		}
+		say("read-to-write windows, as the simulator saw them (a container's GET handled to its next write of the entity arriving, one round trip more, %d writes): p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+			len(ms), percentile(ms, 0.50), percentile(ms, 0.99), slices.Max(ms))
 	}
 	a, b := webhook.counts(), bus.Counts()
 	say("webhook: %d audit events on the partner bus (%d matched its rule), %d invocations, %d retried, %d failed three times", b.Events, b.Matched, a.Invocations, a.Retries, a.Failed)
