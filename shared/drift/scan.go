@@ -27,7 +27,7 @@ import (
 
 // ScanStore is what a scan reads and writes in the table (*store.Store satisfies it).
 type ScanStore interface {
-	ListDesired(ctx context.Context, env string) ([]store.Desired, error)
+	ListDesiredConfigs(ctx context.Context, env string) ([]store.Desired, error)
 	ListObservedETags(ctx context.Context, env string) ([]store.Observation, error)
 	ListDriftStates(ctx context.Context, env string) ([]store.DriftState, error)
 	ListOverflowStates(ctx context.Context, env string) ([]store.OverflowState, error)
@@ -246,7 +246,7 @@ func (s *Scanner) readTable(ctx context.Context) (tableState, error) {
 		errs     [4]error
 		wg       sync.WaitGroup
 	)
-	wg.Go(func() { desired, errs[0] = s.Store.ListDesired(ctx, s.Environment) })
+	wg.Go(func() { desired, errs[0] = s.Store.ListDesiredConfigs(ctx, s.Environment) })
 	wg.Go(func() { observed, errs[1] = s.Store.ListObservedETags(ctx, s.Environment) })
 	wg.Go(func() { states, errs[2] = s.Store.ListDriftStates(ctx, s.Environment) })
 	wg.Go(func() { t.overflow, errs[3] = ActiveOverflow(ctx, s.Store, s.Environment) })

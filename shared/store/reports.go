@@ -212,24 +212,20 @@ func (s *Store) ListObservedETags(ctx context.Context, env string) ([]Observatio
 	if err := validEnv(env); err != nil {
 		return nil, err
 	}
-	proj := expression.NamesList(expression.Name("environment"), expression.Name("kind"), expression.Name("name"),
-		expression.Name("etag"), expression.Name("genesysId"), expression.Name("observedAt"), expression.Name("source"),
-		expression.Name("deleted"), expression.Name("cause"), expression.Name("modified"))
-	kc := expression.Key(attrPK).Equal(expression.Value(envPK(env))).And(expression.Key(attrSK).BeginsWith(prefixEntity))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
+	// The key's parts come from sk (see ListDesired).
+	in, err := queryPrefix(envPK(env), prefixEntity, true, attrSK, "etag", "genesysId", "observedAt", "source", "deleted", "cause", "modified")
 	if err != nil {
 		return nil, err
 	}
-	items, err := query[observationItem](ctx, s, &dynamodb.QueryInput{
-		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward: aws.Bool(true), ConsistentRead: aws.Bool(true),
-	}, 0)
+	items, err := query[observationItem](ctx, s, in, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: list observed ETags of %s: %w", env, err)
 	}
 	out := make([]Observation, len(items))
 	for i, it := range items {
+		if it.Environment, it.Kind, it.Name, err = keyOfSK(env, prefixEntity, it.SK); err != nil {
+			return nil, fmt.Errorf("store: list observed ETags of %s: %w", env, err)
+		}
 		out[i] = it.observation()
 	}
 	return out, nil

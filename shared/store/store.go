@@ -239,20 +239,39 @@ func query[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, limit 
 	return out, nil
 }
 
-// queryPrefix builds a query for the items of partition pk whose sk starts with prefix.
-func queryPrefix(pk, prefix string, forward bool) (*dynamodb.QueryInput, error) {
+// queryPrefix builds a query for the items of partition pk whose sk starts with prefix:
+// their attributes named in only, or all of them.
+func queryPrefix(pk, prefix string, forward bool, only ...string) (*dynamodb.QueryInput, error) {
 	kc := expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if len(only) > 0 {
+		names := make([]expression.NameBuilder, len(only))
+		for i, n := range only {
+			names[i] = expression.Name(n)
+		}
+		b = b.WithProjection(expression.NamesList(names[0], names[1:]...))
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return nil, err
 	}
 	return &dynamodb.QueryInput{
 		KeyConditionExpression:    expr.KeyCondition(),
+		ProjectionExpression:      expr.Projection(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ScanIndexForward:          aws.Bool(forward),
 		ConsistentRead:            aws.Bool(true),
 	}, nil
+}
+
+// keyOfSK returns the entity key of env an item's sort key <prefix><kind>#<name> names.
+func keyOfSK(env, prefix, sk string) (string, entity.Kind, string, error) {
+	kind, name, ok := strings.Cut(strings.TrimPrefix(sk, prefix), "#")
+	if !ok || !strings.HasPrefix(sk, prefix) || name == "" {
+		return "", "", "", fmt.Errorf("item %q: sort key is not %s<kind>#<name>", sk, prefix)
+	}
+	return env, entity.Kind(kind), name, nil
 }
 
 func (s *Store) getItem(ctx context.Context, pk, sk string, v any) error {
