@@ -111,6 +111,12 @@ func runExport(cmd *cobra.Command, out, profile, environment string) error {
 	}
 	fmt.Fprintf(stderr, "export: %d skills, %d queues, %d worktypes, %d divisions, %d workbins to %s (%d API requests)\n",
 		len(cfg.Skills), len(cfg.Queues), len(cfg.Worktypes), len(cfg.Divisions), len(cfg.Workbins), dest, client.Calls().Requests)
+	if (target == exportYAMLFile || target == exportJSONFile) && len(files) == 1 {
+		if fi, err := os.Stat(files[0]); err == nil && fi.Size() > int64(loadFileBytes) {
+			fmt.Fprintf(stderr, "export: warning: %s is %.1f MiB, more than the %.1f MiB routekeeper reads from one file: export to a directory (--out DIR) to validate and plan it\n",
+				files[0], float64(fi.Size())/(1<<20), float64(loadFileBytes)/(1<<20))
+		}
+	}
 	if invalid != nil {
 		return fmt.Errorf("the exported config does not validate (it was written: fix the org or the config before planning it):\n%v", invalid)
 	}
@@ -189,6 +195,10 @@ func checkEnvironment(env string) error {
 // exportFileBytes is the size export keeps each file of --out DIR under: half of what
 // Load reads, so a file has room to grow by hand. A variable for tests.
 var exportFileBytes = routing.MaxFileBytes / 2
+
+// loadFileBytes is the most routekeeper reads from one file (routing.MaxFileBytes). A
+// variable for tests.
+var loadFileBytes = routing.MaxFileBytes
 
 // writeExport writes cfg to the target and returns the files it wrote.
 func writeExport(stdout io.Writer, target exportTargetKind, out string, cfg *routing.Config) ([]string, error) {

@@ -194,6 +194,17 @@ func TestExportSplitsLargeKinds(t *testing.T) {
 		t.Errorf("plan -f DIR of a split export: exit %d, want 0 and no changes\n%s%s", code, stdout, stderr)
 	}
 
+	// One file bigger than Load reads is written, with a warning that says what to do.
+	oldLoad := loadFileBytes
+	loadFileBytes = 24 << 10
+	t.Cleanup(func() { loadFileBytes = oldLoad })
+	big := filepath.Join(t.TempDir(), "prod.yaml")
+	if code, _, stderr := execute(t, "export", "--out", big); code != 0 || !strings.Contains(stderr, "export: warning: "+big+" is ") ||
+		!strings.Contains(stderr, "more than the 0.0 MiB routekeeper reads from one file: export to a directory (--out DIR)") {
+		t.Errorf("export of one file bigger than Load reads: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+	loadFileBytes = oldLoad
+
 	exportFileBytes = old
 	if code, _, stderr := execute(t, "export", "--environment", "prod", "--out", dir); code != 0 {
 		t.Fatalf("export again: exit %d\n%s", code, stderr)

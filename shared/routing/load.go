@@ -85,7 +85,7 @@ func readFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("load config %s: %w", name, err)
 	}
 	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("load config %s: file is larger than %d MiB; split the config into several files", name, maxFileBytes>>20)
+		return nil, fmt.Errorf("load config %s: file is larger than %d MiB: split the config into several files of a directory (routekeeper export --out DIR writes an org that way)", name, maxFileBytes>>20)
 	}
 	return data, nil
 }
