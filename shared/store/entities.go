@@ -402,39 +402,57 @@ func validPublish(env, version string, entities []Desired) error {
 // ListDesiredConfigs returns what ListDesired does with only each entity's Key and
 // Config: what a drift scan compares the org with, read with the fewest attributes.
 func (s *Store) ListDesiredConfigs(ctx context.Context, env string) ([]Desired, error) {
-	return s.listDesired(ctx, env, attrSK, "config")
+	return listEntities(ctx, s, env, prefixDesired, "desired config", desiredItem.desired, attrSK, "config")
 }
 
 // ListDesired returns the desired configuration of every entity of env, ordered by kind
 // then name.
 func (s *Store) ListDesired(ctx context.Context, env string) ([]Desired, error) {
-	if err := validEnv(env); err != nil {
-		return nil, err
-	}
-	return s.listDesired(ctx, env, attrSK, "config", "etag", "version", "publishedAt")
+	return listEntities(ctx, s, env, prefixDesired, "desired config", desiredItem.desired,
+		attrSK, "config", "etag", "version", "publishedAt")
 }
 
-// listDesired lists the desired items of env with the attributes named. The key's parts
-// come from sk, not their own attributes: a query's cost on moto (the local stack) is per
-// attribute returned, and a scan lists every desired entity.
-func (s *Store) listDesired(ctx context.Context, env string, attrs ...string) ([]Desired, error) {
+// keyedItem is an item of one entity that listEntities reads: a pointer to T.
+type keyedItem[T any] interface {
+	*T
+	sortKey() string
+	setKey(env string, kind entity.Kind, name string)
+}
+
+func (it *observationItem) sortKey() string { return it.SK }
+func (it *observationItem) setKey(env string, kind entity.Kind, name string) {
+	it.Environment, it.Kind, it.Name = env, kind, name
+}
+func (it *desiredItem) sortKey() string { return it.SK }
+func (it *desiredItem) setKey(env string, kind entity.Kind, name string) {
+	it.Environment, it.Kind, it.Name = env, kind, name
+}
+
+// listEntities lists the items of env whose sk starts with prefix, with only the
+// attributes named, converted by conv; what names them in errors. The key's parts come
+// from sk, not their own attributes: a query's cost on moto (the local stack) is per
+// attribute returned, and a scan lists every entity.
+func listEntities[T any, P keyedItem[T], R any](ctx context.Context, s *Store, env, prefix, what string, conv func(T) R, attrs ...string) ([]R, error) {
 	if err := validEnv(env); err != nil {
 		return nil, err
 	}
-	in, err := queryPrefix(envPK(env), prefixDesired, true, attrs...)
+	in, err := queryPrefix(envPK(env), prefix, true, attrs...)
 	if err != nil {
 		return nil, err
 	}
-	items, err := query[desiredItem](ctx, s, in, 0)
+	items, err := query[T](ctx, s, in, 0)
 	if err != nil {
-		return nil, fmt.Errorf("store: list desired config of %s: %w", env, err)
+		return nil, fmt.Errorf("store: list %s of %s: %w", what, env, err)
 	}
-	out := make([]Desired, len(items))
-	for i, it := range items {
-		if it.Environment, it.Kind, it.Name, err = keyOfSK(env, prefixDesired, it.SK); err != nil {
-			return nil, fmt.Errorf("store: list desired config of %s: %w", env, err)
+	out := make([]R, len(items))
+	for i := range items {
+		it := P(&items[i])
+		kenv, kind, name, err := keyOfSK(env, prefix, it.sortKey())
+		if err != nil {
+			return nil, fmt.Errorf("store: list %s of %s: %w", what, env, err)
 		}
-		out[i] = it.desired()
+		it.setKey(kenv, kind, name)
+		out[i] = conv(items[i])
 	}
 	return out, nil
 }

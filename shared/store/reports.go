@@ -209,26 +209,8 @@ func (s *Store) reportEntities(ctx context.Context, r DriftReport) ([]json.RawMe
 // ListObservations does, without the stored configuration (Config is nil): what a scan
 // compares a whole org's ETags with, in one query that reads a fraction of the bytes.
 func (s *Store) ListObservedETags(ctx context.Context, env string) ([]Observation, error) {
-	if err := validEnv(env); err != nil {
-		return nil, err
-	}
-	// The key's parts come from sk (see ListDesired).
-	in, err := queryPrefix(envPK(env), prefixEntity, true, attrSK, "etag", "genesysId", "observedAt", "source", "deleted", "cause", "modified")
-	if err != nil {
-		return nil, err
-	}
-	items, err := query[observationItem](ctx, s, in, 0)
-	if err != nil {
-		return nil, fmt.Errorf("store: list observed ETags of %s: %w", env, err)
-	}
-	out := make([]Observation, len(items))
-	for i, it := range items {
-		if it.Environment, it.Kind, it.Name, err = keyOfSK(env, prefixEntity, it.SK); err != nil {
-			return nil, fmt.Errorf("store: list observed ETags of %s: %w", env, err)
-		}
-		out[i] = it.observation()
-	}
-	return out, nil
+	return listEntities(ctx, s, env, prefixEntity, "observed ETags", observationItem.observation,
+		attrSK, "etag", "genesysId", "observedAt", "source", "deleted", "cause", "modified")
 }
 
 // PutObservations stores many observations as PutObservation stores each: their
