@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -230,32 +231,32 @@ func mirrorReport(r *drift.Report) *drift.Report {
 // writeDriftText writes the report compactly: one line per entity that differs, then
 // one per field, with where the configs declare them.
 func writeDriftText(w io.Writer, r *drift.Report, pal palette) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Drift between %s (left) and %s (right)\n\n", r.Left, r.Right)
+	// Streamed: the text of a plan of thousands of creates runs to megabytes.
+	b := bufio.NewWriter(w)
+	fmt.Fprintf(b, "Drift between %s (left) and %s (right)\n\n", r.Left, r.Right)
 	if !r.HasDrift() {
 		b.WriteString("No differences.\n")
 	}
 	for _, e := range r.Entities {
 		switch e.Status {
 		case drift.OnlyLeft:
-			fmt.Fprintf(&b, "%s%s\n", pal.action(drift.ActionDelete, fmt.Sprintf("< %s %q only in %s", e.Kind, e.Name, r.Left)), atSuffix(e.LeftAt, e.RightAt))
+			fmt.Fprintf(b, "%s%s\n", pal.action(drift.ActionDelete, fmt.Sprintf("< %s %q only in %s", e.Kind, e.Name, r.Left)), atSuffix(e.LeftAt, e.RightAt))
 		case drift.OnlyRight:
-			fmt.Fprintf(&b, "%s%s\n", pal.action(drift.ActionCreate, fmt.Sprintf("> %s %q only in %s", e.Kind, e.Name, r.Right)), atSuffix(e.LeftAt, e.RightAt))
+			fmt.Fprintf(b, "%s%s\n", pal.action(drift.ActionCreate, fmt.Sprintf("> %s %q only in %s", e.Kind, e.Name, r.Right)), atSuffix(e.LeftAt, e.RightAt))
 		default:
-			fmt.Fprintf(&b, "%s%s\n", pal.action(drift.ActionUpdate, fmt.Sprintf("~ %s %q", e.Kind, e.Name)), atSuffix(e.LeftAt, e.RightAt))
+			fmt.Fprintf(b, "%s%s\n", pal.action(drift.ActionUpdate, fmt.Sprintf("~ %s %q", e.Kind, e.Name)), atSuffix(e.LeftAt, e.RightAt))
 			entityAt := atText(e.LeftAt, e.RightAt)
 			for _, d := range e.Differences {
 				at := atSuffix(d.LeftAt, d.RightAt)
 				if atText(d.LeftAt, d.RightAt) == entityAt {
 					at = "" // a field the config leaves out is located at its entity: said above
 				}
-				fmt.Fprintf(&b, "    %s: %s | %s%s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"), at)
+				fmt.Fprintf(b, "    %s: %s | %s%s\n", d.Path, driftValue(d.Left, d.Change, "left"), driftValue(d.Right, d.Change, "right"), at)
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\nDrift: %s.\n", driftSummary(r))
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "\nDrift: %s.\n", driftSummary(r))
+	return b.Flush()
 }
 
 // atText renders the config positions of an entity or field: "dev.yaml:12",

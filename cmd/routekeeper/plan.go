@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -330,39 +331,39 @@ var actionSymbol = map[drift.Action]string{drift.ActionCreate: "+", drift.Action
 var overflowSymbol = map[string]string{drift.OverflowActive: "=", drift.OverflowUnknown: "?"}
 
 func writePlanText(w io.Writer, config string, p *drift.Plan, pal palette) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Plan for %s against the live org\n", config)
+	// Streamed: the text of a plan of thousands of creates runs to megabytes.
+	b := bufio.NewWriter(w)
+	fmt.Fprintf(b, "Plan for %s against the live org\n", config)
 	if len(p.Changes) == 0 && len(p.Conflicts) == 0 {
 		b.WriteString("\nNo changes: the org matches the config.\n")
 	}
 	for _, c := range p.Conflicts {
-		fmt.Fprintf(&b, "\n%s\n", pal.conflict("! conflict "+conflictLine(c)))
+		fmt.Fprintf(b, "\n%s\n", pal.conflict("! conflict "+conflictLine(c)))
 	}
 	for _, o := range p.Overflow {
-		fmt.Fprintf(&b, "\n%s worktype %q: %s\n", overflowSymbol[o.State], o.Worktype, o.Note)
+		fmt.Fprintf(b, "\n%s worktype %q: %s\n", overflowSymbol[o.State], o.Worktype, o.Note)
 	}
 	for _, c := range p.Changes {
 		head := fmt.Sprintf("%s %s %s %q", actionSymbol[c.Action], c.Action, c.Kind, c.Name)
 		if c.ID != "" {
 			head += fmt.Sprintf(" (id %s)", c.ID)
 		}
-		fmt.Fprintf(&b, "\n%s\n", pal.action(c.Action, head))
+		fmt.Fprintf(b, "\n%s\n", pal.action(c.Action, head))
 		for _, d := range c.Differences {
-			fmt.Fprintf(&b, "    %s: %s -> %s\n", d.Path, jsonValue(d.Live, d.Delta != document.Missing), jsonValue(d.Desired, true))
+			fmt.Fprintf(b, "    %s: %s -> %s\n", d.Path, jsonValue(d.Live, d.Delta != document.Missing), jsonValue(d.Desired, true))
 		}
 	}
 	if len(p.Unmanaged) > 0 {
-		fmt.Fprintf(&b, "\nUnmanaged (live, not in the config; left alone%s): %s\n", pruneHint(p), unmanagedCounts(p))
+		fmt.Fprintf(b, "\nUnmanaged (live, not in the config; left alone%s): %s\n", pruneHint(p), unmanagedCounts(p))
 		for _, kind := range entity.Kinds {
 			names := unmanagedNames(p, kind, 5)
 			if names != "" {
-				fmt.Fprintf(&b, "    %s: %s\n", kind, names)
+				fmt.Fprintf(b, "    %s: %s\n", kind, names)
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\nPlan: %s.\n", planSummary(p))
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "\nPlan: %s.\n", planSummary(p))
+	return b.Flush()
 }
 
 func pruneHint(p *drift.Plan) string {
