@@ -219,3 +219,24 @@ func TestExportSplitsLargeKinds(t *testing.T) {
 		t.Errorf("plan -f DIR after the second export: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestExportInvalidOrg: an org whose export does not validate is still written (the
+// truth about the org), and export exits 1 with the diagnostics, so a pipeline does not
+// go on to plan it.
+func TestExportInvalidOrg(t *testing.T) {
+	clearGenesysEnv(t)
+	s := startOrg(t, "", applyOrg)
+	_, cfg := exportTo(t)
+	id, _ := s.IDByName("queue", cfg.Queues[0].Name)
+	if err := s.EditQueue(id, func(m map[string]any) { m["skillEvaluationMethod"] = "SOMETIMES" }); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "prod.yaml")
+	code, _, stderr := execute(t, "export", "--out", out)
+	if code != 1 || !strings.Contains(stderr, "the exported config does not validate (it was written") || !strings.Contains(stderr, "skillEvaluationMethod") {
+		t.Errorf("export of an org that does not validate: exit %d, stderr %q; want 1 and the diagnostics", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), "SOMETIMES") {
+		t.Errorf("export did not write the org as it is: %v", err)
+	}
+}
