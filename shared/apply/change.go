@@ -9,6 +9,7 @@ import (
 
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/document"
+	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/live"
 	"github.com/routekeeper/routekeeper/shared/retry"
@@ -249,6 +250,12 @@ func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err e
 		o.observe(ctx, l)
 		return nil
 	}
+	if kind == entity.Worktype {
+		// A PATCH sends only what the change changes: a managed field it leaves as read,
+		// sent all the same, would revert an admin's save landing inside the window. (A
+		// queue's PUT is a full replace; the webhook puts back what it reverted.)
+		toWrite = changedFields(toWrite, l.Canonical)
+	}
 	wctx, call := genesys.WithCallInfo(genesys.SendOnce(win.writing(rctx)))
 	res.WriteAttempts++
 	intended = document.Paths(diffs)
@@ -270,6 +277,21 @@ func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err e
 	res.CorrelationID = call.CorrelationID()
 	o.observe(ctx, after)
 	return nil
+}
+
+// changedFields returns the top-level fields of desired that differ from live.
+func changedFields(desired, live map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range desired {
+		was := map[string]any{}
+		if lv, ok := live[k]; ok {
+			was[k] = lv
+		}
+		if len(document.Diff(map[string]any{k: v}, was)) > 0 {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // create creates the entity unless one of that name exists. A miss in the names cache is

@@ -15,6 +15,7 @@ import (
 
 	"github.com/routekeeper/routekeeper/shared/apply/applytest"
 	"github.com/routekeeper/routekeeper/shared/changes"
+	"github.com/routekeeper/routekeeper/shared/document"
 	"github.com/routekeeper/routekeeper/shared/entity"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
@@ -278,5 +279,34 @@ func TestMergeReadsAgainAfterItsLookups(t *testing.T) {
 	}
 	if lists := slices.IndexFunc(calls, func(c string) bool { return !strings.HasSuffix(c, "/"+qid) && !strings.Contains(c, "/oauth/") }); lists < 0 {
 		t.Errorf("Genesys requests %q: want the names refreshed (a merge after an ETag change), else this test proves nothing", calls)
+	}
+}
+
+// A worktype PATCH sends only what the change changes: a managed field the change leaves
+// as it was read, sent all the same, would revert an admin's save landing inside the
+// window (seen under chaos: an admin's defaultPriority put back to the value read).
+func TestWorktypePatchSendsOnlyTheChange(t *testing.T) {
+	var wid string
+	env, _, wName := writeEnv(t, func(env *applytest.Env, _ int, send func() (*http.Response, error)) (*http.Response, error) {
+		if err := env.Sim.EditWorktype(wid, func(w map[string]any) { w["defaultPriority"] = 7 }); err != nil {
+			t.Error(err)
+		}
+		return send()
+	})
+	wid = env.ID(t, entity.Worktype, wName)
+	desired := document.Clone(env.Live(t, entity.Worktype, wid).Canonical).(map[string]any)
+	desired["description"] = "patched alone"
+	req := env.Plan(t, changes.OpUpdate, entity.Worktype, wName, desired)
+	res := applyOK(t, env, req)
+	if res.Status != store.StatusApplied {
+		t.Fatalf("got %s (%q), want APPLIED", res.Status, res.Reason)
+	}
+	raw := env.Raw(t, entity.Worktype, wid)
+	if fmt.Sprint(raw["defaultPriority"]) != "7" || raw["description"] != "patched alone" {
+		t.Errorf("defaultPriority %v, description %v; want the admin's 7 kept and the change's description", raw["defaultPriority"], raw["description"])
+	}
+	ws := env.Sim.Writes()
+	if sent := ws[len(ws)-1].Sent; len(sent) != 1 || sent["description"] != "patched alone" {
+		t.Errorf("the PATCH sent %v, want only the description", sent)
 	}
 }
