@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,18 +181,23 @@ func (h *Handler) restore(ctx context.Context, id string, changes []propertyChan
 	}
 	var restored []string
 	for _, pc := range changes {
-		if len(pc.OldValues) != 1 || len(pc.NewValues) != 1 {
-			continue // added, removed or multi-valued: no way to tell its type
+		if len(pc.OldValues) > 1 || len(pc.NewValues) != 1 {
+			continue // removed or multi-valued: no way to tell its type
 		}
-		cur, ok := getPath(raw, pc.Property)
-		if !ok || auditText(cur) != pc.OldValues[0] {
+		cur, present := getPath(raw, pc.Property)
+		var v any
+		var ok bool
+		switch {
+		case len(pc.OldValues) == 1 && present && auditText(cur) == pc.OldValues[0]:
+			v, ok = typedLike(cur, pc.NewValues[0])
+		case len(pc.OldValues) == 0 && !present:
+			// The edit added the field and the full replace dropped it again: nothing
+			// live to take its type from, so the API's queue model gives it.
+			v, ok = typedByModel(reflect.TypeFor[genesys.Queue](), pc.Property, pc.NewValues[0])
+		}
+		if !ok || !setPath(raw, pc.Property, v) {
 			continue
 		}
-		v, ok := typedLike(cur, pc.NewValues[0])
-		if !ok {
-			continue
-		}
-		setPath(raw, pc.Property, v)
 		restored = append(restored, pc.Property)
 	}
 	if len(restored) == 0 {
@@ -226,16 +232,53 @@ func getPath(m map[string]any, path string) (any, bool) {
 	return cur, true
 }
 
-func setPath(m map[string]any, path string, v any) {
+// setPath sets path in m; false when an object on the way is missing.
+func setPath(m map[string]any, path string, v any) bool {
 	segs := strings.Split(path, ".")
 	for _, seg := range segs[:len(segs)-1] {
 		next, ok := m[seg].(map[string]any)
 		if !ok {
-			return
+			return false
 		}
 		m = next
 	}
 	m[segs[len(segs)-1]] = v
+	return true
+}
+
+// typedByModel reads s, an audit event's value, as the JSON type the Go model t (e.g.
+// genesys.Queue) gives the dotted path: a string, a boolean or a number; false for a
+// path the model does not name or of another type.
+func typedByModel(t reflect.Type, path, s string) (any, bool) {
+	for _, seg := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil, false
+		}
+		found := false
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && name == seg {
+				t, found = f.Type, true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return s, true
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		return b, err == nil
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil
+	}
+	return nil, false
 }
 
 // auditText is a value as an audit event writes it: strings as they are, numbers in

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/routekeeper/routekeeper/shared/bus"
 	"github.com/routekeeper/routekeeper/shared/entity"
+	"github.com/routekeeper/routekeeper/shared/genesys"
 	"github.com/routekeeper/routekeeper/shared/store"
 )
 
@@ -161,5 +163,80 @@ func TestOverwriteCheckWaitsForAWriteInFlight(t *testing.T) {
 	}
 	if r := w.call(t, post(detail(t, ev), nil)); r.StatusCode != 202 || !strings.Contains(r.Body, "recorded") {
 		t.Errorf("redelivery: %d %s, want 202 recorded", r.StatusCode, r.Body)
+	}
+}
+
+// An admin edit that adds a field the queue lacked, inside a write window: the PUT of the
+// copy read before drops it again, and it is put back typed by the API's queue model
+// (seen under chaos: a callingPartyName added mid-window stayed lost).
+func TestOverwriteRestoresAnAddedField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	q := w.org.Sorted(entity.Queue)[2]
+	k := entity.Key{Environment: testEnv, Kind: entity.Queue, Name: q.Name}
+	const changeID = "chg-window-added"
+	if _, err := w.st.Claim(ctx, changeID, "sha256:x", time.Hour, time.Minute, store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.EditQueue(q.ID, func(m map[string]any) { delete(m, "callingPartyName") }); err != nil {
+		t.Fatal(err)
+	}
+	w.events(t) // the removal, if the queue had the field, is not part of the test
+	start := time.Now().Add(-10 * time.Millisecond)
+	read, err := w.client.GetQueueRaw(ctx, q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.EditQueue(q.ID, func(m map[string]any) { m["callingPartyName"] = "Admin Co" }); err != nil {
+		t.Fatal(err)
+	}
+	added := w.oneEvent(t)
+	read["description"] = "routekeeper's description"
+	if _, err := w.client.UpdateQueueRaw(ctx, q.ID, read); err != nil {
+		t.Fatal(err)
+	}
+	w.oneEvent(t) // routekeeper's own
+	if raw, _ := w.sim.Queue(q.ID); raw["callingPartyName"] != nil {
+		t.Fatalf("the PUT kept callingPartyName %v; the test needs a full replace that drops it", raw["callingPartyName"])
+	}
+	if err := w.st.PutWriteWindow(ctx, store.WriteWindow{Key: k, ChangeID: changeID, Start: start, End: time.Now(), Written: []string{"description"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Complete(ctx, changeID, store.StatusApplied, json.RawMessage(`{"status":"APPLIED"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.call(t, post(detail(t, added), nil)); r.StatusCode != 202 {
+		t.Fatalf("admin event: %d %s", r.StatusCode, r.Body)
+	}
+	c, err := w.st.GetChange(ctx, changeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != store.StatusPossibleOverwrite || len(c.Overwrites) != 1 || !cmp.Equal(c.Overwrites[0].Restored, []string{"callingPartyName"}) {
+		t.Fatalf("change %s with %+v; want POSSIBLE_OVERWRITE with callingPartyName put back", c.Status, c.Overwrites)
+	}
+	if raw, _ := w.sim.Queue(q.ID); raw["callingPartyName"] != "Admin Co" || raw["description"] != "routekeeper's description" {
+		t.Errorf("queue after: callingPartyName %v, description %v; want the admin's back and routekeeper's description", raw["callingPartyName"], raw["description"])
+	}
+}
+
+func TestTypedByModel(t *testing.T) {
+	tests := []struct {
+		path, value string
+		want        any
+		ok          bool
+	}{
+		{"callingPartyName", "Admin Co", "Admin Co", true},
+		{"enableTranscription", "true", true, true},
+		{"mediaSettings.call.alertingTimeoutSeconds", "37", 37.0, true},
+		{"division", "x", nil, false},                  // an object
+		{"noSuchField", "x", nil, false},               // not in the model
+		{"enableTranscription", "maybe", false, false}, // not a boolean
+	}
+	for _, tc := range tests {
+		got, ok := typedByModel(reflect.TypeFor[genesys.Queue](), tc.path, tc.value)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("typedByModel(Queue, %q, %q) = %v, %v; want %v, %v", tc.path, tc.value, got, ok, tc.want, tc.ok)
+		}
 	}
 }
