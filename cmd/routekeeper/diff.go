@@ -38,6 +38,7 @@ positional arguments are the file sides, left first.
 Entities are matched by kind and name; org-specific ids play no part. Configs are
 compiled first (assignment rules applied to their worktypes) and live orgs are put in
 the same canonical form export writes, so an export of prod compares cleanly with prod.
+
 What is compared:
   a config and a live org   what the config declares, as plan compares it: its
                             entities and their declared fields (a field left to

@@ -45,8 +45,9 @@ Output is deterministic: two exports of an unchanged org are byte-identical, and
   DIR                     a directory (created if needed) with routekeeper.yaml
                           (apiVersion, environment, divisions, workbins), skills.yaml,
                           queues.yaml and worktypes.yaml; a kind bigger than 8 MiB is
-                          split into queues-1.yaml, queues-2.yaml, ... so that plan can
-                          read every file (16 MiB each at most); the files an earlier
+                          split into queues-1.yaml, queues-2.yaml, ... (numbers padded
+                          to sort in order) so that plan can read every file (it reads
+                          16 MiB from one file at most); the files an earlier
                           export wrote there are replaced, other files are left alone
 --out and --environment are checked before the org is read: another extension
 (out.txt), a device (/dev/null) or an environment the schema refuses (PROD) is a usage
