@@ -25,8 +25,9 @@ import (
 // Exit statuses of drift.
 const (
 	driftExitInSync = 0 // the report finds every declared entity as declared
-	driftExitError  = 1 // an error, a usage mistake, or an incomplete report without drift
+	driftExitError  = 1 // an error, or an incomplete report without drift
 	driftExitDrift  = 2 // a declared entity is modified, missing or deleted
+	driftExitUsage  = 2 // a usage mistake, as every command (nothing on stdout; drift writes its report)
 )
 
 type driftFlags struct {
@@ -75,9 +76,10 @@ overflows are active.
 
 The environment is --environment, else $ROUTEKEEPER_ENVIRONMENT, else the config's.
 
-Exit status: 0 in sync, 2 drift (a declared entity modified, missing or deleted), 1 error
-(including a usage mistake, no report yet, or an incomplete report that found no drift:
-what it did not read may have drifted).`,
+Exit status: 0 in sync, 2 drift (a declared entity modified, missing or deleted; the
+report is on stdout), 1 error (no report yet, or an incomplete report that found no
+drift: what it did not read may have drifted), 2 a usage mistake (nothing on stdout, the
+mistake on stderr), as every command.`,
 		Example: `  routekeeper drift --environment prod --table "$TABLE_NAME"
   routekeeper drift --environment prod --format markdown -f routing/prod.yaml > drift.md
   routekeeper drift --environment prod --format sarif -f routing/prod.yaml > drift.sarif
@@ -96,7 +98,7 @@ what it did not read may have drifted).`,
 	fl.IntVar(&f.limit, "limit", 20, "how many scans --history lists, newest first")
 	fl.BoolVar(&f.scan, "scan", false, "run a scan now with this machine's Genesys credentials, and show its report")
 	fl.StringVar(&f.eventBus, "event-bus", "", "with --scan and a table: routekeeper's bus `NAME`, to move drift states and put their events (default $EVENT_BUS_NAME)")
-	return usageExits(driftExitError, cmd)
+	return usageExits(driftExitUsage, cmd)
 }
 
 func runDrift(cmd *cobra.Command, f driftFlags) error {

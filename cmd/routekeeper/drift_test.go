@@ -144,9 +144,9 @@ func TestDriftUsage(t *testing.T) {
 		{[]string{"drift", "--environment", "dev", "--table", "t", "--history", "--format", "sarif"}, "--history writes text, markdown or json"},
 		{[]string{"drift", "extra"}, "drift takes no arguments"},
 	} {
-		code, _, stderr := execute(t, tc.args...)
-		if code != driftExitError || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "see routekeeper drift --help") {
-			t.Errorf("%v: exit %d, %q; want 1 and %q", tc.args, code, stderr, tc.want)
+		code, stdout, stderr := execute(t, tc.args...)
+		if code != driftExitUsage || stdout != "" || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "see routekeeper drift --help") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2, nothing on stdout and %q", tc.args, code, stdout, stderr, tc.want)
 		}
 	}
 }
