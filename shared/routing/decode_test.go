@@ -76,7 +76,7 @@ func TestScalarFastPathMatchesNodeDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := doc.Content[0]
-			c := converter{doc: newYAMLDoc("x.yaml", pos{1, 1})}
+			c := converter{doc: newYAMLDoc("x.yaml", pos{1, 1}, 0)}
 			got := c.scalar(n)
 			var want any
 			var v any

@@ -169,9 +169,15 @@ type yamlDoc struct {
 	pos  map[uint64]pos // pointerHash(JSON pointer) -> position
 }
 
-func newYAMLDoc(file string, root pos) *yamlDoc {
-	return &yamlDoc{file: file, root: root, pos: map[uint64]pos{}}
+// newYAMLDoc returns the empty index of a document of about lines lines: a config holds
+// about one position per line (a key, or a list element), and a map sized up front is
+// not rehashed as it grows to hundreds of thousands of them.
+func newYAMLDoc(file string, root pos, lines int) *yamlDoc {
+	return &yamlDoc{file: file, root: root, pos: make(map[uint64]pos, lines)}
 }
+
+// lineCount is the number of lines of data.
+func lineCount(data []byte) int { return bytes.Count(data, []byte{'\n'}) + 1 }
 
 // FNV-1a, the hash of the position index: a pointer's hash extends its parent's.
 const (
@@ -304,6 +310,7 @@ func parseFile(f File) (frags []fragment, diags []Diagnostic, ok bool) {
 func parseWhole(f File) (frags []fragment, diags []Diagnostic, ok bool) {
 	ok = true
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+	lines := lineCount(f.Data) // the first document's index is sized for the file
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -316,7 +323,8 @@ func parseWhole(f File) (frags []fragment, diags []Diagnostic, ok bool) {
 		if len(n.Content) == 0 || n.Content[0].ShortTag() == "!!null" {
 			continue // empty document: only comments, or "---" alone
 		}
-		doc := newYAMLDoc(f.Name, pos{int32(n.Line), int32(n.Column)})
+		doc := newYAMLDoc(f.Name, pos{int32(n.Line), int32(n.Column)}, lines)
+		lines = 0
 		c := converter{doc: doc, budget: maxNodes} // per document: aliases expand within one
 		v := c.convert(n.Content[0], fnvOffset, 0)
 		if len(c.diags) > 0 {
@@ -336,7 +344,7 @@ func parsePieces(f File, entries []topEntry) (frags []fragment, diags []Diagnost
 	if len(entries) == 0 {
 		return nil, nil, true // only comments
 	}
-	doc := newYAMLDoc(f.Name, pos{int32(entries[0].whole.line), 1})
+	doc := newYAMLDoc(f.Name, pos{int32(entries[0].whole.line), 1}, lineCount(f.Data))
 	fr := fragment{doc: doc}
 	// Aliases expand within a piece; the budget bounds the whole file.
 	c := converter{doc: doc, budget: max(maxNodes, len(f.Data))}
@@ -849,7 +857,7 @@ func merge(files []File, frags []fragment) (*Config, []Diagnostic) {
 	if len(frags) > 0 {
 		cfg.src.first = frags[0].doc
 	} else if len(files) > 0 {
-		cfg.src.first = newYAMLDoc(files[0].Name, pos{1, 1})
+		cfg.src.first = newYAMLDoc(files[0].Name, pos{1, 1}, 0)
 	}
 	var diags []Diagnostic
 	for _, fr := range frags {
