@@ -104,3 +104,32 @@ func TestScalarFastPathMatchesNodeDecode(t *testing.T) {
 		})
 	}
 }
+
+// clone must copy as the JSON round trip it replaced did: absent and empty lists apart,
+// pointers to zero values kept, the source positions dropped.
+func TestCloneMatchesJSONRoundTrip(t *testing.T) {
+	cfg := largeConfig(20, 5, 5)
+	cfg.Queues[0].RoutingRules = []RoutingRule{}
+	cfg.Queues[1].Bullseye = &Bullseye{}
+	cfg.Queues[2].ConditionalGroupRouting = &ConditionalGroupRouting{Rules: []ConditionalGroupRoutingRule{{Groups: []MemberGroup{}}}}
+	cfg.Queues[3].Description = ptr("")
+	cfg.Workbins = []string{}
+	cfg.AssignmentRules = []AssignmentRule{{Name: "r", Skills: []string{}}}
+	cfg.src = &source{}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want Config
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	got := clone(cfg)
+	if d := cmp.Diff(&want, got, cmp.AllowUnexported(Config{})); d != "" {
+		t.Errorf("clone differs from a JSON round trip (-json +clone):\n%s", d)
+	}
+	got.Queues[0].Name = "changed"
+	if cfg.Queues[0].Name == "changed" {
+		t.Error("clone shares the queues of the config it copies")
+	}
+}
