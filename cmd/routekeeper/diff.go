@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -334,7 +335,7 @@ func writeDriftMarkdown(w io.Writer, r *drift.Report) error {
 }
 
 // driftRules are the SARIF rules of a drift report.
-var driftRules = []struct{ id, desc string }{
+var driftRules = []sarifRule{
 	{"entity-only-left", "An entity exists only in the left environment."},
 	{"entity-only-right", "An entity exists only in the right environment."},
 	{"field-changed", "A field has different values in the two environments."},
@@ -347,40 +348,15 @@ func writeDriftSARIF(w io.Writer, r *drift.Report, leftFile string) error {
 	if err != nil {
 		return err
 	}
-	run := sarif.NewRunWithInformationURI("routekeeper", "https://github.com/routekeeper/routekeeper")
-	for _, rule := range driftRules {
-		run.AddRule(rule.id).WithDescription(rule.desc).WithName(rule.id)
-	}
-	var uri string
-	if leftFile != "" {
-		uri = sarifURI(leftFile)
-		run.AddDistinctArtifact(uri)
-	}
+	run := newSARIFRun(driftRules, leftFile)
 	// add locates a result at the left side's declaration, else the right
 	// side's, else (no position known) the left file without a region.
 	add := func(ruleID, msg string, kind entity.Kind, name, path string, leftAt, rightAt *drift.Location) {
-		fqn := string(kind) + "/" + name
-		if path != "" {
-			fqn += "#" + path
+		f, line := leftFile, 0
+		if at := cmp.Or(leftAt, rightAt); at != nil {
+			f, line = at.File, at.Line
 		}
-		loc := sarif.NewLocation().WithLogicalLocations([]*sarif.LogicalLocation{
-			sarif.NewLogicalLocation().WithKind(string(kind)).WithName(name).WithFullyQualifiedName(fqn),
-		})
-		at := leftAt
-		if at == nil {
-			at = rightAt
-		}
-		switch {
-		case at != nil:
-			u := sarifURI(at.File)
-			run.AddDistinctArtifact(u)
-			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().
-				WithArtifactLocation(sarif.NewSimpleArtifactLocation(u)).
-				WithRegion(sarif.NewSimpleRegion(at.Line, at.Line)))
-		case uri != "":
-			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
-		}
-		run.CreateResultForRule(ruleID).WithLevel("warning").WithMessage(sarif.NewTextMessage(msg)).AddLocation(loc)
+		addEntityResult(run, "warning", ruleID, msg, kind, name, path, f, line)
 	}
 	for _, e := range r.Entities {
 		switch e.Status {

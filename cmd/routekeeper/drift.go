@@ -465,7 +465,7 @@ func writeScanMarkdown(w io.Writer, r *drift.ScanReport, at drift.Locator) error
 }
 
 // scanRules are the SARIF rules of a drift report.
-var scanRules = []struct{ id, desc string }{
+var scanRules = []sarifRule{
 	{"drift-field-modified", "A declared field holds another value in Genesys than git declares."},
 	{"drift-entity-missing", "A declared entity is not in the org."},
 	{"drift-entity-deleted", "A declared entity was deleted in Genesys."},
@@ -476,35 +476,15 @@ func writeScanSARIF(w io.Writer, r *drift.ScanReport, at drift.Locator, file str
 	if err != nil {
 		return err
 	}
-	run := sarif.NewRunWithInformationURI("routekeeper", "https://github.com/routekeeper/routekeeper")
-	for _, rule := range scanRules {
-		run.AddRule(rule.id).WithDescription(rule.desc).WithName(rule.id)
-	}
-	var uri string
-	if file != "" {
-		uri = sarifURI(file)
-		run.AddDistinctArtifact(uri)
-	}
+	run := newSARIFRun(scanRules, file)
 	add := func(ruleID, msg string, kind entity.Kind, name, path string) {
-		fqn := string(kind) + "/" + name
-		if path != "" {
-			fqn += "#" + path
-		}
-		loc := sarif.NewLocation().WithLogicalLocations([]*sarif.LogicalLocation{
-			sarif.NewLogicalLocation().WithKind(string(kind)).WithName(name).WithFullyQualifiedName(fqn),
-		})
+		f, line := file, 0
 		if at != nil {
-			if f, line, ok := at.Position(string(kind), name, path); ok {
-				u := sarifURI(f)
-				run.AddDistinctArtifact(u)
-				loc.WithPhysicalLocation(sarif.NewPhysicalLocation().
-					WithArtifactLocation(sarif.NewSimpleArtifactLocation(u)).
-					WithRegion(sarif.NewSimpleRegion(line, line)))
-			} else if uri != "" {
-				loc.WithPhysicalLocation(sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)))
+			if pf, pl, ok := at.Position(string(kind), name, path); ok {
+				f, line = pf, pl
 			}
 		}
-		run.CreateResultForRule(ruleID).WithLevel("error").WithMessage(sarif.NewTextMessage(msg)).AddLocation(loc)
+		addEntityResult(run, "error", ruleID, msg, kind, name, path, f, line)
 	}
 	for _, e := range r.Entities {
 		suffix := ""
