@@ -20,6 +20,7 @@ import (
 const exitInterrupted = 130
 
 func main() {
+	setGCPolicy(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
