@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/routekeeper/routekeeper/shared/document"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -131,5 +132,40 @@ func TestCloneMatchesJSONRoundTrip(t *testing.T) {
 	got.Queues[0].Name = "changed"
 	if cfg.Queues[0].Name == "changed" {
 		t.Error("clone shares the queues of the config it copies")
+	}
+}
+
+// Entity.Doc must give what document.Decode(json.Marshal(spec)) gave before it built the
+// document straight from the spec.
+func TestDocMatchesJSONRoundTrip(t *testing.T) {
+	cfg := largeConfig(30, 5, 5)
+	cfg.Queues[0].RoutingRules = []RoutingRule{}
+	cfg.Queues[1].Bullseye = &Bullseye{Rings: []BullseyeRing{{}}}
+	cfg.Queues[2].ConditionalGroupRouting = &ConditionalGroupRouting{Rules: []ConditionalGroupRoutingRule{{Groups: []MemberGroup{{Name: "g"}, {Name: "t", Type: "TEAM"}}}}}
+	cfg.Queues[3].Description = ptr("")
+	cfg.Queues[4].MediaSettings.Call = &MediaSetting{AutoAnswerAlertToneSeconds: ptr(1e-7), ManualAnswerAlertToneSeconds: ptr(2147483647.0)}
+	cfg.Queues[5].MediaSettings.Chat = &MediaSetting{AutoAnswerAlertToneSeconds: ptr(0.0), ManualAnswerAlertToneSeconds: ptr(123456789.125)}
+	cfg.Queues[6].AcwSettings = &AcwSettings{}
+	cfg.Worktypes[0].DefaultSkills = []string{}
+	d, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range d.Entities() {
+		raw, err := json.Marshal(e.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := document.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Doc()
+		if err != nil {
+			t.Fatalf("%s %q: Doc: %v", e.Kind, e.Name, err)
+		}
+		if diff := cmp.Diff(want, got.Fields); diff != "" {
+			t.Errorf("%s %q: Doc differs from document.Decode(json.Marshal(spec)) (-json +Doc):\n%s", e.Kind, e.Name, diff)
+		}
 	}
 }
