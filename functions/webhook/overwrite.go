@@ -96,7 +96,8 @@ func (h *Handler) coveringWindows(ctx context.Context, k entity.Key, t time.Time
 		for _, w := range all {
 			if w.Covers(t, h.now(), OverwriteMargin) {
 				out = append(out, w)
-				open = open || w.Open()
+				// An abandoned window (its runtime died) will never close: not waited for.
+				open = open || (w.Open() && !w.Abandoned(h.now()))
 			}
 		}
 		if !open {

@@ -178,7 +178,10 @@ func (o *op) update(ctx context.Context, res *Result) error {
 // window opened before the read and closed after the write's answer.
 func (o *op) updateOnce(ctx context.Context, res *Result, ambiguous bool) (err error) {
 	kind := o.req.Entity.Type
-	w := store.WriteWindow{Key: o.req.Key(), ChangeID: o.req.ChangeID, Start: o.e.opts.Now()}
+	start := o.e.opts.Now()
+	// Until: the engine never works on the request past its claim, so a window still
+	// open then was abandoned by a runtime that died (the webhook stops waiting for it).
+	w := store.WriteWindow{Key: o.req.Key(), ChangeID: o.req.ChangeID, Start: start, Until: start.Add(o.e.lockFor(ctx) + o.e.opts.ClockSkew)}
 	if err := o.e.s.PutWriteWindow(ctx, w); err != nil {
 		// Without it an overwrite could not be detected: write nothing.
 		return fmt.Errorf("open the write window of %s: %w", w.Key, err)

@@ -147,6 +147,9 @@ func TestWriteWindowRecorded(t *testing.T) {
 		len(w.Written) != 1 || w.Written[0] != "description" {
 		t.Errorf("window %+v, want closed, from before the read, naming description and the new ETag", w)
 	}
+	if want := w.Start.Add(2*time.Minute + 30*time.Second); !w.Until.Equal(want) {
+		t.Errorf("window until %v, want %v (the claim's end: LockDuration and ClockSkew after the start)", w.Until, want)
+	}
 }
 
 // A delivery cut off right after its write still stores the last-known state (the merge

@@ -33,16 +33,31 @@ type WriteWindow struct {
 	// without a write (nothing to overwrite).
 	Written []string
 	ETag    string // of the entity after the write
+	// Until is when the engine's work on the attempt ends at the latest (its claim's
+	// end); a window still open after it was abandoned: its runtime died. Zero: unknown.
+	Until time.Time
 }
 
-// Open reports whether the window's write is still in flight.
+// Open reports whether the window is not closed: its write is in flight, or it was
+// abandoned.
 func (w WriteWindow) Open() bool { return w.End.IsZero() }
 
+// Abandoned reports whether the window was never closed and its attempt's time is up:
+// the runtime died between opening it and the write's answer, so whether it wrote, and
+// what, is unknown.
+func (w WriteWindow) Abandoned(now time.Time) bool {
+	return w.Open() && !w.Until.IsZero() && now.After(w.Until)
+}
+
 // Covers reports whether an edit at t (Genesys's clock) falls inside the window, widened
-// by margin on both sides for the clocks' skew; an open window lasts until now.
+// by margin on both sides for the clocks' skew; an open window lasts until now, an
+// abandoned one until its Until.
 func (w WriteWindow) Covers(t, now time.Time, margin time.Duration) bool {
 	end := w.End
-	if w.Open() {
+	switch {
+	case w.Abandoned(now):
+		end = w.Until
+	case w.Open():
 		end = now
 	}
 	return !t.Before(w.Start.Add(-margin)) && !t.After(end.Add(margin))
@@ -64,6 +79,7 @@ type windowItem struct {
 	End      string   `dynamodbav:"end,omitempty"`
 	Written  []string `dynamodbav:"written,omitempty"`
 	ETag     string   `dynamodbav:"etag,omitempty"`
+	Until    string   `dynamodbav:"until,omitempty"`
 	TTL      int64    `dynamodbav:"ttl"`
 }
 
@@ -96,7 +112,8 @@ func (s *Store) PutWriteWindow(ctx context.Context, w WriteWindow) error {
 	item, err := attributevalue.MarshalMap(windowItem{
 		PK: windowPK(w.Key), SK: windowSK(w.Start, w.ChangeID), Env: w.Key.Environment, Kind: string(w.Key.Kind), Name: w.Key.Name,
 		ChangeID: w.ChangeID, Start: formatTime(w.Start), End: formatOptionalTime(w.End), Written: w.Written, ETag: w.ETag,
-		TTL: s.now().Add(WriteWindowRetention).Unix(),
+		Until: formatOptionalTime(w.Until),
+		TTL:   s.now().Add(WriteWindowRetention).Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("store: write window of %s: %w", w.Key, err)
@@ -133,7 +150,7 @@ func (s *Store) ListWriteWindows(ctx context.Context, k entity.Key, since time.T
 			continue // expired, not yet deleted
 		}
 		out = append(out, WriteWindow{Key: k, ChangeID: it.ChangeID, Start: parseTime(it.Start), End: parseTime(it.End),
-			Written: it.Written, ETag: it.ETag})
+			Written: it.Written, ETag: it.ETag, Until: parseTime(it.Until)})
 	}
 	return out, nil
 }
@@ -214,6 +231,9 @@ func (m *Memory) PutWriteWindow(_ context.Context, w WriteWindow) error {
 	w.Start, w.Written = w.Start.UTC(), slices.Clone(w.Written)
 	if !w.End.IsZero() {
 		w.End = w.End.UTC()
+	}
+	if !w.Until.IsZero() {
+		w.Until = w.Until.UTC()
 	}
 	ws := m.windows[w.Key]
 	if i := slices.IndexFunc(ws, func(x WriteWindow) bool { return x.ChangeID == w.ChangeID && x.Start.Equal(w.Start) }); i >= 0 {
