@@ -232,9 +232,9 @@ func (c *container) stop() error {
 // async invokes the webhook as Lambda invokes a function for EventBridge: asynchronously,
 // retrying a failed invocation twice (lambdarun.Rule reports a function error as delivered,
 // as EventBridge sees it, and leaves these retries out). AWS waits about one and two
-// minutes between the attempts; the run waits asyncRetryDelays. An event that fails all
-// three attempts goes, in AWS, to the function's on-failure destination (the webhook
-// dead-letter queue); here it is counted (Failed).
+// minutes between the attempts, and so does the run (asyncRetryDelays). An event that
+// fails all three attempts goes, in AWS, to the function's on-failure destination (the
+// webhook dead-letter queue); here it is counted (Failed).
 type async struct {
 	fns    []*lambdarun.Function
 	ctx    context.Context
@@ -258,7 +258,11 @@ type asyncStats struct {
 	Events, Invocations, Retries, Failed int
 }
 
-var asyncRetryDelays = []time.Duration{2 * time.Second, 5 * time.Second}
+// asyncRetryDelays are AWS's, not compressed: a retry must keep coming after an apply
+// attempt's claim has ended (60 s timeout + 30 s skew), as in AWS, or a write window
+// abandoned by a killed runtime would still be open at the last retry, which AWS never
+// sees. They add a few minutes to a run only when webhook events fail.
+var asyncRetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
 
 func newAsync(ctx context.Context, fns []*lambdarun.Function, log *slog.Logger) *async {
 	a := &async{fns: fns, log: log, wake: make(chan struct{}, 1)}
