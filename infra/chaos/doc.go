@@ -31,11 +31,12 @@
 // next write of the entity arriving, one round trip more).
 //
 // The change queue's visibility timeout is short (-visibility, 10 s) so a returned message
-// comes back in seconds, not 360 s. Two relations of production are kept: each container
-// extends its batch's visibility while the invocation runs (in AWS the 360 s outlast the
-// 60 s function timeout), and a killed batch's records whose claim the dead runtime holds
-// come back when that claim expires (containers.go). Nothing sleeps for a visibility
-// timeout.
+// comes back in seconds, not 360 s. Three relations of production are kept: each
+// container extends its batch's visibility while the invocation runs (in AWS the 360 s
+// outlast the 60 s function timeout); a killed batch's records whose claim the dead
+// runtime holds come back when that claim expires; and the webhook's two async retries
+// wait AWS's one and two minutes, so the last comes after a dead attempt's claim has
+// ended (containers.go). Nothing sleeps for a visibility timeout.
 //
 // # The oracle
 //
