@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -162,18 +163,67 @@ type pos struct{ line, col int32 }
 // yamlDoc is one YAML document of a file with the position of every value: for an
 // object member the position of its key, for an array element that of the element.
 // Positions are keyed by a 64-bit hash of the value's JSON Pointer, not the pointer: a
-// 5,000-queue config has 600,000 of them.
+// 5,000-queue config has 330,000 of them.
+//
+// They are appended in the order the converter meets them, which costs next to nothing,
+// instead of inserted into one map, where each insert was a cache miss (a tenth of the
+// loader's time): those of an element of a big list (queues[12]) lie together and are
+// searched there, the few others (top-level members, a document read whole) go to a map
+// built at their first lookup. Lookups are rare: one per diagnostic.
 type yamlDoc struct {
-	file string
-	root pos
-	pos  map[uint64]pos // pointerHash(JSON pointer) -> position
+	file  string
+	root  pos
+	elems []posEntry           // positions inside elements of the big lists, in order
+	spans map[string][]posSpan // list key -> per element index, its run of elems
+	rest  []posEntry           // every other position, in order
+	mu    sync.Mutex           // guards index
+	index map[uint64]pos       // rest by hash, built at the first lookup (last one wins)
+	seen  int                  // how much of rest index holds
 }
 
-// newYAMLDoc returns the empty index of a document of about lines lines: a config holds
-// about one position per line (a key, or a list element), and a map sized up front is
-// not rehashed as it grows to hundreds of thousands of them.
+// posEntry is one recorded position: the pointerHash of its JSON Pointer, and where.
+type posEntry struct {
+	h  uint64
+	at pos
+}
+
+// posSpan is the run elems[start:end] of one list element's positions.
+type posSpan struct{ start, end int32 }
+
+// newYAMLDoc returns the empty index of a document whose elements span about lines lines:
+// a config holds about one position per line (a key, or a list element).
 func newYAMLDoc(file string, root pos, lines int) *yamlDoc {
-	return &yamlDoc{file: file, root: root, pos: make(map[uint64]pos, lines)}
+	return &yamlDoc{file: file, root: root, elems: make([]posEntry, 0, lines)}
+}
+
+// record records the position of the value whose pointer hashes to h: in the run of the
+// element being converted (startElement), if any.
+func (d *yamlDoc) record(h uint64, at pos, inElement bool) {
+	if inElement {
+		d.elems = append(d.elems, posEntry{h, at})
+		return
+	}
+	d.rest = append(d.rest, posEntry{h, at})
+}
+
+// startElement begins the run of element i of list key; endElement ends it. ok is false
+// when i is not the next element of key (never, as parsePieces converts them in order):
+// its positions are then recorded with the others.
+func (d *yamlDoc) startElement(key string, i int) (ok bool) {
+	if d.spans == nil {
+		d.spans = map[string][]posSpan{}
+	}
+	if len(d.spans[key]) != i || len(d.elems) > math.MaxInt32 {
+		return false
+	}
+	n := int32(len(d.elems))
+	d.spans[key] = append(d.spans[key], posSpan{n, n})
+	return true
+}
+
+func (d *yamlDoc) endElement(key string) {
+	s := d.spans[key]
+	s[len(s)-1].end = int32(len(d.elems))
 }
 
 // lineCount is the number of lines of data.
@@ -220,7 +270,29 @@ func (p path) hash() uint64 {
 
 // at returns the position of p itself, if it was declared.
 func (d *yamlDoc) at(p path) (pos, bool) {
-	at, ok := d.pos[p.hash()]
+	h := p.hash()
+	if len(p) >= 2 {
+		key, _ := p[0].(string)
+		if i, isIdx := p[1].(int); isIdx && i >= 0 && i < len(d.spans[key]) {
+			s := d.spans[key][i]
+			for j := s.end - 1; j >= s.start; j-- { // the last one recorded wins
+				if e := d.elems[j]; e.h == h {
+					return e.at, true
+				}
+			}
+			return pos{}, false
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.index == nil {
+		d.index = make(map[uint64]pos, len(d.rest))
+	}
+	for _, e := range d.rest[d.seen:] {
+		d.index[e.h] = e.at
+	}
+	d.seen = len(d.rest)
+	at, ok := d.index[h]
 	return at, ok
 }
 
@@ -310,7 +382,6 @@ func parseFile(f File) (frags []fragment, diags []Diagnostic, ok bool) {
 func parseWhole(f File) (frags []fragment, diags []Diagnostic, ok bool) {
 	ok = true
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
-	lines := lineCount(f.Data) // the first document's index is sized for the file
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -323,9 +394,8 @@ func parseWhole(f File) (frags []fragment, diags []Diagnostic, ok bool) {
 		if len(n.Content) == 0 || n.Content[0].ShortTag() == "!!null" {
 			continue // empty document: only comments, or "---" alone
 		}
-		doc := newYAMLDoc(f.Name, pos{int32(n.Line), int32(n.Column)}, lines)
-		lines = 0
-		c := converter{doc: doc, budget: maxNodes} // per document: aliases expand within one
+		doc := newYAMLDoc(f.Name, pos{int32(n.Line), int32(n.Column)}, 0) // no elements: all in rest
+		c := converter{doc: doc, budget: maxNodes}                        // per document: aliases expand within one
 		v := c.convert(n.Content[0], fnvOffset, 0)
 		if len(c.diags) > 0 {
 			diags, ok = append(diags, c.diags...), false
@@ -351,7 +421,7 @@ func parsePieces(f File, entries []topEntry) (frags []fragment, diags []Diagnost
 	rest := map[string]any{}
 	for _, e := range entries {
 		if e.isList {
-			doc.pos[pointerHash(fnvOffset, e.key)] = pos{int32(e.whole.line), int32(e.keyCol)}
+			doc.record(pointerHash(fnvOffset, e.key), pos{int32(e.whole.line), int32(e.keyCol)}, false)
 			continue
 		}
 		n, err := parsePiece(f.Data, e.whole)
@@ -597,6 +667,9 @@ type converter struct {
 	// depth.
 	at   []segment
 	seen []map[string]int
+	// inElement is set while element converts an element whose positions its document
+	// records as one run (yamlDoc.startElement).
+	inElement bool
 }
 
 // segment is one step of a converter's path: an object key, or an array index.
@@ -632,10 +705,15 @@ func (c *converter) fail(n *yaml.Node, format string, args ...any) {
 // listHash), recording its position.
 func (c *converter) element(n *yaml.Node, key string, i int, listHash uint64) any {
 	h := pointerHash(listHash, strconv.Itoa(i))
-	c.doc.pos[h] = c.posOf(n)
+	c.inElement = c.doc.startElement(key, i)
+	c.doc.record(h, c.posOf(n), c.inElement)
 	c.at = append(c.at[:0], segment{key: key}, segment{index: i, isIdx: true})
 	v := c.convert(n, h, 2)
 	c.at = c.at[:0]
+	if c.inElement {
+		c.doc.endElement(key)
+		c.inElement = false
+	}
 	return v
 }
 
@@ -697,7 +775,7 @@ func (c *converter) convert(n *yaml.Node, h uint64, depth int) any {
 			}
 			seen[key] = n.Content[i].Line + int(c.offset)
 			kh := pointerHash(h, key)
-			c.doc.pos[kh] = c.posOf(n.Content[i])
+			c.doc.record(kh, c.posOf(n.Content[i]), c.inElement)
 			obj[key] = c.convert(v, kh, depth+1)
 			c.at = c.at[:len(c.at)-1]
 		}
@@ -707,7 +785,7 @@ func (c *converter) convert(n *yaml.Node, h uint64, depth int) any {
 		for i, e := range n.Content {
 			c.at = append(c.at, segment{index: i, isIdx: true})
 			eh := pointerHash(h, strconv.Itoa(i))
-			c.doc.pos[eh] = c.posOf(e)
+			c.doc.record(eh, c.posOf(e), c.inElement)
 			arr = append(arr, c.convert(e, eh, depth+1))
 			c.at = c.at[:len(c.at)-1]
 		}
