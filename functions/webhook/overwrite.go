@@ -72,8 +72,8 @@ func (h *Handler) checkOverwrites(ctx context.Context, c change, k entity.Key, m
 		return err
 	}
 	for _, w := range windows {
-		if len(w.Written) == 0 {
-			continue // nothing was written: nothing to overwrite
+		if len(w.Written) == 0 && !w.Abandoned(h.now()) {
+			continue // no write was sent: nothing to overwrite
 		}
 		if err := h.overwrite(ctx, c, w, m, log); err != nil {
 			return err
@@ -126,14 +126,16 @@ func (h *Handler) overwrite(ctx context.Context, c change, w store.WriteWindow, 
 	case rec.Status == store.StatusInProgress || rec.Status == store.StatusFailed:
 		// The engine closed the window but has not recorded its outcome yet.
 		return retryLater(fmt.Errorf("change %s is %s; the event is processed again once it is recorded", w.ChangeID, rec.Status), time.Second)
-	case rec.Status != store.StatusApplied && rec.Status != store.StatusPossibleOverwrite:
-		return nil // the change did not write after all (CONFLICT, NOOP, REJECTED)
 	}
+	// Whatever the outcome: a write was sent inside the window (a NOOP or CONFLICT
+	// redelivery can follow one that applied unanswered), or the runtime died inside it
+	// and what it sent is unknown (every field of the edit may have been reverted).
+	unknown := len(w.Written) == 0
 	o := store.Overwrite{EventID: c.EventID, EventTime: c.EventTime, UserID: c.UserID, ClientID: c.ClientID}
 	var disjoint []propertyChange
 	for _, pc := range c.Changes {
 		o.Paths = append(o.Paths, pc.Property)
-		if slices.ContainsFunc(w.Written, func(p string) bool { return overlaps(p, pc.Property) }) {
+		if unknown || slices.ContainsFunc(w.Written, func(p string) bool { return overlaps(p, pc.Property) }) {
 			o.Overwritten = append(o.Overwritten, pc.Property)
 		} else {
 			disjoint = append(disjoint, pc)

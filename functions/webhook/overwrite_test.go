@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,6 +251,14 @@ func TestOverwriteCheckSkipsAnAbandonedWindow(t *testing.T) {
 	ctx := context.Background()
 	q := w.org.Sorted(entity.Queue)[3]
 	k := entity.Key{Environment: testEnv, Kind: entity.Queue, Name: q.Name}
+	// The runtime died inside the window (it never closed it); the redelivery ended NOOP:
+	// whether the dead attempt's write applied, and what it set, is unknown.
+	if _, err := w.st.Claim(ctx, "chg-dead", "sha256:x", time.Hour, time.Minute, store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Complete(ctx, "chg-dead", store.StatusNoop, json.RawMessage(`{"status":"NOOP"}`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.st.PutWriteWindow(ctx, store.WriteWindow{Key: k, ChangeID: "chg-dead", Start: time.Now().Add(-3 * time.Minute),
 		Until: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -268,5 +277,46 @@ func TestOverwriteCheckSkipsAnAbandonedWindow(t *testing.T) {
 	inside, _ := json.Marshal(n)
 	if r := w.call(t, post(inside, nil)); r.StatusCode != 202 || !strings.Contains(r.Body, "recorded") || len(slept) != 0 {
 		t.Errorf("answer %d %s after sleeps %v; want 202 recorded at once", r.StatusCode, r.Body, slept)
+	}
+	c, err := w.st.GetChange(ctx, "chg-dead")
+	if err != nil || c.Status != store.StatusPossibleOverwrite || len(c.Overwrites) != 1 || !slices.Contains(c.Overwrites[0].Overwritten, "description") {
+		t.Errorf("change %+v, %v; want POSSIBLE_OVERWRITE with the admin's description as possibly overwritten", c, err)
+	}
+}
+
+// TestOverwriteAfterNoopRedelivery: a write applied but answered 503 inside the window,
+// and the redelivery found the change in place (NOOP): the admin's edit of the written
+// field inside the window is flagged all the same.
+func TestOverwriteAfterNoopRedelivery(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	q := w.org.Sorted(entity.Queue)[2]
+	k := entity.Key{Environment: testEnv, Kind: entity.Queue, Name: q.Name}
+	if _, err := w.st.Claim(ctx, "chg-noop", "sha256:x", time.Hour, time.Minute, store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Complete(ctx, "chg-noop", store.StatusNoop, json.RawMessage(`{"status":"NOOP"}`)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-3 * time.Second)
+	if err := w.st.PutWriteWindow(ctx, store.WriteWindow{Key: k, ChangeID: "chg-noop", Start: start, End: start.Add(2 * time.Second),
+		Until: start.Add(time.Minute), Written: []string{"description"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.EditQueue(q.ID, func(m map[string]any) { m["description"] = "admin" }); err != nil {
+		t.Fatal(err)
+	}
+	var n map[string]any
+	if err := json.Unmarshal(detail(t, w.oneEvent(t)), &n); err != nil {
+		t.Fatal(err)
+	}
+	n["eventBody"].(map[string]any)["eventTime"] = start.Add(time.Second).UTC().Format(time.RFC3339Nano)
+	inside, _ := json.Marshal(n)
+	if r := w.call(t, post(inside, nil)); r.StatusCode != 202 {
+		t.Fatalf("answer %d %s; want 202", r.StatusCode, r.Body)
+	}
+	c, err := w.st.GetChange(ctx, "chg-noop")
+	if err != nil || c.Status != store.StatusPossibleOverwrite || len(c.Overwrites) != 1 || !slices.Contains(c.Overwrites[0].Overwritten, "description") {
+		t.Errorf("change %+v, %v; want POSSIBLE_OVERWRITE with description overwritten", c, err)
 	}
 }

@@ -203,11 +203,11 @@ var contract = []contractCase{
 			t.Error("a window without a change id was stored")
 		}
 	}},
-	{"possible overwrites are recorded once on an APPLIED change", func(t *testing.T, s contractStore, _ *fakeClock) {
+	{"possible overwrites are recorded once on a completed change", func(t *testing.T, s contractStore, _ *fakeClock) {
 		mustClaim(t, s, "c", "h1", devQueue)
 		o := Overwrite{EventID: "ev-1", EventTime: t0, UserID: "admin", Paths: []string{"description"}, Overwritten: []string{"description"}}
-		if err := s.MarkPossibleOverwrite(ctx, "c", o); !errors.Is(err, ErrAlreadyCompleted) {
-			t.Errorf("mark an INPROGRESS change: %v, want ErrAlreadyCompleted", err)
+		if err := s.MarkPossibleOverwrite(ctx, "c", o); !errors.Is(err, ErrInProgress) {
+			t.Errorf("mark an INPROGRESS change: %v, want ErrInProgress", err)
 		}
 		must(t, "complete", s.Complete(ctx, "c", StatusApplied, json.RawMessage(`{"status":"APPLIED"}`)))
 		must(t, "mark", s.MarkPossibleOverwrite(ctx, "c", o))
@@ -224,10 +224,20 @@ var contract = []contractCase{
 		if err := s.MarkPossibleOverwrite(ctx, "nope", o); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown change: %v, want ErrNotFound", err)
 		}
-		mustClaim(t, s, "d", "h1", devQueue)
-		must(t, "complete d", s.Complete(ctx, "d", StatusConflict, nil))
-		if err := s.MarkPossibleOverwrite(ctx, "d", o); !errors.Is(err, ErrAlreadyCompleted) {
-			t.Errorf("mark a CONFLICT change: %v, want ErrAlreadyCompleted", err)
+		// A NOOP (or CONFLICT) redelivery can follow an unanswered write that applied.
+		for _, st := range []Status{StatusNoop, StatusConflict} {
+			id := "d-" + string(st)
+			mustClaim(t, s, id, "h1", devQueue)
+			must(t, "record attempt "+id, s.RecordAttempt(ctx, id, "503 after the write"))
+			if err := s.MarkPossibleOverwrite(ctx, id, o); !errors.Is(err, ErrInProgress) {
+				t.Errorf("mark a FAILED change: %v, want ErrInProgress", err)
+			}
+			mustClaim(t, s, id, "h1", devQueue)
+			must(t, "complete "+id, s.Complete(ctx, id, st, nil))
+			must(t, "mark "+id, s.MarkPossibleOverwrite(ctx, id, o))
+			if c := getChange(t, s, id); c.Status != StatusPossibleOverwrite || len(c.Overwrites) != 1 {
+				t.Errorf("%s change marked: %s with %d overwrites, want POSSIBLE_OVERWRITE with 1", st, c.Status, len(c.Overwrites))
+			}
 		}
 	}},
 	{"observation keeps its cause and Genesys's dateModified", func(t *testing.T, s contractStore, _ *fakeClock) {

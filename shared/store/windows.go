@@ -174,10 +174,12 @@ type Overwrite struct {
 	Restored []string `json:"restored,omitempty"`
 }
 
-// MarkPossibleOverwrite records o on an APPLIED change request and makes it
-// POSSIBLE_OVERWRITE. Recording the same event again is a no-op; a change that is not
-// APPLIED (or POSSIBLE_OVERWRITE already) is an error wrapping ErrAlreadyCompleted, an
-// unknown one ErrNotFound.
+// MarkPossibleOverwrite records o on a completed change request and makes it
+// POSSIBLE_OVERWRITE. Any outcome can hide a write: a NOOP, CONFLICT or REJECTED
+// redelivery may follow an attempt whose write applied but went unanswered, so the
+// caller decides from the write window, not the status. Recording the same event again is
+// a no-op; a change still INPROGRESS or FAILED (its outcome unknown yet) is an error
+// wrapping ErrInProgress, an unknown one ErrNotFound.
 func (s *Store) MarkPossibleOverwrite(ctx context.Context, changeID string, o Overwrite) error {
 	if o.EventID == "" {
 		return fmt.Errorf("store: mark change %s: the overwrite has no event id", changeID)
@@ -185,8 +187,8 @@ func (s *Store) MarkPossibleOverwrite(ctx context.Context, changeID string, o Ov
 	b, _ := json.Marshal(o) // strings and a time
 	eid := expression.Value(&types.AttributeValueMemberSS{Value: []string{o.EventID}})
 	cond := expression.AttributeExists(expression.Name(attrPK)).
-		And(expression.Or(expression.Name("status").Equal(expression.Value(StatusApplied)),
-			expression.Name("status").Equal(expression.Value(StatusPossibleOverwrite)))).
+		And(expression.Name("status").NotEqual(expression.Value(StatusInProgress))).
+		And(expression.Name("status").NotEqual(expression.Value(StatusFailed))).
 		And(expression.Or(expression.AttributeNotExists(expression.Name("overwriteEvents")),
 			expression.Not(expression.Contains(expression.Name("overwriteEvents"), o.EventID))))
 	upd := expression.
@@ -198,8 +200,13 @@ func (s *Store) MarkPossibleOverwrite(ctx context.Context, changeID string, o Ov
 		Add(expression.Name("overwriteEvents"), eid)
 	_, err := s.updateChange(ctx, "mark possible overwrite on", changeID, cond, upd, types.ReturnValueNone)
 	if errors.Is(err, ErrAlreadyCompleted) {
-		if c, gerr := s.GetChange(ctx, changeID); gerr == nil && c.Status == StatusPossibleOverwrite && slices.ContainsFunc(c.Overwrites, func(x Overwrite) bool { return x.EventID == o.EventID }) {
+		c, gerr := s.GetChange(ctx, changeID)
+		switch {
+		case gerr != nil:
+		case slices.ContainsFunc(c.Overwrites, func(x Overwrite) bool { return x.EventID == o.EventID }):
 			return nil
+		case !c.Status.Terminal():
+			return fmt.Errorf("store: mark possible overwrite on change %s: %s, its outcome not recorded yet: %w", changeID, c.Status, ErrInProgress)
 		}
 	}
 	return err
@@ -277,8 +284,8 @@ func (m *Memory) MarkPossibleOverwrite(_ context.Context, changeID string, o Ove
 	if slices.ContainsFunc(c.Overwrites, func(x Overwrite) bool { return x.EventID == o.EventID }) {
 		return nil
 	}
-	if c.Status != StatusApplied && c.Status != StatusPossibleOverwrite {
-		return fmt.Errorf("store: mark possible overwrite on change %s: already %s: %w", changeID, c.Status, ErrAlreadyCompleted)
+	if !c.Status.Terminal() {
+		return fmt.Errorf("store: mark possible overwrite on change %s: %s, its outcome not recorded yet: %w", changeID, c.Status, ErrInProgress)
 	}
 	o.EventTime = o.EventTime.UTC()
 	c.Status, c.UpdatedAt = StatusPossibleOverwrite, m.now().UTC()
