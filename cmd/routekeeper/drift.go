@@ -389,23 +389,13 @@ func kindList(kinds []entity.Kind) string {
 
 // scanNames lists up to limit names of the entities of kind in state, quoted.
 func scanNames(r *drift.ScanReport, kind entity.Kind, state drift.State, limit int) string {
-	var names []string
-	more := 0
-	for _, e := range r.Entities {
-		if e.Kind != kind || e.State != state {
-			continue
+	return quotedNames(func(yield func(string) bool) {
+		for _, e := range r.Entities {
+			if e.Kind == kind && e.State == state && !yield(e.Name) {
+				return
+			}
 		}
-		if len(names) < limit {
-			names = append(names, fmt.Sprintf("%q", e.Name))
-		} else {
-			more++
-		}
-	}
-	s := strings.Join(names, ", ")
-	if more > 0 {
-		s += fmt.Sprintf(" and %d more", more)
-	}
-	return s
+	}, limit)
 }
 
 func writeScanMarkdown(w io.Writer, r *drift.ScanReport, at drift.Locator) error {

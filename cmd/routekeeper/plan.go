@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -391,19 +393,27 @@ func unmanagedCounts(p *drift.Plan) string {
 
 // unmanagedNames lists up to limit unmanaged names of kind, quoted.
 func unmanagedNames(p *drift.Plan, kind entity.Kind, limit int) string {
-	var names []string
-	more := 0
-	for _, u := range p.Unmanaged {
-		if u.Kind != kind {
-			continue
+	return quotedNames(func(yield func(string) bool) {
+		for _, u := range p.Unmanaged {
+			if u.Kind == kind && !yield(u.Name) {
+				return
+			}
 		}
-		if len(names) < limit {
-			names = append(names, fmt.Sprintf("%q", u.Name))
+	}, limit)
+}
+
+// quotedNames joins up to limit of names, quoted, and says how many more there are.
+func quotedNames(names iter.Seq[string], limit int) string {
+	var out []string
+	more := 0
+	for n := range names {
+		if len(out) < limit {
+			out = append(out, strconv.Quote(n))
 		} else {
 			more++
 		}
 	}
-	s := strings.Join(names, ", ")
+	s := strings.Join(out, ", ")
 	if more > 0 {
 		s += fmt.Sprintf(" and %d more", more)
 	}

@@ -253,12 +253,7 @@ func TestOverwriteCheckSkipsAnAbandonedWindow(t *testing.T) {
 	k := entity.Key{Environment: testEnv, Kind: entity.Queue, Name: q.Name}
 	// The runtime died inside the window (it never closed it); the redelivery ended NOOP:
 	// whether the dead attempt's write applied, and what it set, is unknown.
-	if _, err := w.st.Claim(ctx, "chg-dead", "sha256:x", time.Hour, time.Minute, store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.st.Complete(ctx, "chg-dead", store.StatusNoop, json.RawMessage(`{"status":"NOOP"}`)); err != nil {
-		t.Fatal(err)
-	}
+	noopChange(t, w, "chg-dead", k)
 	if err := w.st.PutWriteWindow(ctx, store.WriteWindow{Key: k, ChangeID: "chg-dead", Start: time.Now().Add(-3 * time.Minute),
 		Until: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -292,12 +287,7 @@ func TestOverwriteAfterNoopRedelivery(t *testing.T) {
 	ctx := context.Background()
 	q := w.org.Sorted(entity.Queue)[2]
 	k := entity.Key{Environment: testEnv, Kind: entity.Queue, Name: q.Name}
-	if _, err := w.st.Claim(ctx, "chg-noop", "sha256:x", time.Hour, time.Minute, store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.st.Complete(ctx, "chg-noop", store.StatusNoop, json.RawMessage(`{"status":"NOOP"}`)); err != nil {
-		t.Fatal(err)
-	}
+	noopChange(t, w, "chg-noop", k)
 	start := time.Now().Add(-3 * time.Second)
 	if err := w.st.PutWriteWindow(ctx, store.WriteWindow{Key: k, ChangeID: "chg-noop", Start: start, End: start.Add(2 * time.Second),
 		Until: start.Add(time.Minute), Written: []string{"description"}}); err != nil {
@@ -318,5 +308,18 @@ func TestOverwriteAfterNoopRedelivery(t *testing.T) {
 	c, err := w.st.GetChange(ctx, "chg-noop")
 	if err != nil || c.Status != store.StatusPossibleOverwrite || len(c.Overwrites) != 1 || !slices.Contains(c.Overwrites[0].Overwritten, "description") {
 		t.Errorf("change %+v, %v; want POSSIBLE_OVERWRITE with description overwritten", c, err)
+	}
+}
+
+// noopChange records change id of k as ended NOOP (a redelivery that found the change in
+// place).
+func noopChange(t *testing.T, w *world, id string, k entity.Key) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.st.Claim(ctx, id, "sha256:x", time.Hour, time.Minute, store.ChangeInfo{Entity: k, Operation: "update", RequestedBy: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Complete(ctx, id, store.StatusNoop, json.RawMessage(`{"status":"NOOP"}`)); err != nil {
+		t.Fatal(err)
 	}
 }
