@@ -473,7 +473,7 @@ func gather(ctx context.Context, st *stack.Stack, client *sqs.Client, db *store.
 			raw, ok = st.Sim.Worktype(e.EntityID)
 		}
 		if ok {
-			ev.Final[e.EntityID] = flattenDoc(raw)
+			ev.Final[e.EntityID] = sim.Flatten(raw)
 		}
 	}
 	ev.Writes = st.Sim.Writes()

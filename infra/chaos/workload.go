@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/routekeeper/routekeeper/infra/genesyssim/sim"
 	"github.com/routekeeper/routekeeper/infra/localstack/stack"
 	"github.com/routekeeper/routekeeper/shared/changes"
 	"github.com/routekeeper/routekeeper/shared/document"
@@ -180,9 +181,9 @@ func (w *workload) round(ctx context.Context, size int) error {
 		if it == nil || it.id != r.ChangeID {
 			return fmt.Errorf("round %d: request %s for %s %q is not the change generated for it", w.rounds, r.ChangeID, r.Entity.Type, r.Entity.Name)
 		}
-		q := Request{ChangeID: r.ChangeID, Kind: string(it.kind), Name: it.name, Op: string(it.op), Desired: flattenDoc(r.Desired)}
+		q := Request{ChangeID: r.ChangeID, Kind: string(it.kind), Name: it.name, Op: string(it.op), Desired: sim.Flatten(r.Desired)}
 		if it.live != nil {
-			q.EntityID, q.Base = it.live.ID, flattenDoc(it.live.Canonical)
+			q.EntityID, q.Base = it.live.ID, sim.Flatten(it.live.Canonical)
 		}
 		if it.op != changes.OpDelete {
 			q.Marker = q.Desired[markerPath(q.Kind)]
@@ -387,40 +388,6 @@ func number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-// flattenDoc flattens a document as the simulator's write log does: dotted paths to
-// objects' leaves, strings as they are, numbers in decimal, booleans as true/false, null
-// as "", arrays whole as JSON.
-func flattenDoc(m map[string]any) map[string]string {
-	out := map[string]string{}
-	flattenInto("", m, out)
-	return out
-}
-
-func flattenInto(prefix string, m map[string]any, out map[string]string) {
-	for k, v := range m {
-		path := k
-		if prefix != "" {
-			path = prefix + "." + k
-		}
-		switch x := v.(type) {
-		case map[string]any:
-			flattenInto(path, x, out)
-		case string:
-			out[path] = x
-		case float64, json.Number:
-			f, _ := number(x)
-			out[path] = strconv.FormatFloat(f, 'f', -1, 64)
-		case bool:
-			out[path] = strconv.FormatBool(x)
-		case nil:
-			out[path] = ""
-		default:
-			b, _ := json.Marshal(x)
-			out[path] = string(b)
-		}
-	}
 }
 
 // ops counts the generated requests by op and kind, e.g. "update queue".

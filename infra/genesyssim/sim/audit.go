@@ -206,9 +206,7 @@ var serverManaged = map[string]bool{
 // propertyChanges flattens both objects to dotted leaf paths (arrays compared whole, as
 // JSON) and lists every differing path with string values, as the audit service does.
 func propertyChanges(old, new map[string]any) []any {
-	o, n := map[string]string{}, map[string]string{}
-	flatten("", old, o)
-	flatten("", new, n)
+	o, n := Flatten(old), Flatten(new)
 	var props []string
 	for k, v := range o {
 		if nv, ok := n[k]; !ok || nv != v {
@@ -235,6 +233,15 @@ func propertyChanges(old, new map[string]any) []any {
 	return out
 }
 
+// Flatten flattens a document as the audit events and the write log do: dotted paths to
+// objects' leaves (server-managed top-level fields left out), strings as they are,
+// numbers in decimal, booleans as true/false, null as "", arrays whole as JSON.
+func Flatten(m map[string]any) map[string]string {
+	out := map[string]string{}
+	flatten("", m, out)
+	return out
+}
+
 func flatten(prefix string, m map[string]any, out map[string]string) {
 	for k, v := range m {
 		if prefix == "" && serverManaged[k] {
@@ -251,6 +258,12 @@ func flatten(prefix string, m map[string]any, out map[string]string) {
 			out[path] = x
 		case float64:
 			out[path] = strconv.FormatFloat(x, 'f', -1, 64)
+		case json.Number:
+			if f, err := x.Float64(); err == nil {
+				out[path] = strconv.FormatFloat(f, 'f', -1, 64)
+			} else {
+				out[path] = x.String()
+			}
 		case bool:
 			out[path] = strconv.FormatBool(x)
 		case nil:

@@ -91,8 +91,7 @@ func apiOrigin(r *http.Request, c caller, body map[string]any) origin {
 	o := origin{userID: c.userID, clientID: c.clientID, via: viaOf(r.Context()), method: r.Method,
 		note: noteOf(r.Context())}
 	if body != nil {
-		o.sent = map[string]string{}
-		flatten("", body, o.sent)
+		o.sent = Flatten(body)
 	}
 	return o
 }
